@@ -1,0 +1,1 @@
+"""The document layer: confined paths, parsers, chunking with anchors, and the store."""

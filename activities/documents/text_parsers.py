@@ -1,0 +1,95 @@
+"""Parsers for plain text and Markdown: decode safely and find the heading structure."""
+
+from __future__ import annotations
+
+import re
+
+from activities.documents.parsed import ParsedDocument, Span
+from activities.errors import EmptyDocument, UnsupportedDocument
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+# Numbered headings in plain text: "7. Termination", "7.2 Notice", "ARTICLE 3 - FEES"
+_TXT_HEADING = re.compile(
+    r"^(?:(?P<num>\d+(?:\.\d+)*)\.?\s+(?P<title>[A-Z][^\n]{0,80})|(?P<caps>[A-Z][A-Z0-9 ,&'\-]{3,60}))$",
+    re.MULTILINE,
+)
+
+
+def decode_text(name: str, data: bytes) -> tuple[str, list[str]]:
+    """Decode bytes as text: UTF-8, else the detected encoding, else UTF-8 with replacement.
+
+    Raises UnsupportedDocument when the bytes are binary rather than text.
+    """
+    warnings: list[str] = []
+    if b"\x00" in data[:8192]:
+        raise UnsupportedDocument(f"{name}: binary content, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is not None and best.encoding:
+            text = str(best)
+            warnings.append(f"{name}: not UTF-8; decoded as {best.encoding}")
+        else:
+            text = data.decode("utf-8", errors="replace")
+            warnings.append(f"{name}: not UTF-8; undecodable bytes replaced")
+    printable = sum(1 for c in text[:4096] if c.isprintable() or c in "\n\r\t")
+    if text and printable / min(len(text), 4096) < 0.85:
+        raise UnsupportedDocument(f"{name}: binary content, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
+
+
+def _require_text(name: str, text: str) -> None:
+    if not text.strip():
+        raise EmptyDocument(f"{name}: the document has no text")
+
+
+def _sections_from_headings(
+    text: str, headings: list[tuple[int, int, str]]
+) -> list[Span]:
+    """Turn (offset, level, title) headings into spans labelled with their heading path."""
+    spans: list[Span] = []
+    path: list[tuple[int, str]] = []
+    for index, (offset, level, title) in enumerate(headings):
+        while path and path[-1][0] >= level:
+            path.pop()
+        path.append((level, title))
+        end = headings[index + 1][0] if index + 1 < len(headings) else len(text)
+        spans.append(Span(" > ".join(t for _, t in path), offset, end))
+    return spans
+
+
+def parse_markdown(name: str, data: bytes) -> ParsedDocument:
+    text, warnings = decode_text(name, data)
+    _require_text(name, text)
+    headings = [(m.start(), len(m.group(1)), m.group(2).strip()) for m in _MD_HEADING.finditer(text)]
+    title = next((t for _, level, t in headings if level == 1), None)
+    return ParsedDocument(
+        text=text,
+        format="md",
+        title=title,
+        sections=_sections_from_headings(text, headings),
+        warnings=warnings,
+    )
+
+
+def parse_plain_text(name: str, data: bytes) -> ParsedDocument:
+    text, warnings = decode_text(name, data)
+    _require_text(name, text)
+    headings: list[tuple[int, int, str]] = []
+    for match in _TXT_HEADING.finditer(text):
+        if match.group("num"):
+            level = match.group("num").count(".") + 1
+            headings.append((match.start(), level, match.group(0).strip()))
+        else:
+            headings.append((match.start(), 1, match.group("caps").strip()))
+    first_line = text.strip().split("\n", 1)[0].strip()
+    return ParsedDocument(
+        text=text,
+        format="txt",
+        title=first_line[:120] or None,
+        sections=_sections_from_headings(text, headings),
+        warnings=warnings,
+    )

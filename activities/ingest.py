@@ -1,0 +1,78 @@
+"""The resolve_documents activity: turn paths or ids into DocumentRefs, ingesting as needed.
+
+Each bad document becomes a DocumentFailure naming it and the kind of problem; the others go
+on. Parsing runs in a thread so a large file never blocks the worker's event loop, and the
+activity heartbeats between (and during) documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import structlog
+from temporalio import activity
+
+from activities.context import ToolContext
+from activities.documents.paths import confined_path
+from activities.errors import BadInput, DocumentNotFound
+from models.documents import DocumentRef
+from models.query import DocumentFailure, ResolveReport, ResolveRequest
+
+log = structlog.get_logger(__name__)
+from workflows.names import RESOLVE_ACTIVITY
+
+
+def _looks_like_path(source: str) -> bool:
+    return "/" in source or "\\" in source or Path(source).suffix != ""
+
+
+def resolve_one(context: ToolContext, source: str) -> DocumentRef:
+    """One source to a DocumentRef: an ingested id/name, else a file to ingest."""
+    store = context.store
+    if not _looks_like_path(source):
+        found = store.find(source)
+        if found is not None:
+            return found
+    if not _looks_like_path(source) and not Path(source).exists():
+        raise DocumentNotFound(f"{source}: no ingested document has this id or name, and no such file")
+    path = confined_path(source, context.settings.roots())
+    return store.ingest_file(path, max_bytes=context.settings.max_document_bytes)
+
+
+class DocumentActivities:
+    """Activities bound to one tool context."""
+
+    def __init__(self, context: ToolContext) -> None:
+        self._context = context
+
+    @activity.defn(name=RESOLVE_ACTIVITY)
+    async def resolve_documents(self, request: ResolveRequest) -> ResolveReport:
+        report = ResolveReport()
+        seen: set[str] = set()
+        for source in request.sources:
+            task = asyncio.ensure_future(asyncio.to_thread(resolve_one, self._context, source))
+            while not task.done():
+                activity.heartbeat(source)
+                await asyncio.wait([task], timeout=2.0)
+            try:
+                ref = task.result()
+            except BadInput as error:
+                report.failures.append(
+                    DocumentFailure(source=source, error_type=error.error_type, message=str(error))
+                )
+                continue
+            except Exception as error:
+                log.exception("ingest_failed", source=source)
+                report.failures.append(
+                    DocumentFailure(
+                        source=source,
+                        error_type="CorruptDocument",
+                        message=f"{Path(source).name}: could not be read ({type(error).__name__}: {error})",
+                    )
+                )
+                continue
+            if ref.id not in seen:
+                seen.add(ref.id)
+                report.documents.append(ref)
+        return report

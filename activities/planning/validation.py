@@ -1,0 +1,156 @@
+"""Plan validation before anything runs, and the optimisation that drops dead steps.
+
+Every problem is reported (not just the first), each naming the step and what to fix:
+duplicate ids, unknown tools (with the closest names), parameters that do not match the tool's
+schema, references that do not resolve (unknown step, unknown field), bad loop/condition
+bindings, and cycles (named).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from activities.registry import ToolRegistry
+from models.plan import INPUT_NAME, REFERENCE_PREFIX, Plan, Step
+from workflows.dag import (
+    LOCAL_NAMES,
+    dependencies,
+    find_cycle,
+    parse_reference,
+    transitive_dependencies,
+)
+
+INPUT_FIELDS = frozenset({"documents", "query"})
+FOR_EACH_FIELDS = frozenset({"items", "count"})
+
+
+def _reference_strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str) and value.startswith(REFERENCE_PREFIX):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _reference_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _reference_strings(item)
+
+
+def _step_references(step: Step) -> list[str]:
+    refs = list(_reference_strings(step.params))
+    if step.condition is not None:
+        refs.append(step.condition.ref)
+    if step.repeat_until is not None:
+        refs.append(step.repeat_until.ref)
+    if step.for_each is not None:
+        refs.append(step.for_each)
+    return refs
+
+
+def _check_reference(
+    step: Step, reference: str, by_id: dict[str, Step], registry: ToolRegistry, external: set[str]
+) -> str | None:
+    head, path = parse_reference(reference)
+    where = f"step {step.id!r}: reference {reference!r}"
+    if head == "item":
+        return None if step.for_each else f"{where}: $item is only bound in a for_each step"
+    if head in ("iteration", "self"):
+        return None if step.repeat_until else f"{where}: ${head} is only bound in a repeat_until step"
+    if head == INPUT_NAME:
+        if path and path[0] not in INPUT_FIELDS:
+            return f"{where}: the input has no field {path[0]!r} (fields: {sorted(INPUT_FIELDS)})"
+        return None
+    if head in external:
+        return None
+    if head not in by_id:
+        return f"{where}: no step {head!r} in the plan"
+    if head == step.id:
+        return f"{where}: a step cannot use its own output"
+    if not path:
+        return None
+    target = by_id[head]
+    if target.for_each:
+        fields = FOR_EACH_FIELDS
+    elif target.tool in registry:
+        fields = frozenset(registry.get(target.tool).spec.result.get("properties", {}))
+    else:
+        return None  # the unknown tool is reported on its own
+    if fields and path[0] not in fields:
+        return f"{where}: {target.tool} returns no field {path[0]!r} (fields: {sorted(fields)})"
+    return None
+
+
+def validate_plan(plan: Plan, registry: ToolRegistry, *, external: Iterable[str] = ()) -> list[str]:
+    """Every problem with ``plan``; empty when it may run. ``external`` names outputs that
+    exist outside the plan (the completed steps a replan builds on)."""
+    problems: list[str] = []
+    outside = set(external)
+    by_id: dict[str, Step] = {}
+    for step in plan.steps:
+        if step.id in by_id or step.id in outside:
+            problems.append(f"duplicate step id {step.id!r}")
+        if step.id == INPUT_NAME or step.id in LOCAL_NAMES:
+            problems.append(f"step id {step.id!r} is reserved")
+        by_id[step.id] = step
+    if not plan.steps:
+        problems.append("the plan has no steps")
+    for step in plan.steps:
+        if step.tool not in registry:
+            problems.append(f"step {step.id!r}: {registry.unknown_tool_message(step.tool)}")
+            continue
+        local = {k: v for k, v in step.params.items()}
+        problems += [f"step {step.id!r}: {p}" for p in registry.validate_params(step.tool, local)]
+        for fallback in step.fallback:
+            if fallback not in registry:
+                problems.append(f"step {step.id!r}: fallback {registry.unknown_tool_message(fallback)}")
+        for reference in _step_references(step):
+            problem = _check_reference(step, reference, by_id, registry, outside)
+            if problem:
+                problems.append(problem)
+        for dep in step.depends_on:
+            if dep not in by_id and dep not in outside:
+                problems.append(f"step {step.id!r}: depends on unknown step {dep!r}")
+    cycle = find_cycle(plan.steps)
+    if cycle:
+        problems.append(f"cycle: {' -> '.join(cycle)}")
+    if plan.answer_step in by_id:
+        answer_tool = by_id[plan.answer_step].tool
+        if answer_tool in registry:
+            fields = registry.get(answer_tool).spec.result.get("properties", {})
+            if "answer" not in fields:
+                problems.append(
+                    f"answer step {plan.answer_step!r}: {answer_tool} does not produce an answer"
+                )
+    return problems
+
+
+def drop_dead_steps(plan: Plan) -> tuple[Plan, tuple[str, ...]]:
+    """The plan without steps the answer does not (transitively) depend on."""
+    needed = transitive_dependencies(plan.steps, plan.answer_step) | {plan.answer_step}
+    dropped = tuple(s.id for s in plan.steps if s.id not in needed)
+    if not dropped:
+        return plan, ()
+    kept = tuple(s for s in plan.steps if s.id in needed)
+    return plan.model_copy(update={"steps": kept}), dropped
+
+
+def attach_policies(plan: Plan, registry: ToolRegistry) -> Plan:
+    """Copy each tool's retry/timeout policy and alternatives onto its steps."""
+    steps = []
+    for step in plan.steps:
+        spec = registry.get(step.tool).spec
+        fallback = [t for t in (*step.fallback, *spec.alternatives) if t != step.tool and t in registry]
+        steps.append(
+            step.model_copy(
+                update={
+                    "policy": registry.policy(step.tool).model_copy(
+                        update={"accepts_missing_inputs": spec.accepts_missing_inputs}
+                    ),
+                    "fallback": tuple(dict.fromkeys(fallback)),
+                }
+            )
+        )
+    return plan.model_copy(update={"steps": tuple(steps)})
+
+
+__all__ = ["attach_policies", "dependencies", "drop_dead_steps", "validate_plan"]

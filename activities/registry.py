@@ -1,0 +1,319 @@
+"""The tool registry: a plain typed function becomes a described, validated Temporal activity.
+
+``register_function`` reads the function's signature and docstring and builds the tool's
+parameter and result JSON schemas, its retry/timeout policy (from reliability and estimated
+duration) and an activity named after the tool. Planners read ``catalog()``, the worker
+registers ``activities()``, and plan validation calls ``validate_params``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import inspect
+import time
+import typing
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.errors import (
+    BAD_INPUT_ERROR_TYPES,
+    BadInput,
+    InvalidParameters,
+    RateLimited,
+    UnknownTool,
+)
+from models.plan import REFERENCE_PREFIX, StepPolicy
+from models.tools import Reliability, ToolSpec
+
+log = structlog.get_logger(__name__)
+
+ToolFunction = Callable[..., Any]
+
+# reliability -> (maximum attempts, initial retry interval in seconds)
+_RETRIES: dict[Reliability, tuple[int, float]] = {
+    Reliability.HIGH: (3, 0.2),
+    Reliability.MEDIUM: (4, 0.3),
+    Reliability.LOW: (5, 0.5),
+    Reliability.EXPERIMENTAL: (2, 0.5),
+}
+HEARTBEAT_AFTER_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class RegisteredTool:
+    spec: ToolSpec
+    function: ToolFunction
+    params_model: type[BaseModel]
+    result_adapter: TypeAdapter[Any]
+    policy: StepPolicy
+    activity: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _description(func: ToolFunction) -> str:
+    doc = inspect.getdoc(func) or ""
+    first = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
+    if not first:
+        raise ValueError(f"tool {func.__name__} needs a docstring: its first line is what planners see")
+    return first
+
+
+def _params_model(name: str, func: ToolFunction) -> type[BaseModel]:
+    hints = typing.get_type_hints(func)
+    fields: dict[str, Any] = {}
+    for param in inspect.signature(func).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ValueError(f"tool {name}: *args/**kwargs cannot be described to a planner")
+        if param.name not in hints:
+            raise ValueError(f"tool {name}: parameter {param.name!r} needs a type hint")
+        default = ... if param.default is param.empty else param.default
+        fields[param.name] = (hints[param.name], default)
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        f"{name}_params", __config__=ConfigDict(extra="forbid"), **fields
+    )
+
+
+def default_policy(
+    reliability: Reliability, estimated_duration: float, timeout: float | None
+) -> StepPolicy:
+    """Retry and timeout policy for a tool: attempts from reliability, timeout from duration."""
+    attempts, initial = _RETRIES[reliability]
+    start_to_close = timeout if timeout is not None else max(10.0, estimated_duration * 10)
+    heartbeat = None
+    if start_to_close > HEARTBEAT_AFTER_SECONDS * 2:
+        heartbeat = max(HEARTBEAT_AFTER_SECONDS, min(30.0, start_to_close / 4))
+    return StepPolicy(
+        start_to_close_seconds=start_to_close,
+        heartbeat_seconds=heartbeat,
+        max_attempts=attempts,
+        initial_interval_seconds=initial,
+        maximum_interval_seconds=max(2.0, initial * 8),
+        non_retryable_error_types=BAD_INPUT_ERROR_TYPES,
+        reliability_weight=reliability.weight,
+    )
+
+
+def is_reference(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(REFERENCE_PREFIX)
+
+
+def _contains_reference(value: Any) -> bool:
+    if is_reference(value):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_contains_reference(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_reference(v) for v in value.values())
+    return False
+
+
+def _expected_type(schema: dict[str, Any], field: str) -> str:
+    prop = schema.get("properties", {}).get(field, {})
+    if "type" in prop:
+        return str(prop["type"])
+    if "anyOf" in prop:
+        return " | ".join(str(p.get("type", p.get("$ref", "?")).split("/")[-1]) for p in prop["anyOf"])
+    if "$ref" in prop:
+        return str(prop["$ref"]).split("/")[-1]
+    if "items" in prop:
+        return "array"
+    return "any"
+
+
+async def _heartbeat_while(task: asyncio.Future[Any], interval: float) -> None:
+    while not task.done():
+        activity.heartbeat()
+        await asyncio.wait([task], timeout=interval)
+
+
+def _to_application_error(tool: str, error: Exception) -> ApplicationError:
+    if isinstance(error, BadInput):
+        return ApplicationError(str(error), type=error.error_type, non_retryable=True)
+    if isinstance(error, RateLimited):
+        delay = timedelta(seconds=error.retry_after) if error.retry_after else None
+        return ApplicationError(str(error), type="RateLimited", next_retry_delay=delay)
+    return ApplicationError(f"{tool}: {type(error).__name__}: {error}", type=type(error).__name__)
+
+
+class ToolRegistry:
+    """Registered tools by name. One registry per worker; tests build their own."""
+
+    def __init__(self) -> None:
+        self._tools: dict[str, RegisteredTool] = {}
+
+    def register_function(
+        self,
+        func: ToolFunction,
+        *,
+        name: str | None = None,
+        reliability: Reliability = Reliability.HIGH,
+        estimated_duration: float = 1.0,
+        alternatives: Iterable[str] = (),
+        idempotent: bool = True,
+        accepts_missing_inputs: bool = False,
+        timeout: float | None = None,
+    ) -> ToolSpec:
+        """Register ``func`` as a tool; returns its spec. Raises ValueError for an undescribable
+        function (no docstring, untyped parameters, a duplicate name)."""
+        tool_name = name or func.__name__
+        if tool_name in self._tools:
+            raise ValueError(f"tool {tool_name!r} is already registered")
+        params_model = _params_model(tool_name, func)
+        return_hint = typing.get_type_hints(func).get("return", Any)
+        result_adapter: TypeAdapter[Any] = TypeAdapter(return_hint)
+        spec = ToolSpec(
+            name=tool_name,
+            description=_description(func),
+            parameters=params_model.model_json_schema(),
+            result=result_adapter.json_schema(),
+            reliability=reliability,
+            estimated_duration=estimated_duration,
+            alternatives=tuple(alternatives),
+            idempotent=idempotent,
+            accepts_missing_inputs=accepts_missing_inputs,
+        )
+        policy = default_policy(reliability, estimated_duration, timeout)
+        self._tools[tool_name] = RegisteredTool(
+            spec=spec,
+            function=func,
+            params_model=params_model,
+            result_adapter=result_adapter,
+            policy=policy,
+            activity=self._make_activity(tool_name, func, params_model, result_adapter, policy),
+        )
+        return spec
+
+    @staticmethod
+    def _make_activity(
+        tool_name: str,
+        func: ToolFunction,
+        params_model: type[BaseModel],
+        result_adapter: TypeAdapter[Any],
+        policy: StepPolicy,
+    ) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+        is_async = inspect.iscoroutinefunction(func)
+        interval = (policy.heartbeat_seconds or HEARTBEAT_AFTER_SECONDS * 2) / 2
+
+        async def run_tool(params: dict[str, Any]) -> dict[str, Any]:
+            info = activity.info()
+            bound = log.bind(
+                workflow_id=info.workflow_id, step_id=info.activity_id, tool=tool_name
+            )
+            started = time.perf_counter()
+            try:
+                args = params_model.model_validate(params)
+            except ValidationError as error:
+                raise ApplicationError(
+                    f"{tool_name}: {_validation_messages(error)}",
+                    type=InvalidParameters.error_type,
+                    non_retryable=True,
+                ) from None
+            kwargs = {field: getattr(args, field) for field in type(args).model_fields}
+            call: Awaitable[Any] = (
+                func(**kwargs) if is_async else asyncio.to_thread(func, **kwargs)
+            )
+            task = asyncio.ensure_future(call)
+            try:
+                await _heartbeat_while(task, interval)
+                output = task.result()
+            except asyncio.CancelledError:
+                task.cancel()
+                raise
+            except Exception as error:
+                bound.warning("tool_failed", attempt=info.attempt, error=str(error))
+                raise _to_application_error(tool_name, error) from error
+            elapsed = (time.perf_counter() - started) * 1000
+            bound.debug("tool_completed", attempt=info.attempt, ms=round(elapsed, 1))
+            return {
+                "output": result_adapter.dump_python(output, mode="json"),
+                "attempt": info.attempt,
+                "duration_ms": elapsed,
+            }
+
+        run_tool.__name__ = f"tool_{tool_name}"
+        return activity.defn(name=tool_name)(run_tool)
+
+    def names(self) -> list[str]:
+        return sorted(self._tools)
+
+    def get(self, name: str) -> RegisteredTool:
+        """The registered tool; UnknownTool (naming the closest tools) when there is none."""
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise UnknownTool(self.unknown_tool_message(name)) from None
+
+    def unknown_tool_message(self, name: str) -> str:
+        close = difflib.get_close_matches(name, self._tools, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"unknown tool {name!r}{hint} (registered: {', '.join(self.names())})"
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def catalog(self) -> list[ToolSpec]:
+        """Every tool's spec, sorted by name: for planners and the API."""
+        return [self._tools[n].spec for n in self.names()]
+
+    def activities(self) -> list[Callable[..., Any]]:
+        """One activity per tool, each named after its tool: for the worker."""
+        return [self._tools[n].activity for n in self.names()]
+
+    def policy(self, name: str) -> StepPolicy:
+        return self.get(name).policy
+
+    def validate_params(self, tool: str, params: dict[str, Any]) -> list[str]:
+        """Problems with ``params`` for ``tool``, each naming the field and the expected type.
+
+        Values that are references to earlier outputs are checked when the step runs, since
+        their value is not known yet; here they only count as present.
+        """
+        if tool not in self._tools:
+            return [self.unknown_tool_message(tool)]
+        registered = self._tools[tool]
+        schema = registered.spec.parameters
+        problems: list[str] = []
+        known = set(registered.params_model.model_fields)
+        for field in params:
+            if field not in known:
+                problems.append(
+                    f"{tool}: unknown parameter {field!r}; expected one of {sorted(known)}"
+                )
+        concrete = {
+            k: v for k, v in params.items() if k in known and not _contains_reference(v)
+        }
+        for field_name, field in registered.params_model.model_fields.items():
+            if field_name not in params and field.is_required():
+                problems.append(
+                    f"{tool}: missing required parameter {field_name!r} "
+                    f"(expected {_expected_type(schema, field_name)})"
+                )
+        for field_name, value in concrete.items():
+            field = registered.params_model.model_fields[field_name]
+            try:
+                TypeAdapter(field.annotation).validate_python(value)
+            except ValidationError as error:
+                problems.append(
+                    f"{tool}: parameter {field_name!r} expected "
+                    f"{_expected_type(schema, field_name)}, got {type(value).__name__} "
+                    f"{_short(value)} ({error.errors()[0]['msg']})"
+                )
+        return problems
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _validation_messages(error: ValidationError) -> str:
+    return "; ".join(
+        f"parameter {'.'.join(str(p) for p in e['loc'])!r}: {e['msg']}" for e in error.errors()
+    )

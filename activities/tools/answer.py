@@ -1,0 +1,78 @@
+"""answer_question and compose_summaries: extractive answers that quote what they rest on."""
+
+from __future__ import annotations
+
+from activities.tools.results import Answer, AnswerPart
+from activities.tools.text import Sentence, inverse_document_frequency, sentences, stems
+from models.documents import Passage
+
+
+def _rank_sentences(question: str, passages: list[Passage]) -> list[tuple[float, Sentence]]:
+    candidates = [s for p in passages for s in sentences(p)]
+    idf = inverse_document_frequency(s.text for s in candidates)
+    wanted = stems(question)
+    max_passage_score = max((p.score for p in passages), default=0.0) or 1.0
+    ranked: list[tuple[float, Sentence]] = []
+    for sentence in candidates:
+        overlap = wanted & stems(sentence.text)
+        if not overlap:
+            continue
+        lexical = sum(idf.get(t, 1.0) for t in overlap) / max(1.0, sum(idf.get(t, 1.0) for t in wanted))
+        retrieval = max(0.0, sentence.passage.score) / max_passage_score
+        ranked.append((lexical + 0.25 * retrieval, sentence))
+    ranked.sort(key=lambda pair: -pair[0])
+    return ranked
+
+
+def answer_question(question: str, passages: list[Passage], max_sentences: int = 3) -> Answer:
+    """Answer a question from retrieved passages by quoting the sentences that best support it.
+
+    The confidence is the share of the question's content words that the quoted sentences
+    contain (its support). With no relevant passage the answer says so, with confidence 0.
+    """
+    unique = list({p.id: p for p in passages}.values())
+    ranked = _rank_sentences(question, unique)
+    if not ranked:
+        return Answer(
+            answer=f"The documents contain nothing that answers: {question}",
+            confidence=0.0,
+        )
+    chosen: list[Sentence] = []
+    for _, sentence in ranked:
+        if len(chosen) >= max_sentences:
+            break
+        if all(sentence.text != c.text for c in chosen):
+            chosen.append(sentence)
+    wanted = stems(question)
+    covered = set().union(*(stems(s.text) for s in chosen)) & wanted
+    support = len(covered) / len(wanted) if wanted else 0.5
+    lines = [f"{s.text} [{i}]" for i, s in enumerate(chosen, start=1)]
+    return Answer(
+        answer="\n".join(lines),
+        citations=[s.citation() for s in chosen],
+        confidence=round(min(1.0, support), 4),
+        passages=[s.passage for s in chosen],
+    )
+
+
+def compose_answers(question: str, parts: list[AnswerPart]) -> Answer:
+    """Combine partial answers (per-document summaries, comparisons, extractions) into one answer,
+    a paragraph per part, keeping every citation."""
+    parts = [p for p in parts if p.answer.strip()]
+    if not parts:
+        return Answer(answer=f"Nothing could be found for: {question}", confidence=0.0)
+    paragraphs: list[str] = []
+    citations = []
+    for part in parts:
+        start = len(citations) + 1
+        marks = "".join(f"[{start + i}]" for i in range(len(part.citations)))
+        heading = f"{part.label}: " if part.label else ""
+        paragraphs.append(f"{heading}{part.answer} {marks}".strip())
+        citations.extend(part.citations)
+    confidence = sum(p.confidence for p in parts) / len(parts)
+    return Answer(
+        answer="\n\n".join(paragraphs),
+        citations=citations,
+        confidence=round(confidence, 4),
+        passages=[p for part in parts for p in part.passages],
+    )

@@ -1,0 +1,31 @@
+"""search_documents: BM25 retrieval over the FTS5 index."""
+
+from __future__ import annotations
+
+from activities.context import current
+from activities.tools.results import SearchResult
+from activities.tools.text import stems
+from models.documents import DocumentRef
+
+
+def search_documents(
+    query: str, documents: list[DocumentRef], top_k: int = 5, broaden: int = 0
+) -> SearchResult:
+    """Find the passages of the documents most relevant to a query (BM25), with anchors.
+
+    ``broaden`` widens the match when too little is found: 0 exact terms, 1 word prefixes,
+    2 also the opening passage of every document nothing matched in.
+    """
+    store = current().store
+    passages = store.search(query, [d.id for d in documents], top_k=top_k, broaden=broaden)
+    wanted = stems(query)
+    found: set[str] = set()
+    for passage in passages:
+        found |= wanted & stems(passage.text)
+    term_coverage = len(found) / len(wanted) if wanted else (1.0 if passages else 0.0)
+    return SearchResult(
+        passages=passages,
+        count=len(passages),
+        documents_covered=len({p.document_id for p in passages}),
+        confidence=round(term_coverage, 4) if passages else 0.0,
+    )

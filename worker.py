@@ -1,0 +1,86 @@
+"""Builds and runs one docorch Worker: task queue, workflows, the registry's activities, tuning.
+
+    python -m worker            # or: docorch worker
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities import context as tool_context
+from activities.ingest import DocumentActivities
+from activities.planning.activity import Planner
+from activities.registry import ToolRegistry
+from activities.tools.catalog import default_registry
+from models.settings import Settings
+from workflows.query import QueryWorkflow
+from workflows.replan import ReplanWorkflow
+
+log = structlog.get_logger(__name__)
+
+# Modules the workflow sandbox shares instead of re-importing per run (they are deterministic).
+PASSTHROUGH_MODULES = ("models", "workflows", "pydantic", "pydantic_core", "annotated_types")
+
+WORKFLOWS: Sequence[type] = (QueryWorkflow, ReplanWorkflow)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    *,
+    registry: ToolRegistry | None = None,
+    task_queue: str | None = None,
+    extra_activities: Sequence[Any] = (),
+    max_concurrent_activities: int | None = None,
+) -> Worker:
+    """A worker for docorch's workflows and every registered tool, on ``task_queue``."""
+    registry = registry or default_registry()
+    context = tool_context.install(settings)
+    planner = Planner(registry)
+    documents = DocumentActivities(context)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=list(WORKFLOWS),
+        activities=[
+            planner.plan_query,
+            documents.resolve_documents,
+            *registry.activities(),
+            *extra_activities,
+        ],
+        workflow_runner=workflow_runner(),
+        max_concurrent_activities=max_concurrent_activities or settings.max_concurrent_activities,
+        # a crashed worker's sticky queue is abandoned quickly so another worker takes over
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
+        graceful_shutdown_timeout=timedelta(seconds=2),
+    )
+
+
+async def run_worker(settings: Settings | None = None, *, address: str | None = None) -> None:
+    from client.connection import connect
+    from client.logs import configure_logging
+
+    settings = settings or Settings()
+    configure_logging(settings.log_format)
+    client = await connect(settings, address=address)
+    worker = build_worker(client, settings)
+    log.info("worker_started", task_queue=settings.task_queue, address=client.service_client.config.target_host)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker())

@@ -1,0 +1,1 @@
+"""Deterministic orchestration: QueryWorkflow, ReplanWorkflow and the pure DAG logic."""

@@ -1,0 +1,54 @@
+"""The workflow-side event log: append-only, offsets from 0, small payloads.
+
+Callers read it with the ``events`` query (any time, also after the query finished) or block on
+the ``wait_events`` update until something newer than their offset exists, so a reconnecting
+caller resumes from its last offset with no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.events import EventKind, ProgressEvent
+
+MAX_EVENTS_PER_READ = 200
+
+
+class EventLog:
+    def __init__(self) -> None:
+        self.events: list[ProgressEvent] = []
+        self.closed = False
+
+    def emit(
+        self,
+        kind: EventKind,
+        message: str = "",
+        *,
+        step_id: str | None = None,
+        tool: str | None = None,
+        **data: Any,
+    ) -> ProgressEvent:
+        event = ProgressEvent(
+            offset=len(self.events),
+            kind=kind,
+            at=workflow.now().isoformat(),
+            step_id=step_id,
+            tool=tool,
+            message=message,
+            data=data,
+        )
+        self.events.append(event)
+        if event.is_final:
+            self.closed = True
+        return event
+
+    def after(self, offset: int) -> list[ProgressEvent]:
+        """Events with an offset greater than ``offset`` (-1 for all), at most a page."""
+        start = max(0, offset + 1)
+        return self.events[start : start + MAX_EVENTS_PER_READ]
+
+    def has_after(self, offset: int) -> bool:
+        return len(self.events) > offset + 1 or self.closed
