@@ -1,0 +1,54 @@
+"""Replay recorded histories against the current workflow code: an incompatible change to
+QueryWorkflow (or what it calls) fails here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.workflows.incompatible import IncompatibleQueryWorkflow
+from tests.workflows.recording import HISTORIES, SESSION_HISTORIES
+from worker import WORKFLOWS, workflow_runner
+from workflows.replan import ReplanWorkflow
+
+
+def _replayer(workflows: list[type] | None = None) -> Replayer:
+    return Replayer(
+        workflows=workflows or list(WORKFLOWS),
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+
+
+def _recorded() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+def _load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text())
+
+
+@pytest.mark.parametrize("path", _recorded(), ids=lambda p: p.stem)
+async def test_recorded_history_replays(path: Path) -> None:
+    await _replayer().replay_workflow(_load(path))
+
+
+@pytest.mark.parametrize("path", _recorded()[:1], ids=lambda p: p.stem)
+async def test_replay_fails_when_the_workflow_changes_incompatibly(path: Path) -> None:
+    replayer = _replayer([IncompatibleQueryWorkflow, ReplanWorkflow])
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer.replay_workflow(_load(path))
+
+
+@pytest.mark.integration
+async def test_this_sessions_histories_replay() -> None:
+    """Histories of the integration runs earlier in this session replay cleanly."""
+    if not SESSION_HISTORIES:
+        pytest.skip("no integration test recorded a history in this session")
+    for history in SESSION_HISTORIES:
+        await _replayer().replay_workflow(history)
