@@ -23,13 +23,14 @@ from activities.tools.catalog import default_registry
 from models.settings import Settings
 from workflows.query import QueryWorkflow
 from workflows.replan import ReplanWorkflow
+from workflows.session import SessionWorkflow
 
 log = structlog.get_logger(__name__)
 
 # Modules the workflow sandbox shares instead of re-importing per run (they are deterministic).
 PASSTHROUGH_MODULES = ("models", "workflows", "pydantic", "pydantic_core", "annotated_types")
 
-WORKFLOWS: Sequence[type] = (QueryWorkflow, ReplanWorkflow)
+WORKFLOWS: Sequence[type] = (QueryWorkflow, ReplanWorkflow, SessionWorkflow)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -22,10 +23,17 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from client.connection import connect
+from client.sessions import Sessions
 from models.events import ProgressEvent
 from models.query import QueryConfig, QueryRequest, QueryResult
 from models.settings import Settings
+from workflows.progress import MAX_EVENTS_PER_READ
 from workflows.query import QueryWorkflow
+
+
+WAIT_UPDATE_PREFIX = "wait-events-after-"
+_BACKOFF_START = 0.1
+_BACKOFF_MAX = 1.0
 
 
 def new_query_id() -> str:
@@ -38,6 +46,7 @@ class OrchestratorClient:
     def __init__(self, client: Client, *, task_queue: str | None = None) -> None:
         self.temporal = client
         self.task_queue = task_queue or Settings().task_queue
+        self.sessions = Sessions(client, self.task_queue)
 
     @classmethod
     async def connect(
@@ -90,30 +99,61 @@ class OrchestratorClient:
         await self.handle(workflow_id).cancel()
 
     async def events(self, workflow_id: str, *, after: int = -1) -> AsyncIterator[ProgressEvent]:
-        """Every event with an offset greater than ``after``, each exactly once, until the final
-        one. Blocks on the workflow's ``wait_events`` update while the query runs (no polling);
-        reads the ``events_after`` query once it has finished."""
+        """Every event with an offset greater than ``after``, each exactly once, in order, until
+        the final one (or the end of the query). Resumable: pass the last offset you saw.
+
+        Catches up with the ``events_after`` query (no history cost), then blocks on the
+        ``wait_events`` update while the query runs (no polling). The update id is derived from
+        the offset, so every reader waiting at the same offset shares one update and a retried
+        call re-attaches to it instead of adding another. When the update is refused (the
+        query finished, or it spent its budget of waits) the reader falls back to the query,
+        with a short backoff while the query still runs.
+        """
         handle = self.handle(workflow_id)
         offset = after
+        catch_up = True
+        backoff = _BACKOFF_START
         while True:
-            batch = await self._next_events(handle, offset)
-            for event in batch:
-                if event.offset <= offset:
-                    continue
+            if catch_up:
+                batch = await handle.query(QueryWorkflow.events_after, offset)
+            else:
+                batch = await self._wait_for_events(handle, offset)
+            fresh = [e for e in (batch or []) if e.offset > offset]
+            for event in fresh:
                 offset = event.offset
                 yield event
                 if event.is_final:
                     return
-            if not batch and await self._finished(handle):
+            if fresh:
+                # a full page means more may be waiting: read on with the query
+                catch_up = batch is not None and len(batch) >= MAX_EVENTS_PER_READ
+                backoff = _BACKOFF_START
+                continue
+            if await self._finished(handle):
+                for event in await handle.query(QueryWorkflow.events_after, offset):
+                    if event.offset > offset:
+                        offset = event.offset
+                        yield event
                 return
+            if catch_up and batch is not None:
+                catch_up = False  # current: block on the update from now on
+            else:
+                # the update was refused (or returned nothing): read the query after a pause
+                await asyncio.sleep(backoff)
+                backoff = min(_BACKOFF_MAX, backoff * 2)
+                catch_up = True
 
-    async def _next_events(
-        self, handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
-    ) -> list[ProgressEvent]:
+    @staticmethod
+    async def _wait_for_events(
+        handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
+    ) -> list[ProgressEvent] | None:
+        """Events after ``offset`` once there are any; None when the update was refused."""
         try:
-            return await handle.execute_update(QueryWorkflow.wait_events, offset)
+            return await handle.execute_update(
+                QueryWorkflow.wait_events, offset, id=f"{WAIT_UPDATE_PREFIX}{offset}"
+            )
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
-            return await handle.query(QueryWorkflow.events_after, offset)
+            return None
 
     @staticmethod
     async def _finished(handle: WorkflowHandle[QueryWorkflow, QueryResult]) -> bool:

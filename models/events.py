@@ -39,4 +39,8 @@ class ProgressEvent(BaseModel):
 
     @property
     def is_final(self) -> bool:
-        return self.kind in (EventKind.FINAL_ANSWER, EventKind.ERROR)
+        """True for the last event of a query: the final answer, or an error that ended it.
+        Errors about single documents (``data["fatal"] is False``) are not final."""
+        if self.kind is EventKind.ERROR:
+            return self.data.get("fatal", True) is not False
+        return self.kind is EventKind.FINAL_ANSWER

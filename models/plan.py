@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.documents import DocumentRef
-from models.query import QueryConfig, QueryType, Strategy
+from models.query import PriorTurn, QueryConfig, QueryType, Strategy
 
 REFERENCE_PREFIX = "$"
 
@@ -152,6 +152,9 @@ class PlanRequest(BaseModel):
     given_plan: Plan | None = Field(default=None, description="Validate and use this plan.")
     replan: ReplanContext | None = None
     direct: bool = Field(default=False, description="Plan the direct path (search + answer).")
+    history: tuple[PriorTurn, ...] = Field(
+        default=(), description="Recent turns of the session, for follow-up questions."
+    )
 
 
 class PlanResponse(BaseModel):

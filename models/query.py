@@ -55,6 +55,16 @@ class QueryConfig(BaseModel):
     top_k: int = Field(default=5, ge=1, le=50, description="Passages retrieved per search.")
 
 
+class PriorTurn(BaseModel):
+    """A previous question of the same session and the start of its answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    answer_summary: str = ""
+    documents: tuple[str, ...] = ()
+
+
 class QueryRequest(BaseModel):
     """A question over a set of documents. Plain JSON: any Temporal client can send it."""
 
@@ -69,6 +79,9 @@ class QueryRequest(BaseModel):
     plan: Any | None = Field(
         default=None,
         description="A ready-made Plan (JSON) to run instead of planning; it is still validated.",
+    )
+    history: tuple[PriorTurn, ...] = Field(
+        default=(), description="Recent turns of the session, oldest first, for follow-ups."
     )
 
     @field_validator("query")

@@ -1,8 +1,14 @@
 """The workflow-side event log: append-only, offsets from 0, small payloads.
 
-Callers read it with the ``events`` query (any time, also after the query finished) or block on
-the ``wait_events`` update until something newer than their offset exists, so a reconnecting
-caller resumes from its last offset with no gap and no duplicate.
+Callers read it with the ``events_after`` query (any time, also after the query finished) or
+block on the ``wait_events`` update until something newer than their offset exists, so a
+reconnecting caller resumes from its last offset with no gap and no duplicate.
+
+Each accepted update is written to the history (accepted + completed events, with the batch it
+returned), and Temporal caps the updates one execution may receive. So readers catch up with the
+query and only block with the update once they are current, and the log admits at most
+``MAX_WAIT_UPDATES`` waits per run; past that the update is rejected (rejections are not
+written to the history) and readers fall back to reading the query.
 """
 
 from __future__ import annotations
@@ -10,17 +16,21 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.events import EventKind, ProgressEvent
 
 MAX_EVENTS_PER_READ = 200
+MAX_WAIT_UPDATES = 500
+"""Well under Temporal's default of 2000 updates per execution; a typical query uses under 10."""
 
 
 class EventLog:
     def __init__(self) -> None:
         self.events: list[ProgressEvent] = []
         self.closed = False
+        self.waits = 0
 
     def emit(
         self,
@@ -52,3 +62,12 @@ class EventLog:
 
     def has_after(self, offset: int) -> bool:
         return len(self.events) > offset + 1 or self.closed
+
+    def admit_wait(self) -> None:
+        """Refuse a ``wait_events`` update once this run has served its budget of them."""
+        if self.waits >= MAX_WAIT_UPDATES:
+            raise ApplicationError(
+                f"this query has served {MAX_WAIT_UPDATES} event waits; read the events_after "
+                "query instead",
+                type="TooManyEventWaits",
+            )

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         ResolveRequest,
         StepResult,
     )
+    from workflows import search_attributes
     from workflows.answer import citations_of, partial_answer
     from workflows.confidence import answer_confidence
     from workflows.executor import (
@@ -85,6 +86,10 @@ class QueryWorkflow:
         self.summary.total_ms = (workflow.now() - started).total_seconds() * 1000
         result.execution_summary = self._finish_summary()
         result.workflow_id = workflow.info().workflow_id
+        search_attributes.record(
+            query_type=result.query_type.value, confidence=result.confidence_score,
+            session_id=request.session_id,
+        )
         self.phase = "done"
         self.events.emit(
             EventKind.FINAL_ANSWER, result.status.value, confidence=result.confidence_score,
@@ -102,8 +107,13 @@ class QueryWorkflow:
     @workflow.update
     async def wait_events(self, offset: int) -> list[ProgressEvent]:
         """Block until an event newer than ``offset`` exists (or the query ends), then return them."""
+        self.events.waits += 1
         await workflow.wait_condition(lambda: self.events.has_after(offset))
         return self.events.after(offset)
+
+    @wait_events.validator
+    def _admit_wait(self, offset: int) -> None:
+        self.events.admit_wait()
 
     @workflow.query
     def state(self) -> dict[str, Any]:
@@ -178,7 +188,7 @@ class QueryWorkflow:
             response: PlanResponse = await workflow.execute_activity(
                 PLAN_ACTIVITY,
                 PlanRequest(query=request.query, documents=tuple(documents),
-                            config=request.config, given_plan=given),
+                            config=request.config, given_plan=given, history=request.history),
                 result_type=PlanResponse,
                 activity_id="plan",
                 start_to_close_timeout=timedelta(seconds=120),

@@ -16,9 +16,16 @@ class Span:
 
 @dataclass(frozen=True)
 class Table:
+    """A table as rows of cell text (the first row is the header when there is one).
+
+    ``start``/``end`` index the table's rendering in the document text, when the parser knows it.
+    """
+
     rows: list[list[str]]
     page: int | None = None
     caption: str | None = None
+    start: int | None = None
+    end: int | None = None
 
 
 @dataclass

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from activities.documents.parsed import ParsedDocument, Span
+from activities.documents.parsed import ParsedDocument, Span, Table
 from activities.errors import EmptyDocument, UnsupportedDocument
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # Numbered headings in plain text: "7. Termination", "7.2 Notice", "ARTICLE 3 - FEES"
 _TXT_HEADING = re.compile(
     r"^(?:(?P<num>\d+(?:\.\d+)*)\.?\s+(?P<title>[A-Z][^\n]{0,80})|(?P<caps>[A-Z][A-Z0-9 ,&'\-]{3,60}))$",
@@ -46,9 +47,7 @@ def _require_text(name: str, text: str) -> None:
         raise EmptyDocument(f"{name}: the document has no text")
 
 
-def _sections_from_headings(
-    text: str, headings: list[tuple[int, int, str]]
-) -> list[Span]:
+def sections_from_headings(text: str, headings: list[tuple[int, int, str]]) -> list[Span]:
     """Turn (offset, level, title) headings into spans labelled with their heading path."""
     spans: list[Span] = []
     path: list[tuple[int, str]] = []
@@ -61,6 +60,40 @@ def _sections_from_headings(
     return spans
 
 
+def _pipe_cells(line: str) -> list[str]:
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", body)]
+
+
+def markdown_tables(text: str) -> list[Table]:
+    """Pipe tables (a header row, a ``---`` separator row, then rows), with their offsets."""
+    tables: list[Table] = []
+    lines = text.split("\n")
+    offsets: list[int] = []
+    position = 0
+    for line in lines:
+        offsets.append(position)
+        position += len(line) + 1
+    index = 1
+    while index < len(lines):
+        header = lines[index - 1]
+        if "|" in header and _MD_TABLE_SEPARATOR.match(lines[index]) and "-" in lines[index]:
+            end = index + 1
+            while end < len(lines) and "|" in lines[end] and lines[end].strip():
+                end += 1
+            rows = [_pipe_cells(header)] + [_pipe_cells(line) for line in lines[index + 1 : end]]
+            last = end - 1
+            tables.append(
+                Table(rows=rows, start=offsets[index - 1], end=offsets[last] + len(lines[last]))
+            )
+            index = end + 1
+        else:
+            index += 1
+    return tables
+
+
 def parse_markdown(name: str, data: bytes) -> ParsedDocument:
     text, warnings = decode_text(name, data)
     _require_text(name, text)
@@ -70,7 +103,8 @@ def parse_markdown(name: str, data: bytes) -> ParsedDocument:
         text=text,
         format="md",
         title=title,
-        sections=_sections_from_headings(text, headings),
+        sections=sections_from_headings(text, headings),
+        tables=markdown_tables(text),
         warnings=warnings,
     )
 
@@ -90,6 +124,6 @@ def parse_plain_text(name: str, data: bytes) -> ParsedDocument:
         text=text,
         format="txt",
         title=first_line[:120] or None,
-        sections=_sections_from_headings(text, headings),
+        sections=sections_from_headings(text, headings),
         warnings=warnings,
     )

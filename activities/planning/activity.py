@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.errors import BadInput, InvalidPlan
 from activities.planning.classify import classify_query
+from activities.planning.followup import narrow_plan, resolve_follow_up
 from activities.planning.replan import replan
 from activities.planning.templates import direct_plan, template_plan
 from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
@@ -38,10 +39,16 @@ class Planner:
             return replan(request.replan, available), 1.0
         if request.given_plan is not None:
             return request.given_plan, 1.0
-        classification = classify_query(request.query)
-        plan = template_plan(
-            request.query, request.documents, request.config, classification, available
-        )
+        follow_up = resolve_follow_up(request.query, request.history, request.documents)
+        documents = request.documents
+        if follow_up.document_indexes is not None:
+            documents = tuple(documents[i] for i in follow_up.document_indexes)
+        classification = classify_query(follow_up.query)
+        plan = template_plan(follow_up.query, documents, request.config, classification, available)
+        if follow_up.document_indexes is not None:
+            plan = narrow_plan(plan, follow_up.document_indexes)
+        if follow_up.note:
+            plan = plan.model_copy(update={"reasoning": f"{plan.reasoning} Read as a {follow_up.note}."})
         return plan, classification.confidence
 
     def plan(self, request: PlanRequest) -> PlanResponse:

@@ -1,0 +1,99 @@
+"""Sessions through the SDK: create, ask, list turns, add/remove documents, close."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+
+from models.query import QueryConfig, QueryResult
+from models.session import AskRequest, SessionConfig, SessionState, Turn
+from workflows.session import SessionWorkflow
+
+SESSION_PREFIX = "session-"
+
+
+def session_workflow_id(session_id: str) -> str:
+    return session_id if session_id.startswith(SESSION_PREFIX) else f"{SESSION_PREFIX}{session_id}"
+
+
+class Sessions:
+    """Session operations; reached as ``OrchestratorClient.sessions``."""
+
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self._client = client
+        self._task_queue = task_queue
+
+    def _handle(self, session_id: str) -> WorkflowHandle[SessionWorkflow, SessionState]:
+        return self._client.get_workflow_handle_for(SessionWorkflow.run, session_workflow_id(session_id))
+
+    async def create(
+        self,
+        documents: Sequence[str] = (),
+        *,
+        session_id: str | None = None,
+        config: SessionConfig | None = None,
+        query_config: QueryConfig | None = None,
+    ) -> str:
+        """Start a session with active documents; returns its id (``session-<uuid>``)."""
+        workflow_id = session_workflow_id(session_id or str(uuid.uuid4()))
+        config = config or SessionConfig()
+        if query_config is not None:
+            config = config.model_copy(update={"query": query_config})
+        state = SessionState(session_id=workflow_id, documents=list(documents), config=config)
+        await self._client.start_workflow(
+            SessionWorkflow.run, state, id=workflow_id, task_queue=self._task_queue
+        )
+        return workflow_id
+
+    async def ask(self, session_id: str, question: str, documents: Sequence[str] = ()) -> str:
+        """Queue a question; returns the QueryWorkflow id (await it with ``result``)."""
+        request = AskRequest(question=question, documents=tuple(documents))
+        query_id: str = await self._handle(session_id).execute_update(SessionWorkflow.ask, request)
+        return query_id
+
+    async def result(self, session_id: str, query_id: str) -> QueryResult:
+        """Wait for a turn's answer (also for a question still queued behind others)."""
+        await self._handle(session_id).execute_update(SessionWorkflow.wait_started, query_id)
+        return await self._client.get_workflow_handle(query_id, result_type=QueryResult).result()
+
+    async def ask_and_wait(
+        self, session_id: str, question: str, documents: Sequence[str] = ()
+    ) -> QueryResult:
+        """Ask and wait for the answer."""
+        return await self.result(session_id, await self.ask(session_id, question, documents))
+
+    async def turns(self, session_id: str) -> list[Turn]:
+        turns: list[Turn] = await self._handle(session_id).query(SessionWorkflow.turns)
+        return turns
+
+    async def state(self, session_id: str) -> SessionState:
+        state: SessionState = await self._handle(session_id).query(SessionWorkflow.snapshot)
+        return state
+
+    async def add_documents(self, session_id: str, documents: Sequence[str]) -> list[str]:
+        active: list[str] = await self._handle(session_id).execute_update(
+            SessionWorkflow.add_documents, list(documents)
+        )
+        return active
+
+    async def remove_documents(self, session_id: str, documents: Sequence[str]) -> list[str]:
+        active: list[str] = await self._handle(session_id).execute_update(
+            SessionWorkflow.remove_documents, list(documents)
+        )
+        return active
+
+    async def close(self, session_id: str) -> SessionState:
+        """Close after the queued questions are answered; returns the final state."""
+        state: SessionState = await self._handle(session_id).execute_update(SessionWorkflow.close)
+        return state
+
+    async def list_open(self) -> list[str]:
+        """Ids of the sessions that are open (from Temporal visibility)."""
+        query = "WorkflowType = 'SessionWorkflow' AND ExecutionStatus = 'Running'"
+        return [w.id async for w in self._client.list_workflows(query)]
+
+    async def is_open(self, session_id: str) -> bool:
+        description = await self._handle(session_id).describe()
+        return description.status == WorkflowExecutionStatus.RUNNING

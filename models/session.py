@@ -1,0 +1,53 @@
+"""Sessions: a conversation over a set of active documents, kept by a SessionWorkflow."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.query import QueryConfig
+
+
+class Turn(BaseModel):
+    """One question of a session and how it was answered (a summary, not the whole answer)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    answer_summary: str = Field(default="", description="The first few hundred characters.")
+    query_workflow_id: str
+    confidence: float = 0.0
+    status: str = "pending"
+    documents: tuple[str, ...] = ()
+
+
+class SessionConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    idle_timeout_seconds: float = Field(default=3600.0, gt=0, description="Close after this long idle.")
+    history_turns: int = Field(default=5, ge=0, le=50, description="Recent turns a query receives.")
+    max_turns_kept: int = Field(default=100, ge=1, description="Turns carried across continue-as-new.")
+    continue_as_new_after_events: int = Field(
+        default=2000, ge=20, description="Continue-as-new once the history has this many events."
+    )
+    query: QueryConfig = Field(default_factory=QueryConfig)
+
+
+class SessionState(BaseModel):
+    """Everything a session carries, also across continue-as-new."""
+
+    session_id: str
+    documents: list[str] = Field(default_factory=list)
+    turns: list[Turn] = Field(default_factory=list)
+    config: SessionConfig = Field(default_factory=SessionConfig)
+    turns_total: int = Field(default=0, description="Turns ever asked, including trimmed ones.")
+    closed: bool = False
+    runs: int = Field(default=1, description="How many runs (continue-as-new) this session has had.")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    question: str = Field(min_length=1, max_length=4000)
+    documents: tuple[str, ...] = Field(
+        default=(), description="Extra documents for this question only (the active ones apply too)."
+    )

@@ -1,0 +1,46 @@
+"""docorch's custom search attributes, upserted by QueryWorkflow so visibility can find and
+summarise queries: QueryType (Keyword), Confidence (Double), SessionId (Keyword).
+
+An upsert of an attribute the namespace does not have fails every workflow task of the query,
+so upserts happen only on workers that ``enable`` them: the embedded runtime and ``docorch
+worker`` do when the namespace has all three registered (the embedded dev server registers
+them; on a cluster, ``temporal operator search-attribute create``). Every worker of a task queue
+must agree, as for any workflow code. The upsert is also behind ``workflow.patched``, so
+histories recorded before it replay unchanged.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+QUERY_TYPE = SearchAttributeKey.for_keyword("QueryType")
+CONFIDENCE = SearchAttributeKey.for_float("Confidence")
+SESSION_ID = SearchAttributeKey.for_keyword("SessionId")
+KEYS = (QUERY_TYPE, CONFIDENCE, SESSION_ID)
+PATCH_ID = "search-attributes"
+
+_enabled = False
+
+
+def enable(on: bool = True) -> None:
+    """Turn the upserts on (or off) for the workflows this process runs."""
+    global _enabled
+    _enabled = on
+
+
+def enabled() -> bool:
+    return _enabled
+
+
+def record(*, query_type: str, confidence: float, session_id: str | None) -> None:
+    """Upsert a finished query's attributes; a no-op where they are not enabled."""
+    if not _enabled or not workflow.patched(PATCH_ID):
+        return
+    updates: list[SearchAttributeUpdate] = [
+        QUERY_TYPE.value_set(query_type),
+        CONFIDENCE.value_set(confidence),
+    ]
+    if session_id:
+        updates.append(SESSION_ID.value_set(session_id))
+    workflow.upsert_search_attributes(updates)
