@@ -1,4 +1,5 @@
-"""What tools may use besides their arguments: the settings and the document store.
+"""What tools may use besides their arguments: the settings, the document store and the state
+store.
 
 The worker installs one context at start; tools call ``current()``. Keeping it here means tool
 functions stay plain typed Python (no temporalio), and tests can install their own.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from activities.documents.store import DocumentStore
+from activities.state import StateStore
 from models.settings import Settings
 
 
@@ -16,6 +18,7 @@ from models.settings import Settings
 class ToolContext:
     settings: Settings
     store: DocumentStore
+    state: StateStore
 
 
 _context: ToolContext | None = None
@@ -25,7 +28,16 @@ def install(settings: Settings) -> ToolContext:
     """Create the store for ``settings`` and make it the context tools see."""
     global _context
     if _context is None or _context.settings != settings:
-        _context = ToolContext(settings=settings, store=DocumentStore(settings.data_dir))
+        _context = ToolContext(
+            settings=settings,
+            store=DocumentStore(settings.data_dir),
+            state=StateStore(settings.data_dir),
+        )
+    return _context
+
+
+def installed() -> ToolContext | None:
+    """The context, or None outside a worker (tools called directly in tests)."""
     return _context
 
 

@@ -37,7 +37,10 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
     if not _looks_like_path(source) and not Path(source).exists():
         raise DocumentNotFound(f"{source}: no ingested document has this id or name, and no such file")
     path = confined_path(source, context.settings.roots())
-    return store.ingest_file(path, max_bytes=context.settings.max_document_bytes)
+    settings = context.settings
+    return store.ingest_file(
+        path, max_bytes=settings.max_document_bytes, passwords=settings.pdf_passwords
+    )
 
 
 class DocumentActivities:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import context as tool_context
 from activities.errors import (
     BAD_INPUT_ERROR_TYPES,
     BadInput,
@@ -81,13 +82,22 @@ def _params_model(name: str, func: ToolFunction) -> type[BaseModel]:
 
 
 def default_policy(
-    reliability: Reliability, estimated_duration: float, timeout: float | None
+    reliability: Reliability,
+    estimated_duration: float,
+    timeout: float | None,
+    *,
+    heartbeat: float | None = None,
+    idempotent: bool = True,
 ) -> StepPolicy:
-    """Retry and timeout policy for a tool: attempts from reliability, timeout from duration."""
+    """Retry and timeout policy for a tool: attempts from reliability (one attempt when the
+    tool is not idempotent: a retry could repeat its effect), timeout from duration, and a
+    heartbeat timeout for long tools (or ``heartbeat`` when given) so that a call on a worker
+    that died is retried after the heartbeat timeout instead of the whole start-to-close."""
     attempts, initial = _RETRIES[reliability]
+    if not idempotent:
+        attempts = 1
     start_to_close = timeout if timeout is not None else max(10.0, estimated_duration * 10)
-    heartbeat = None
-    if start_to_close > HEARTBEAT_AFTER_SECONDS * 2:
+    if heartbeat is None and start_to_close > HEARTBEAT_AFTER_SECONDS * 2:
         heartbeat = max(HEARTBEAT_AFTER_SECONDS, min(30.0, start_to_close / 4))
     return StepPolicy(
         start_to_close_seconds=start_to_close,
@@ -133,13 +143,42 @@ async def _heartbeat_while(task: asyncio.Future[Any], interval: float) -> None:
         await asyncio.wait([task], timeout=interval)
 
 
-def _to_application_error(tool: str, error: Exception) -> ApplicationError:
+def _observe(tool: str, *, ok: bool, ms: float) -> None:
+    """Feed the global per-tool figures; never fails the call."""
+    context = tool_context.installed()
+    if context is None:
+        return
+    try:
+        context.state.record_tool_call(tool, ok=ok, ms=ms)
+    except Exception:
+        log.warning("tool_stats_not_recorded", tool=tool, exc_info=True)
+
+
+def _keep_output(workflow_id: str, activity_id: str, output: Any) -> str | None:
+    """Keep the step's output by reference in the data directory (step scope)."""
+    context = tool_context.installed()
+    if context is None:
+        return None
+    try:
+        return context.state.save_step_output(workflow_id, activity_id, output)
+    except Exception:
+        log.warning("step_output_not_kept", step_id=activity_id, exc_info=True)
+        return None
+
+
+def _to_application_error(tool: str, error: Exception, attempt: int) -> ApplicationError:
+    """The tool's error as Temporal sees it: bad input is non-retryable, a rate limit sets the
+    next retry's delay, anything else is retried. The details carry the attempt number, so the
+    workflow can count the attempts a step spent."""
+    details = {"attempt": attempt}
     if isinstance(error, BadInput):
-        return ApplicationError(str(error), type=error.error_type, non_retryable=True)
+        return ApplicationError(str(error), details, type=error.error_type, non_retryable=True)
     if isinstance(error, RateLimited):
         delay = timedelta(seconds=error.retry_after) if error.retry_after else None
-        return ApplicationError(str(error), type="RateLimited", next_retry_delay=delay)
-    return ApplicationError(f"{tool}: {type(error).__name__}: {error}", type=type(error).__name__)
+        return ApplicationError(str(error), details, type="RateLimited", next_retry_delay=delay)
+    return ApplicationError(
+        f"{tool}: {type(error).__name__}: {error}", details, type=type(error).__name__
+    )
 
 
 class ToolRegistry:
@@ -159,9 +198,15 @@ class ToolRegistry:
         idempotent: bool = True,
         accepts_missing_inputs: bool = False,
         timeout: float | None = None,
+        heartbeat: float | None = None,
     ) -> ToolSpec:
         """Register ``func`` as a tool; returns its spec. Raises ValueError for an undescribable
-        function (no docstring, untyped parameters, a duplicate name)."""
+        function (no docstring, untyped parameters, a duplicate name).
+
+        ``timeout`` is the start-to-close timeout of one call (default: 10 × the estimated
+        duration, at least 10 s); ``heartbeat`` the heartbeat timeout (default: set for calls
+        that may take over 10 s). The activity heartbeats for the tool every half of it.
+        """
         tool_name = name or func.__name__
         if tool_name in self._tools:
             raise ValueError(f"tool {tool_name!r} is already registered")
@@ -179,7 +224,9 @@ class ToolRegistry:
             idempotent=idempotent,
             accepts_missing_inputs=accepts_missing_inputs,
         )
-        policy = default_policy(reliability, estimated_duration, timeout)
+        policy = default_policy(
+            reliability, estimated_duration, timeout, heartbeat=heartbeat, idempotent=idempotent
+        )
         self._tools[tool_name] = RegisteredTool(
             spec=spec,
             function=func,
@@ -212,6 +259,7 @@ class ToolRegistry:
             except ValidationError as error:
                 raise ApplicationError(
                     f"{tool_name}: {_validation_messages(error)}",
+                    {"attempt": info.attempt},
                     type=InvalidParameters.error_type,
                     non_retryable=True,
                 ) from None
@@ -228,13 +276,17 @@ class ToolRegistry:
                 raise
             except Exception as error:
                 bound.warning("tool_failed", attempt=info.attempt, error=str(error))
-                raise _to_application_error(tool_name, error) from error
+                _observe(tool_name, ok=False, ms=(time.perf_counter() - started) * 1000)
+                raise _to_application_error(tool_name, error, info.attempt) from error
             elapsed = (time.perf_counter() - started) * 1000
             bound.debug("tool_completed", attempt=info.attempt, ms=round(elapsed, 1))
+            dumped = result_adapter.dump_python(output, mode="json")
+            _observe(tool_name, ok=True, ms=elapsed)
             return {
-                "output": result_adapter.dump_python(output, mode="json"),
+                "output": dumped,
                 "attempt": info.attempt,
                 "duration_ms": elapsed,
+                "output_ref": _keep_output(info.workflow_id, info.activity_id, dumped),
             }
 
         run_tool.__name__ = f"tool_{tool_name}"

@@ -254,6 +254,16 @@ def demo(as_json: JsonOption = False) -> None:
     _run(run_demo())
 
 
+def _register_state_commands() -> None:
+    from client.cli_state import sessions_app, state
+
+    app.add_typer(sessions_app, name="session")
+    app.command("state")(state)
+
+
+_register_state_commands()
+
+
 def main() -> None:
     app()
 

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.documents import DocumentRef
-from models.query import PriorTurn, QueryConfig, QueryType, Strategy
+from models.query import LlmUsage, PriorTurn, QueryConfig, QueryType, Strategy
 
 REFERENCE_PREFIX = "$"
 
@@ -135,6 +135,11 @@ class ReplanContext(BaseModel):
     failed_step: str
     failed_tools: tuple[str, ...] = Field(description="Tools that failed for good; avoid them.")
     error: str
+    also_failed: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other steps the answer needs that failed for good (id -> error); a replan "
+        "replaces them too.",
+    )
     completed: dict[str, str] = Field(
         default_factory=dict, description="Completed step id -> tool; their outputs may be used."
     )
@@ -164,3 +169,4 @@ class PlanResponse(BaseModel):
     classification_confidence: float = 1.0
     levels: list[list[str]] = Field(default_factory=list)
     dropped_steps: tuple[str, ...] = ()
+    llm_usage: LlmUsage | None = Field(default=None, description="The planner's LLM calls.")

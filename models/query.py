@@ -42,7 +42,11 @@ class QueryConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     max_parallel_steps: int = Field(default=3, ge=1, le=64)
-    strategy: Strategy = Strategy.PARALLEL
+    strategy: Strategy = Field(
+        default=Strategy.ADAPTIVE,
+        description="ADAPTIVE plans with the LLM when the query fits no template well, and is "
+        "PARALLEL when no LLM is configured.",
+    )
     confidence_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
     scheduling: Scheduling = Field(
         default="eager",
@@ -53,6 +57,12 @@ class QueryConfig(BaseModel):
         default=None, gt=0, description="Return a partial answer after this many seconds."
     )
     top_k: int = Field(default=5, ge=1, le=50, description="Passages retrieved per search.")
+    max_llm_tokens: int | None = Field(
+        default=None,
+        ge=0,
+        description="LLM tokens (prompt + completion) this query may spend; None is unlimited. "
+        "Once spent, planning and tools continue on templates and extractive methods.",
+    )
 
 
 class PriorTurn(BaseModel):
@@ -147,6 +157,37 @@ class ResolveReport(BaseModel):
     failures: list[DocumentFailure] = Field(default_factory=list)
 
 
+class LlmUsage(BaseModel):
+    """Tokens and estimated cost of LLM calls: of one tool output, one plan, or a whole query."""
+
+    model_config = ConfigDict(frozen=True)
+
+    calls: int = Field(default=0, description="Completed chat-completion calls.")
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = Field(default=0.0, description="Estimate from the configured price table.")
+    budget_exhausted: bool = Field(
+        default=False, description="A call was not made because max_llm_tokens was spent."
+    )
+    fallbacks: int = Field(
+        default=0, description="Times an LLM path gave way to a template or an extractive tool."
+    )
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: LlmUsage) -> LlmUsage:
+        return LlmUsage(
+            calls=self.calls + other.calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 8),
+            budget_exhausted=self.budget_exhausted or other.budget_exhausted,
+            fallbacks=self.fallbacks + other.fallbacks,
+        )
+
+
 class ExecutionSummary(BaseModel):
     """What ran, how long it took and what went wrong."""
 
@@ -168,6 +209,9 @@ class ExecutionSummary(BaseModel):
         default_factory=dict, description="Step id -> why it did not run."
     )
     max_concurrent_steps: int = 0
+    llm_usage: LlmUsage = Field(
+        default_factory=LlmUsage, description="LLM calls of the planner and the tools, summed."
+    )
 
 
 class QueryStatus(StrEnum):

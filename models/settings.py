@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         "empty means the current directory.",
     )
     max_document_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    pdf_passwords: dict[str, str] = Field(
+        default_factory=dict,
+        description="Passwords for encrypted PDFs: a JSON object from file name (or glob such "
+        'as "*.pdf") to password, e.g. DOCORCH_PDF_PASSWORDS=\'{"board.pdf": "s3cret"}\'.',
+    )
     server_port: int = Field(default=7233, description="Port of the embedded dev server.")
     log_format: str = Field(default="auto", description="auto | json | console")
     max_concurrent_activities: int = Field(default=32, ge=1)
@@ -39,6 +44,35 @@ class Settings(BaseSettings):
     )
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "DOCORCH_OPENAI_API_KEY")
+    )
+    llm_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="DOCORCH_LLM_TIMEOUT_SECONDS: bound of one LLM call (also never past the "
+        "calling activity's own timeout). A timeout is retried by the activity's retry policy.",
+    )
+    llm_max_tokens: int = Field(
+        default=2048, ge=16, description="DOCORCH_LLM_MAX_TOKENS: completion tokens per call."
+    )
+    llm_plan_rounds: int = Field(
+        default=2,
+        ge=1,
+        le=5,
+        description="DOCORCH_LLM_PLAN_ROUNDS: LLM planning rounds per query (the first plan and "
+        "its repairs); when none validates, the template plan is used.",
+    )
+    llm_template_confidence: float = Field(
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="DOCORCH_LLM_TEMPLATE_CONFIDENCE: with strategy ADAPTIVE, a query classified "
+        "at least this confidently uses its template; others are planned by the LLM.",
+    )
+    llm_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="DOCORCH_LLM_PRICES: JSON object, model name (or prefix, or '*') -> "
+        "[USD per million prompt tokens, USD per million completion tokens], for cost "
+        'estimates, e.g. \'{"gpt-4o-mini": [0.15, 0.6]}\'. Unlisted models cost 0.',
     )
 
     @field_validator("allowed_roots", mode="before")
@@ -57,4 +91,16 @@ class Settings(BaseSettings):
 
     @property
     def llm_enabled(self) -> bool:
+        """True when a model and an endpoint (a base URL, or OpenAI's through an API key) are
+        configured; otherwise planning uses templates and the tools extractive methods."""
         return bool(self.llm_model and (self.openai_base_url or self.openai_api_key))
+
+    def llm_price(self, model: str) -> tuple[float, float]:
+        """(USD per million prompt tokens, per million completion tokens) of ``model``: the exact
+        entry, else the longest prefix entry, else '*', else free."""
+        if model in self.llm_prices:
+            return self.llm_prices[model]
+        prefixes = [p for p in self.llm_prices if p != "*" and model.startswith(p)]
+        if prefixes:
+            return self.llm_prices[max(prefixes, key=len)]
+        return self.llm_prices.get("*", (0.0, 0.0))

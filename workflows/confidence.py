@@ -12,14 +12,19 @@ Answer confidence::
 
     answer = answer_step^0.6 × mean(steps the answer depends on)^0.4
              × (0.5 + 0.5 × documents covered / documents requested) × 0.9^replans
+             × 0.8^[degraded]
 
-so a strong answer built on weak retrieval, over half the documents, after a replan, is reported
-as such. Everything is clamped to [0, 1] and rounded to 4 places.
+so a strong answer built on weak retrieval, over half the documents, after a replan, or from
+the direct path (search + answer) after the plan could not answer, is reported as such.
+Everything is clamped to [0, 1] and rounded to 4 places.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+DEGRADED_FACTOR = 0.8
+"""What an answer from the direct path is worth relative to the same answer from the plan."""
 
 
 def _clamp(value: float) -> float:
@@ -50,6 +55,7 @@ def answer_confidence(
     documents_covered: int,
     documents_requested: int,
     replans: int,
+    degraded: bool = False,
 ) -> float:
     deps = list(dependencies)
     base = max(0.0, answer_step) ** 0.6
@@ -58,4 +64,6 @@ def answer_confidence(
     coverage = documents_covered / documents_requested if documents_requested else 0.0
     base *= 0.5 + 0.5 * min(1.0, coverage)
     base *= 0.9**replans
+    if degraded:
+        base *= DEGRADED_FACTOR
     return _clamp(base)

@@ -17,7 +17,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from models.events import EventKind
@@ -29,19 +29,36 @@ with workflow.unsafe.imports_passed_through():
 
 
 class StepFailure(Exception):
-    def __init__(self, message: str, error_type: str | None) -> None:
+    """A step (or one call of it) that failed for good; ``attempts`` calls were spent on it."""
+
+    def __init__(self, message: str, error_type: str | None, attempts: int = 0) -> None:
         super().__init__(message)
         self.error_type = error_type
+        self.attempts = attempts
 
 
-def _failure(error: BaseException) -> StepFailure:
+def _attempts_spent(error: ActivityError, cause: ApplicationError | None, max_attempts: int) -> int:
+    """How many attempts a failed activity made: the registry puts the last attempt's number in
+    the error's details; without it (a timeout) the retry state tells whether all were used."""
+    details = cause.details if cause is not None else ()
+    if details and isinstance(details[0], dict) and isinstance(details[0].get("attempt"), int):
+        return int(details[0]["attempt"])
+    if error.retry_state in (RetryState.MAXIMUM_ATTEMPTS_REACHED, RetryState.TIMEOUT):
+        return max_attempts
+    return 1
+
+
+def _failure(error: ActivityError, max_attempts: int) -> StepFailure:
     cause: BaseException | None = error
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__
     if isinstance(cause, ApplicationError):
-        return StepFailure(cause.message, cause.type)
+        return StepFailure(cause.message, cause.type, _attempts_spent(error, cause, max_attempts))
     inner = error.__cause__ or error
-    return StepFailure(str(inner) or type(inner).__name__, type(inner).__name__)
+    return StepFailure(
+        str(inner) or type(inner).__name__, type(inner).__name__,
+        _attempts_spent(error, None, max_attempts),
+    )
 
 
 def retry_policy(step: Step) -> RetryPolicy:
@@ -78,11 +95,13 @@ class PlanExecutor:
     # ---- scheduling ------------------------------------------------------------------------
 
     async def run(self, plan: Plan, *, replan: int = 0) -> None:
-        """Run every step of ``plan``; returns when each has completed, failed or been skipped."""
+        """Run every step of ``plan`` that has no output yet (a replanned plan keeps steps that
+        failed or were skipped before: they run again); returns when each has completed, failed
+        or been skipped."""
         steps = plan.steps
         level_of = dag.level_of_steps(steps)
         self.levels += dag.levels(steps)
-        finished: set[str] = {s for s in self.results}
+        finished: set[str] = {s.id for s in steps if s.id in self.outputs}
         started: set[str] = set(finished)
         running: dict[str, asyncio.Task[None]] = {}
         try:
@@ -169,7 +188,7 @@ class PlanExecutor:
         except StepFailure as failure:
             ms = (workflow.now() - started).total_seconds() * 1000
             self._record(
-                step, level, replan, StepStatus.FAILED, attempts=step.policy.max_attempts,
+                step, level, replan, StepStatus.FAILED, attempts=failure.attempts,
                 duration_ms=ms, error=str(failure), error_type=failure.error_type,
             )
             self.events.emit(
@@ -200,7 +219,11 @@ class PlanExecutor:
     async def _repeat(
         self, step: Step, drop_missing: bool
     ) -> tuple[Any, str, int, str | None, int]:
-        """The step once, or repeated until its predicate holds (``$iteration``, ``$self``)."""
+        """The step once, or repeated until its predicate holds (``$iteration``, ``$self``).
+
+        When a repetition fails for good after an earlier one succeeded, the step keeps the
+        earlier output (its predicate did not hold, but it is still a result).
+        """
         iterations = step.max_iterations if step.repeat_until is not None else 1
         output: Any = None
         most_attempts = 0
@@ -210,7 +233,14 @@ class PlanExecutor:
             scope = {**self.outputs, "iteration": iteration, "self": output}
             params = self._params(step, scope, drop_missing)
             activity_id = step.id if iteration == 0 else f"{step.id}#{iteration + 1}"
-            output, tool, attempts, fell_back = await self._call_with_fallbacks(step, params, activity_id)
+            try:
+                output, tool, attempts, fell_back = await self._call_with_fallbacks(
+                    step, params, activity_id
+                )
+            except StepFailure:
+                if iteration == 0:
+                    raise
+                return output, tool, most_attempts, fell_back, iteration
             most_attempts = max(most_attempts, attempts)
             if step.repeat_until is None or dag.evaluate(step.repeat_until, {"self": output}):
                 return output, tool, most_attempts, fell_back, iteration + 1
@@ -221,7 +251,10 @@ class PlanExecutor:
     ) -> tuple[Any, str, int, str | None, int]:
         """The step once per item of a list output, bound to ``$item``; output {items, count}."""
         assert step.for_each is not None
-        items = dag.lookup(step.for_each, self.outputs)
+        try:
+            items = dag.lookup(step.for_each, self.outputs)
+        except (dag.MissingInput, dag.BadReference) as error:
+            raise StepFailure(f"for_each {step.for_each}: {error}", "MissingInput") from None
         if not isinstance(items, list):
             raise StepFailure(f"for_each {step.for_each} is not a list", "InvalidPlan")
         items = items[: step.max_items]
@@ -235,7 +268,7 @@ class PlanExecutor:
         outputs = [o[0] for o in outcomes if not isinstance(o, BaseException)]
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         if errors and not outputs:
-            raise _failure(errors[0]) if not isinstance(errors[0], StepFailure) else errors[0]
+            raise errors[0]
         attempts = max((o[2] for o in outcomes if not isinstance(o, BaseException)), default=1)
         fell_back = next((o[3] for o in outcomes if not isinstance(o, BaseException) and o[3]), None)
         confidences = [o.get("confidence") for o in outputs if isinstance(o, dict)]
@@ -257,12 +290,14 @@ class PlanExecutor:
     async def _call_with_fallbacks(
         self, step: Step, params: dict[str, Any], activity_id: str
     ) -> tuple[Any, str, int, str | None]:
-        """(output, tool that produced it, attempts, tool it fell back from)."""
+        """(output, tool that produced it, attempts over every tool tried, tool it fell back
+        from). Raises the last StepFailure, with every attempt counted, when all failed."""
         try:
             output, attempts = await self._call(step, step.tool, params, activity_id)
             return output, step.tool, attempts, None
         except StepFailure as first:
             failure = first
+        spent = failure.attempts
         failed_tool = step.tool
         for fallback in step.fallback:
             self.events.emit(
@@ -271,10 +306,12 @@ class PlanExecutor:
             )
             try:
                 output, attempts = await self._call(step, fallback, params, f"{activity_id}~{fallback}")
-                return output, fallback, attempts + step.policy.max_attempts, step.tool
+                return output, fallback, spent + attempts, step.tool
             except StepFailure as error:
                 failure = error
+                spent += error.attempts
                 failed_tool = fallback
+        failure.attempts = spent
         raise failure
 
     async def _call(
@@ -299,7 +336,7 @@ class PlanExecutor:
             except ActivityError as error:
                 if isinstance(error.cause, CancelledError):
                     raise asyncio.CancelledError() from error
-                raise _failure(error) from None
+                raise _failure(error, policy.max_attempts) from None
             finally:
                 self._in_flight -= 1
         return envelope["output"], int(envelope.get("attempt", 1))

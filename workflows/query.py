@@ -12,7 +12,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    FailureError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -133,16 +139,17 @@ class QueryWorkflow:
         self.outputs[INPUT_NAME] = {
             "query": request.query, "documents": [d.model_dump(mode="json") for d in documents],
         }
-        plan = await self._plan(request, documents)
-        if plan is not None:
+        planned = await self._plan(request, documents)
+        answered: Plan | None = None
+        if planned is not None:
             self.phase = "running"
-            await self.executor.run(plan)
-            plan = await self._replan_until_answered(request, plan, documents)
-        result = self._result(request, plan) if plan else None
+            await self.executor.run(planned)
+            answered = await self._replan_until_answered(request, planned, documents)
+        result = self._result(request, answered) if answered else None
         if result is None or result.confidence_score < request.config.confidence_threshold:
             why = (
-                "planning failed" if plan is None
-                else "no answer after replanning" if result is None
+                "planning failed" if planned is None
+                else f"no answer after {self.summary.replans} replan(s)" if result is None
                 else f"confidence {result.confidence_score:.2f} < {request.config.confidence_threshold}"
             )
             result = await self._degrade(request, documents, result, why)
@@ -195,6 +202,7 @@ class QueryWorkflow:
                 retry_policy=_PLAN_RETRY,
             )
         except ActivityError as error:
+            _reraise_cancellation(error)
             message = _cause_message(error)
             if given is not None:
                 raise ApplicationError(message, type="InvalidPlan", non_retryable=True) from None
@@ -219,24 +227,26 @@ class QueryWorkflow:
     async def _replan_until_answered(
         self, request: QueryRequest, plan: Plan, documents: list[DocumentRef]
     ) -> Plan | None:
-        """Replan (as a child workflow) while a step the answer needs has failed for good."""
+        """Replan (as a child workflow) while steps the answer needs have failed for good; the
+        answered plan, or None when replans are exhausted or replanning failed."""
         assert self.executor is not None
         failed_tools: list[str] = []
         while plan.answer_step not in self.outputs:
             failed = failed_steps_the_answer_needs(plan, self.executor.results)
             if not failed or self.summary.replans >= request.config.max_replans:
-                return plan if plan.answer_step in self.outputs else None
-            step = failed[0]
-            result = self.executor.results[step.id]
-            failed_tools += [step.tool, *step.fallback]
+                return None
+            results = self.executor.results
+            failed_tools += [t for s in failed for t in (s.tool, *s.fallback)]
             attempt = self.summary.replans + 1
+            step, *others = failed
             context = ReplanContext(
                 attempt=attempt, failed_step=step.id, failed_tools=tuple(dict.fromkeys(failed_tools)),
-                error=result.error or "failed", previous_plan=plan,
-                completed={s: r.tool for s, r in self.executor.results.items() if s in self.outputs},
+                error=results[step.id].error or "failed", previous_plan=plan,
+                also_failed={s.id: results[s.id].error or "failed" for s in others},
+                completed={s: r.tool for s, r in results.items() if s in self.outputs},
             )
-            self.events.emit(EventKind.REPLAN_STARTED, f"{step.id} failed: {result.error}",
-                             step_id=step.id, attempt=attempt)
+            self.events.emit(EventKind.REPLAN_STARTED, f"{step.id} failed: {results[step.id].error}",
+                             step_id=step.id, attempt=attempt, failed=[s.id for s in failed])
             self.summary.replans = attempt
             try:
                 response: PlanResponse = await workflow.execute_child_workflow(
@@ -244,10 +254,10 @@ class QueryWorkflow:
                     PlanRequest(query=request.query, documents=tuple(documents),
                                 config=request.config, replan=context),
                     id=f"{workflow.info().workflow_id}-replan-{attempt}",
-                    result_type=PlanResponse,
                     execution_timeout=timedelta(minutes=5),
                 )
             except ChildWorkflowError as error:
+                _reraise_cancellation(error)
                 self.events.emit(EventKind.REPLAN_FINISHED, f"replan failed: {_cause_message(error)}",
                                  attempt=attempt, ok=False)
                 return None
@@ -273,8 +283,9 @@ class QueryWorkflow:
                 start_to_close_timeout=timedelta(seconds=60), retry_policy=_PLAN_RETRY,
             )
             await self.executor.run(response.plan, replan=self.summary.replans)
-            direct = self._result(request, response.plan)
+            direct = self._result(request, response.plan, degraded=True)
         except ActivityError as error:
+            _reraise_cancellation(error)
             self.events.emit(EventKind.ERROR, f"direct path failed: {_cause_message(error)}", fatal=False)
             direct = None
         candidates = [r for r in (planned, direct) if r is not None]
@@ -290,7 +301,9 @@ class QueryWorkflow:
 
     # ---- results -------------------------------------------------------------------------
 
-    def _result(self, request: QueryRequest, plan: Plan) -> QueryResult | None:
+    def _result(
+        self, request: QueryRequest, plan: Plan, *, degraded: bool = False
+    ) -> QueryResult | None:
         assert self.executor is not None
         output = self.outputs.get(plan.answer_step)
         if not isinstance(output, dict) or "answer" not in output:
@@ -302,6 +315,7 @@ class QueryWorkflow:
             documents_covered=self.summary.documents_covered,
             documents_requested=len(request.documents),
             replans=self.summary.replans,
+            degraded=degraded,
         )
         query_type = self.plan.query_type if self.plan else QueryType.QA
         return QueryResult(
@@ -311,8 +325,9 @@ class QueryWorkflow:
         )
 
     def _partial(self, request: QueryRequest, status: QueryStatus, why: str) -> QueryResult:
-        order = [s.id for s in reversed(self.plan.steps)] if self.plan else []
-        text, citations = partial_answer(self.outputs, order)
+        latest = [s.id for s in reversed(self.plan.steps)] if self.plan else []
+        earlier = [r.step_id for r in reversed(self._results()) if r.step_id not in latest]
+        text, citations = partial_answer(self.outputs, latest + earlier)
         completed = [r.confidence for r in self._results() if r.status.value == "completed"]
         confidence = min(0.5, sum(completed) / len(completed) * 0.5) if completed else 0.0
         self.summary.degraded_reason = why
@@ -325,7 +340,7 @@ class QueryWorkflow:
         work.cancel()
         try:
             await work
-        except (asyncio.CancelledError, ApplicationError, ActivityError):
+        except (asyncio.CancelledError, FailureError):
             pass
 
     def _results(self) -> list[StepResult]:
@@ -341,6 +356,12 @@ class QueryWorkflow:
             summary.fallbacks = sum(1 for r in summary.steps if r.fell_back_from)
             summary.max_concurrent_steps = self.executor.max_in_flight
         return summary
+
+
+def _reraise_cancellation(error: ActivityError | ChildWorkflowError) -> None:
+    """An activity or child cancelled because this query was: keep cancelling, do not degrade."""
+    if isinstance(error.cause, CancelledError):
+        raise asyncio.CancelledError() from error
 
 
 def _cause_message(error: BaseException) -> str:

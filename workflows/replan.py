@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.plan import PlanRequest, PlanResponse
@@ -20,7 +21,12 @@ with workflow.unsafe.imports_passed_through():
 class ReplanWorkflow:
     @workflow.run
     async def run(self, request: PlanRequest) -> PlanResponse:
-        assert request.replan is not None, "ReplanWorkflow needs a replan context"
+        if request.replan is None:
+            # an AssertionError would fail the workflow task and retry it forever
+            raise ApplicationError(
+                "ReplanWorkflow needs a PlanRequest with a replan context",
+                type="InvalidPlan", non_retryable=True,
+            )
         workflow.logger.info(
             "replanning after %s failed (attempt %d)",
             request.replan.failed_step,

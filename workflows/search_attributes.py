@@ -11,6 +11,8 @@ histories recorded before it replay unchanged.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
@@ -37,7 +39,7 @@ def record(*, query_type: str, confidence: float, session_id: str | None) -> Non
     """Upsert a finished query's attributes; a no-op where they are not enabled."""
     if not _enabled or not workflow.patched(PATCH_ID):
         return
-    updates: list[SearchAttributeUpdate] = [
+    updates: list[SearchAttributeUpdate[Any]] = [
         QUERY_TYPE.value_set(query_type),
         CONFIDENCE.value_set(confidence),
     ]

@@ -9,7 +9,6 @@ grows large and closes itself after an idle period.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from datetime import timedelta
 
@@ -41,7 +40,7 @@ class SessionWorkflow:
         while not self.state.closed:
             try:
                 await workflow.wait_condition(lambda: bool(self.queue) or self.state.closed, timeout=idle)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 workflow.logger.info("session %s idle; closing", state.session_id)
                 self.state.closed = True
                 break

@@ -1,13 +1,37 @@
-"""Choose a parser by extension and check the content agrees with it."""
+"""Choose a parser by extension and check the content agrees with it.
+
+When the name and the content disagree, the content wins where it can be recognised:
+
+* PDF or DOCX content under another supported extension (``report.txt`` that is really a PDF)
+  is parsed as what it is, with a parse warning saying so;
+* a ``.pdf``/``.docx`` whose content is plain text is parsed as plain text, with a warning;
+* a ``.pdf``/``.docx`` whose content is neither is a CorruptDocument; a legacy ``.doc`` or a
+  password-protected Office file (OLE2 containers) is UnsupportedDocument/EncryptedDocument;
+* text formats (txt, md, rst, html) cannot be told apart by content, so their extension decides;
+  binary content under a text extension is UnsupportedDocument.
+
+An extension that is not supported at all is refused, whatever the content.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from activities.documents.docx_parser import parse_docx
+from activities.documents.html_parser import parse_html
 from activities.documents.parsed import ParsedDocument
-from activities.documents.text_parsers import parse_markdown, parse_plain_text
-from activities.errors import EmptyDocument, UnsupportedDocument
+from activities.documents.pdf_parser import parse_pdf
+from activities.documents.rst_parser import parse_rst
+from activities.documents.sniff import Content, sniff
+from activities.documents.text_parsers import decode_text, parse_markdown, parse_plain_text
+from activities.errors import (
+    BadInput,
+    CorruptDocument,
+    EmptyDocument,
+    EncryptedDocument,
+    UnsupportedDocument,
+)
 
 Parser = Callable[[str, bytes], ParsedDocument]
 
@@ -16,22 +40,70 @@ PARSERS: dict[str, Parser] = {
     ".text": parse_plain_text,
     ".md": parse_markdown,
     ".markdown": parse_markdown,
+    ".rst": parse_rst,
+    ".rest": parse_rst,
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".xhtml": parse_html,
+    ".pdf": parse_pdf,
+    ".docx": parse_docx,
 }
+_BY_CONTENT: dict[Content, str] = {Content.PDF: ".pdf", Content.DOCX: ".docx"}
+_FORMAT_NAMES = {".pdf": "PDF", ".docx": "DOCX"}
 
 
 def supported_extensions() -> list[str]:
     return sorted(PARSERS)
 
 
-def parse_document(path: Path, data: bytes) -> ParsedDocument:
-    """Parse ``data`` read from ``path``. Raises a BadInput subclass naming the file."""
+def _parse(extension: str, name: str, data: bytes, password: str | None) -> ParsedDocument:
+    if extension == ".pdf":
+        return parse_pdf(name, data, password)
+    return PARSERS[extension](name, data)
+
+
+def _binary_named_but_not(name: str, extension: str, data: bytes, content: Content) -> ParsedDocument:
+    """A .pdf/.docx whose bytes are not that format: plain text is read as such, else refused."""
+    label = _FORMAT_NAMES[extension]
+    if content is Content.ZIP:
+        raise CorruptDocument(f"{name}: damaged DOCX, or a ZIP package that is not a Word document")
+    try:
+        decode_text(name, data)
+    except BadInput:
+        detail = "no %PDF- header" if extension == ".pdf" else "not a ZIP package"
+        raise CorruptDocument(f"{name}: not a valid {label} ({detail}); the file is damaged") from None
+    parsed = parse_plain_text(name, data)
+    parsed.warnings.insert(0, f"{name}: named {extension} but the content is plain text; parsed as text")
+    return parsed
+
+
+def parse_document(path: Path, data: bytes, *, password: str | None = None) -> ParsedDocument:
+    """Parse ``data`` read from ``path``. Raises a BadInput subclass naming the file.
+
+    ``password`` opens an encrypted PDF; other formats ignore it.
+    """
     name = path.name
     if not data:
         raise EmptyDocument(f"{name}: the file is empty")
-    parser = PARSERS.get(path.suffix.lower())
-    if parser is None:
-        formats = ", ".join(e.lstrip(".") for e in supported_extensions())
+    extension = path.suffix.lower()
+    if extension not in PARSERS:
+        formats = ", ".join(sorted({e.lstrip(".") for e in PARSERS}))
         raise UnsupportedDocument(
             f"{name}: {path.suffix or 'no extension'} is not a supported format ({formats})"
         )
-    return parser(name, data)
+    content = sniff(data)
+    if content is Content.ENCRYPTED_OFFICE:
+        raise EncryptedDocument(
+            f"{name}: a password-protected Office file; remove the password and save it as .docx"
+        )
+    if content is Content.OLE:
+        raise UnsupportedDocument(f"{name}: a legacy binary Office file (.doc); save it as .docx")
+    actual = _BY_CONTENT.get(content)
+    if actual is not None and actual != extension:
+        parsed = _parse(actual, name, data, password)
+        label = _FORMAT_NAMES[actual]
+        parsed.warnings.insert(0, f"{name}: named {extension} but the content is {label}; parsed as {label}")
+        return parsed
+    if extension in _FORMAT_NAMES and actual is None:
+        return _binary_named_but_not(name, extension, data, content)
+    return _parse(extension, name, data, password)

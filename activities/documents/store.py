@@ -7,13 +7,14 @@ Same bytes -> same id: ingesting a file twice is a no-op.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,6 +63,14 @@ def query_terms(query: str) -> list[str]:
     return list(seen)
 
 
+def password_for(name: str, passwords: Mapping[str, str]) -> str | None:
+    """The password configured for file ``name``: an exact name, else the first matching glob
+    (``"*.pdf"``, ``"*"``), else None."""
+    if name in passwords:
+        return passwords[name]
+    return next((pw for pattern, pw in passwords.items() if fnmatch.fnmatch(name, pattern)), None)
+
+
 def _fts_expression(terms: Sequence[str], broaden: int) -> str:
     """FTS5 MATCH expression: exact terms OR'ed; at broaden >= 1 prefixes of them too."""
     parts: list[str] = []
@@ -97,8 +106,13 @@ class DocumentStore:
 
     # ---- ingestion -------------------------------------------------------------------------
 
-    def ingest_file(self, path: Path, *, max_bytes: int) -> DocumentRef:
-        """Parse and index ``path`` unless the same bytes are already stored."""
+    def ingest_file(
+        self, path: Path, *, max_bytes: int, passwords: Mapping[str, str] | None = None
+    ) -> DocumentRef:
+        """Parse and index ``path`` unless the same bytes are already stored.
+
+        ``passwords`` maps file names or globs to PDF passwords (DOCORCH_PDF_PASSWORDS).
+        """
         size = path.stat().st_size
         if size > max_bytes:
             raise DocumentTooLarge(
@@ -109,13 +123,17 @@ class DocumentStore:
         existing = self.get(document_id_for(data))
         if existing is not None:
             return existing
-        return self.ingest_parsed(path, data, parse_document(path, data))
+        password = password_for(path.name, passwords or {})
+        return self.ingest_parsed(path, data, parse_document(path, data, password=password))
 
     def ingest_parsed(self, path: Path, data: bytes, parsed: ParsedDocument) -> DocumentRef:
         doc_id = document_id_for(data)
         chunks = chunk_document(parsed)
         (self.text_dir / f"{doc_id}.txt").write_text(parsed.text, encoding="utf-8")
-        tables = [{"rows": t.rows, "page": t.page, "caption": t.caption} for t in parsed.tables]
+        tables = [
+            {"rows": t.rows, "page": t.page, "caption": t.caption, "start": t.start, "end": t.end}
+            for t in parsed.tables
+        ]
         with self._write_lock, self._connect() as db:
             if db.execute("SELECT 1 FROM documents WHERE id=?", (doc_id,)).fetchone():
                 db.rollback()
@@ -197,7 +215,13 @@ class DocumentStore:
             row = db.execute("SELECT tables FROM documents WHERE id=?", (doc_id,)).fetchone()
         if not row:
             return []
-        return [Table(rows=t["rows"], page=t["page"], caption=t["caption"]) for t in json.loads(row["tables"])]
+        return [
+            Table(
+                rows=t["rows"], page=t["page"], caption=t["caption"],
+                start=t.get("start"), end=t.get("end"),
+            )
+            for t in json.loads(row["tables"])
+        ]
 
     def text(self, doc_id: str) -> str:
         self.require(doc_id)

@@ -10,6 +10,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import context as tool_context
 from activities.errors import BadInput, InvalidPlan
 from activities.planning.classify import classify_query
 from activities.planning.followup import narrow_plan, resolve_follow_up
@@ -18,6 +19,7 @@ from activities.planning.templates import direct_plan, template_plan
 from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
 from activities.registry import ToolRegistry
 from models.plan import Plan, PlanRequest, PlanResponse
+from models.state import ToolStats
 from workflows.dag import levels
 
 log = structlog.get_logger(__name__)
@@ -51,6 +53,14 @@ class Planner:
             plan = plan.model_copy(update={"reasoning": f"{plan.reasoning} Read as a {follow_up.note}."})
         return plan, classification.confidence
 
+    @staticmethod
+    def _observed() -> dict[str, ToolStats]:
+        """What completed steps taught us about each tool (global scope), if a worker runs."""
+        context = tool_context.installed()
+        if context is None:
+            return {}
+        return {s.tool: s for s in context.state.tool_stats()}
+
     def plan(self, request: PlanRequest) -> PlanResponse:
         """A validated, optimised plan with policies attached; InvalidPlan lists every problem."""
         draft, confidence = self.draft(request)
@@ -59,7 +69,7 @@ class Planner:
         if problems:
             raise InvalidPlan("the plan is invalid: " + "; ".join(problems))
         optimised, dropped = drop_dead_steps(draft)
-        ready = attach_policies(optimised, self.registry)
+        ready = attach_policies(optimised, self.registry, self._observed())
         return PlanResponse(
             plan=ready,
             classification_confidence=confidence,

@@ -8,11 +8,12 @@ bindings, and cycles (named).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from activities.registry import ToolRegistry
 from models.plan import INPUT_NAME, REFERENCE_PREFIX, Plan, Step
+from models.state import ToolStats
 from workflows.dag import (
     LOCAL_NAMES,
     dependencies,
@@ -134,17 +135,32 @@ def drop_dead_steps(plan: Plan) -> tuple[Plan, tuple[str, ...]]:
     return plan.model_copy(update={"steps": kept}), dropped
 
 
-def attach_policies(plan: Plan, registry: ToolRegistry) -> Plan:
-    """Copy each tool's retry/timeout policy and alternatives onto its steps."""
+def attach_policies(
+    plan: Plan, registry: ToolRegistry, observed: Mapping[str, ToolStats] | None = None
+) -> Plan:
+    """Copy each tool's retry/timeout policy and alternatives onto its steps.
+
+    Where completed steps showed a tool is slower than registered (``observed``, the global
+    per-tool figures), the start-to-close timeout grows to four times its observed p95.
+    """
+    observed = observed or {}
     steps = []
     for step in plan.steps:
         spec = registry.get(step.tool).spec
         fallback = [t for t in (*step.fallback, *spec.alternatives) if t != step.tool and t in registry]
+        policy = registry.policy(step.tool)
+        stats = observed.get(step.tool)
+        timeout = policy.start_to_close_seconds
+        if stats is not None and stats.calls >= 10:
+            timeout = max(timeout, 4 * stats.p95_ms / 1000)
         steps.append(
             step.model_copy(
                 update={
-                    "policy": registry.policy(step.tool).model_copy(
-                        update={"accepts_missing_inputs": spec.accepts_missing_inputs}
+                    "policy": policy.model_copy(
+                        update={
+                            "accepts_missing_inputs": spec.accepts_missing_inputs,
+                            "start_to_close_seconds": timeout,
+                        }
                     ),
                     "fallback": tuple(dict.fromkeys(fallback)),
                 }

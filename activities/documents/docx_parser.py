@@ -1,0 +1,95 @@
+"""DOCX: paragraphs and tables in body order with python-docx; heading styles become sections.
+
+A paragraph is a heading when its style is ``Title`` or ``Heading N`` (or it carries an outline
+level); bulleted list paragraphs get a ``- `` prefix. Tables keep their cells (horizontally
+merged cells once). Word files have no fixed pages, so DOCX anchors carry sections, not pages.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Any
+
+from activities.documents.builder import TextBuilder, clean_inline
+from activities.documents.parsed import ParsedDocument
+from activities.errors import CorruptDocument, EmptyDocument
+
+_HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _style(paragraph: Any) -> str:
+    return (paragraph.style.name or "").strip() if paragraph.style is not None else ""
+
+
+def _heading_level(paragraph: Any, shift: int) -> int | None:
+    """1 for the Title, Heading N one below it (N + shift) — shift is 1 when a Title is used."""
+    style = _style(paragraph)
+    if style.lower() == "title":
+        return 1
+    match = _HEADING_STYLE.match(style)
+    if match:
+        return int(match.group(1)) + shift
+    properties = paragraph._p.pPr
+    outline = properties.find(f"{_W}outlineLvl") if properties is not None else None
+    if outline is not None:
+        value = outline.get(f"{_W}val")
+        if value is not None and value.isdigit() and int(value) < 9:
+            return int(value) + 1 + shift
+    return None
+
+
+def _table_rows(table: Any) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for row in table.rows:
+        cells: list[str] = []
+        previous = None
+        for cell in row.cells:
+            if cell._tc is previous:  # a horizontally merged cell is listed once per grid column
+                continue
+            previous = cell._tc
+            cells.append(clean_inline(cell.text))
+        rows.append(cells)
+    return rows
+
+
+def _open(name: str, data: bytes) -> Any:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        return docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
+        raise CorruptDocument(f"{name}: damaged DOCX that cannot be opened ({error})") from None
+
+
+def parse_docx(name: str, data: bytes) -> ParsedDocument:
+    """Parse a Word document. Raises CorruptDocument or EmptyDocument naming ``name``."""
+    from docx.table import Table as DocxTable
+
+    document = _open(name, data)
+    builder = TextBuilder()
+    title: str | None = None
+    try:
+        shift = int(any(_style(p).lower() == "title" for p in document.paragraphs[:50]))
+        for block in document.iter_inner_content():
+            if isinstance(block, DocxTable):
+                builder.table(_table_rows(block))
+                continue
+            text = block.text
+            level = _heading_level(block, shift)
+            if level is not None:
+                title = title or (clean_inline(text) if level == 1 else None)
+                builder.heading(level, text)
+            elif "list bullet" in _style(block).lower():
+                builder.paragraph(f"- {text}")
+            else:
+                builder.paragraph(text)
+    except (KeyError, ValueError, AttributeError) as error:
+        raise CorruptDocument(f"{name}: damaged DOCX ({type(error).__name__}: {error})") from None
+    if not builder.has_text:
+        raise EmptyDocument(f"{name}: the document has no text")
+    core_title = clean_inline(document.core_properties.title or "")
+    return builder.build(format="docx", title=core_title or title, warnings=[])

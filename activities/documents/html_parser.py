@@ -1,0 +1,141 @@
+"""HTML: the readable content of a page with BeautifulSoup; headings become sections.
+
+Boilerplate is dropped before reading: scripts, styles, navigation, footers, sidebars, forms,
+cookie banners (by tag, ARIA role, or a class/id such as ``nav``, ``footer``, ``sidebar``,
+``cookie``). When the page has a ``<main>`` (or a single ``<article>``) only that is read.
+Tables keep their cells; the encoding comes from the page's declaration or detection.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from activities.documents.builder import TextBuilder, clean_inline
+from activities.documents.parsed import ParsedDocument
+from activities.errors import EmptyDocument
+
+_DROP_TAGS = (
+    "script", "style", "noscript", "template", "nav", "footer", "aside", "form", "iframe",
+    "svg", "canvas", "button", "select", "input", "textarea", "object", "embed", "dialog",
+)
+_DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "dialog"}
+_DROP_MARKS = re.compile(
+    r"(?:^|[-_ ])(?:nav|navbar|navigation|menu|footer|sidebar|cookies?|breadcrumbs?|banner|"
+    r"advert|ads|share|social|skip-link|masthead)(?:$|[-_ ])",
+    re.IGNORECASE,
+)
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BLOCKS = {
+    "p", "div", "section", "article", "main", "header", "ul", "ol", "blockquote", "dl", "dt",
+    "dd", "figure", "figcaption", "address", "details", "summary", "hr", "body", "html",
+    "caption", "center",
+}
+
+
+def _is_boilerplate(tag: Any) -> bool:
+    if tag.name in _DROP_TAGS:
+        return True
+    if (tag.get("role") or "").lower() in _DROP_ROLES:
+        return True
+    if tag.name == "header" and tag.find_parent(["article", "main", "section"]) is None:
+        return True  # the site header; an article's own header holds its title and is kept
+    marks = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
+    return bool(marks.strip()) and tag.name not in ("body", "html", "main", "article") and bool(
+        _DROP_MARKS.search(marks)
+    )
+
+
+def _strip_boilerplate(soup: Any) -> None:
+    from bs4 import Tag
+
+    for tag in list(soup.find_all(True)):
+        if isinstance(tag, Tag) and not tag.decomposed and _is_boilerplate(tag):
+            tag.decompose()
+
+
+def _table_rows(table: Any) -> list[list[str]]:
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    return [
+        [clean_inline(cell.get_text(" ")) for cell in tr.find_all(["td", "th"], recursive=False)]
+        for tr in rows
+    ]
+
+
+class _Reader:
+    """Walks the tree, gathering inline text into paragraphs between block boundaries."""
+
+    def __init__(self, builder: TextBuilder) -> None:
+        self.builder = builder
+        self.buffer: list[str] = []
+
+    def flush(self) -> None:
+        text = clean_inline("".join(self.buffer))
+        self.buffer = []
+        if text and text != "-":
+            self.builder.paragraph(text)
+
+    def walk(self, node: Any) -> None:
+        from bs4.element import NavigableString, PreformattedString, Tag
+
+        for child in node.children:
+            if isinstance(child, PreformattedString):  # comments, doctype, CDATA
+                continue
+            if isinstance(child, NavigableString):
+                self.buffer.append(str(child))
+            elif isinstance(child, Tag):
+                self.element(child)
+
+    def element(self, tag: Any) -> None:
+        name = tag.name
+        if name in _HEADINGS:
+            self.flush()
+            self.builder.heading(_HEADINGS[name], tag.get_text(" "))
+        elif name == "table":
+            self.flush()
+            caption = tag.find("caption")
+            self.builder.table(
+                _table_rows(tag), caption=clean_inline(caption.get_text(" ")) if caption else None
+            )
+        elif name == "pre":
+            self.flush()
+            self.builder.paragraph(tag.get_text(), preformatted=True)
+        elif name == "li":
+            self.flush()
+            self.buffer.append("- ")
+            self.walk(tag)
+            self.flush()
+        elif name == "br":
+            self.buffer.append(" ")
+        elif name in _BLOCKS:
+            self.flush()
+            self.walk(tag)
+            self.flush()
+        else:
+            self.walk(tag)
+
+
+def parse_html(name: str, data: bytes) -> ParsedDocument:
+    """Parse an HTML page. Raises EmptyDocument naming ``name`` when nothing readable is left."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")
+    warnings: list[str] = []
+    encoding = (soup.original_encoding or "utf-8").lower()
+    if encoding not in ("utf-8", "ascii", "us-ascii"):
+        warnings.append(f"{name}: not UTF-8; decoded as {encoding}")
+    title_tag = soup.find("title")
+    title = clean_inline(title_tag.get_text(" ")) if title_tag else None
+    _strip_boilerplate(soup)
+    articles = soup.find_all("article")
+    root = soup.find("main") or (articles[0] if len(articles) == 1 else None) or soup.body or soup
+    builder = TextBuilder()
+    reader = _Reader(builder)
+    reader.walk(root)
+    reader.flush()
+    if not builder.has_text:
+        raise EmptyDocument(f"{name}: the page has no readable text")
+    parsed = builder.build(format="html", title=title or None, warnings=warnings)
+    if "\ufffd" in parsed.text:
+        parsed.warnings.append(f"{name}: undecodable bytes replaced")
+    return parsed

@@ -1,0 +1,423 @@
+"""The execution trace is the Temporal history: one row per step activity, read back from the
+query's history (and its replan children's), with the pending activities of a running query.
+
+Activity ids are step ids (decision 2 of the architecture), so a row maps back to the plan:
+``step`` is the step, ``step#n`` its n-th repeat, ``step[i]`` its i-th for_each item and
+``step~tool`` a fallback to ``tool``. Temporal keeps only the last attempt of a retried
+activity in the history: a row's ``attempts`` and ``last_retry_failure`` come from that attempt's
+started event (or, while it runs, from the pending activity).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowExecutionDescription
+from temporalio.service import RPCError, RPCStatusCode
+
+from models.plan import PlanResponse
+from models.query import QueryResult, StepStatus
+from workflows.confidence import step_confidence
+from workflows.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY
+
+RowStatus = Literal[
+    "scheduled", "running", "retrying", "completed", "failed", "timed_out", "cancelled",
+    "cancel_requested",
+]
+_ACTIVITY_ID = re.compile(r"^(?P<step>.+?)(?:#(?P<iteration>\d+))?(?:\[(?P<item>\d+)\])?(?:~(?P<tool>.+))?$")
+_PLAN_ACTIVITIES = {"plan": ("initial", 0), "plan_direct": ("direct", None)}
+
+
+class TraceNotFound(LookupError):
+    """No workflow with this id in the namespace."""
+
+
+class TraceRow(BaseModel):
+    """One activity of one step (one row per step attempt: retries of the same activity are
+    counted in ``attempts``; repeats, for_each items and fallbacks are rows of their own)."""
+
+    activity_id: str = Field(description="The activity id: step, step#n, step[i] or step~tool.")
+    step_id: str = Field(description="The plan step this row belongs to.")
+    tool: str = Field(description="The activity type: the tool that ran.")
+    level: int | None = Field(default=None, description="1 = steps with no inputs, ...")
+    plan: str = Field(default="initial", description="initial | replan-<n> | direct")
+    replan: int = Field(default=0, description="0 for the first plan, n for the n-th replan.")
+    iteration: int | None = Field(default=None, description="Repeat iteration (step#n).")
+    item: int | None = Field(default=None, description="for_each item index (step[i]).")
+    fell_back_from: str | None = Field(default=None, description="The tool that failed before.")
+    status: RowStatus = "scheduled"
+    attempts: int = 0
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = Field(default=None, description="Start of the last attempt.")
+    closed_at: datetime | None = None
+    queue_wait_ms: float | None = Field(
+        default=None, description="Scheduled to started, for a first attempt."
+    )
+    duration_ms: float | None = Field(default=None, description="The last attempt's run time.")
+    total_ms: float | None = Field(default=None, description="Scheduled to closed, retries included.")
+    tool_ms: float | None = Field(default=None, description="The tool's own time (its envelope).")
+    failure: str | None = None
+    last_retry_failure: str | None = Field(
+        default=None, description="Why the attempt before the last one failed."
+    )
+    confidence: float | None = None
+
+
+class Trace(BaseModel):
+    """A query's execution as recorded by Temporal."""
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    status: str = Field(description="running | completed | failed | canceled | terminated | ...")
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    duration_ms: float | None = None
+    query_type: str | None = None
+    strategy: str | None = None
+    reasoning: str | None = None
+    levels: list[list[str]] = Field(default_factory=list, description="Levels of the first plan.")
+    replans: list[str] = Field(default_factory=list, description="Replan child workflow ids.")
+    rows: list[TraceRow] = Field(default_factory=list)
+    confidence_score: float | None = None
+    orchestrator_version: str | None = None
+    failure: str | None = None
+    history_events: int = 0
+    history_bytes: int = 0
+    ui_url: str | None = None
+
+    def rows_of(self, step_id: str) -> list[TraceRow]:
+        return [r for r in self.rows if r.step_id == step_id]
+
+
+class _Plan(BaseModel):
+    label: str
+    replan: int
+    adopted_at_event: int
+    response: PlanResponse
+
+    def level_of(self, step_id: str) -> int | None:
+        for number, level in enumerate(self.response.levels, start=1):
+            if step_id in level:
+                return number
+        return None
+
+    def weight_of(self, step_id: str) -> float:
+        for step in self.response.plan.steps:
+            if step.id == step_id:
+                return step.policy.reliability_weight
+        return 1.0
+
+
+def _time(event: HistoryEvent) -> datetime:
+    return event.event_time.ToDatetime(tzinfo=UTC)
+
+
+def _ms(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000, 1)
+
+
+def failure_text(failure: Failure) -> str:
+    """A failure's message with its causes, innermost last, without repeats."""
+    parts: list[str] = []
+    current: Failure | None = failure
+    while current is not None and current.ByteSize():
+        if current.message and current.message not in parts:
+            parts.append(current.message)
+        current = current.cause if current.HasField("cause") else None
+    return ": ".join(parts) or "failed"
+
+
+async def _decode(client: Client, payloads: Sequence[Any], hint: type) -> Any:
+    if not payloads:
+        return None
+    try:
+        return (await client.data_converter.decode(list(payloads), [hint]))[0]
+    except Exception:
+        return None
+
+
+async def _history(client: Client, workflow_id: str) -> list[HistoryEvent]:
+    try:
+        return [e async for e in client.get_workflow_handle(workflow_id).fetch_history_events()]
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise TraceNotFound(f"{workflow_id}: no such workflow") from None
+        raise
+
+
+async def _describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription:
+    try:
+        return await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise TraceNotFound(f"{workflow_id}: no such workflow") from None
+        raise
+
+
+async def _replan_plan(client: Client, child_id: str, adopted_at: int, attempt: int) -> _Plan | None:
+    """The plan a replan child returned (its plan_query activity's result)."""
+    try:
+        events = await _history(client, child_id)
+    except TraceNotFound:
+        return None
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+            payloads = event.workflow_execution_completed_event_attributes.result.payloads
+            response = await _decode(client, payloads, PlanResponse)
+            if isinstance(response, PlanResponse):
+                return _Plan(label=f"replan-{attempt}", replan=attempt,
+                             adopted_at_event=adopted_at, response=response)
+    return None
+
+
+class _Builder:
+    """Walks one history into rows; plans are collected on the way."""
+
+    def __init__(self, client: Client, trace: Trace) -> None:
+        self.client = client
+        self.trace = trace
+        self.rows: dict[int, TraceRow] = {}  # scheduled event id -> row
+        self.scheduled_types: dict[int, str] = {}  # scheduled event id -> activity id (non-step)
+        self.plans: list[_Plan] = []
+        self.result: QueryResult | None = None
+        self.replan_starts: dict[int, tuple[str, int]] = {}  # initiated id -> (child id, attempt)
+
+    async def walk(self, events: list[HistoryEvent]) -> None:
+        for event in events:
+            await self._event(event)
+
+    async def _event(self, event: HistoryEvent) -> None:  # noqa: C901 - one branch per type
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            self.trace.started_at = _time(event)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            self._scheduled(event)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            a = event.activity_task_started_event_attributes
+            row = self.rows.get(a.scheduled_event_id)
+            if row is not None:
+                row.status, row.attempts, row.started_at = "running", a.attempt, _time(event)
+                if a.attempt == 1:
+                    row.queue_wait_ms = _ms(row.scheduled_at, row.started_at)
+                if a.HasField("last_failure"):
+                    row.last_retry_failure = failure_text(a.last_failure)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            await self._completed(event)
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+            f = event.activity_task_failed_event_attributes
+            self._closed(f.scheduled_event_id, event, "failed", failure_text(f.failure))
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+            t = event.activity_task_timed_out_event_attributes
+            self._closed(t.scheduled_event_id, event, "timed_out", failure_text(t.failure))
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
+            c = event.activity_task_cancel_requested_event_attributes
+            row = self.rows.get(c.scheduled_event_id)
+            if row is not None and row.closed_at is None:
+                row.status = "cancel_requested"
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+            c2 = event.activity_task_canceled_event_attributes
+            self._closed(c2.scheduled_event_id, event, "cancelled", "cancelled")
+        elif kind == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+            child_id = event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+            attempt = _replan_number(child_id)
+            if attempt is not None:
+                self.replan_starts[event.event_id] = (child_id, attempt)
+                self.trace.replans.append(child_id)
+        elif kind == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+            initiated = event.child_workflow_execution_completed_event_attributes.initiated_event_id
+            if initiated in self.replan_starts:
+                child_id, attempt = self.replan_starts[initiated]
+                plan = await _replan_plan(self.client, child_id, event.event_id, attempt)
+                if plan is not None:
+                    self.plans.append(plan)
+        else:
+            await self._closing(event)
+
+    def _scheduled(self, event: HistoryEvent) -> None:
+        a = event.activity_task_scheduled_event_attributes
+        tool = a.activity_type.name
+        if tool in (PLAN_ACTIVITY, RESOLVE_ACTIVITY):
+            self.scheduled_types[event.event_id] = a.activity_id
+            return
+        match = _ACTIVITY_ID.match(a.activity_id)
+        assert match is not None  # the pattern matches any non-empty id
+        step_id = match["step"]
+        plan = self._plan_for(step_id)
+        row = TraceRow(
+            activity_id=a.activity_id, step_id=step_id, tool=tool, scheduled_at=_time(event),
+            iteration=int(match["iteration"]) if match["iteration"] else None,
+            item=int(match["item"]) if match["item"] else None,
+            level=plan.level_of(step_id) if plan else None,
+            plan=plan.label if plan else "initial",
+            replan=plan.replan if plan else 0,
+        )
+        if plan is not None and plan.label == "direct":
+            row.replan = len(self.trace.replans)
+        if match["tool"]:
+            row.fell_back_from = self._previous_tool(row)
+        self.rows[event.event_id] = row
+
+    def _previous_tool(self, row: TraceRow) -> str | None:
+        """The tool this fallback row replaces: the last earlier row of the same call."""
+        earlier = [
+            r for r in self.rows.values()
+            if r.step_id == row.step_id and r.iteration == row.iteration and r.item == row.item
+        ]
+        return earlier[-1].tool if earlier else None
+
+    def _plan_for(self, step_id: str) -> _Plan | None:
+        for plan in reversed(self.plans):
+            if any(s.id == step_id for s in plan.response.plan.steps):
+                return plan
+        return None
+
+    async def _completed(self, event: HistoryEvent) -> None:
+        a = event.activity_task_completed_event_attributes
+        if a.scheduled_event_id in self.scheduled_types:
+            activity_id = self.scheduled_types[a.scheduled_event_id]
+            if activity_id in _PLAN_ACTIVITIES:
+                response = await _decode(self.client, a.result.payloads, PlanResponse)
+                if isinstance(response, PlanResponse):
+                    label, replan = _PLAN_ACTIVITIES[activity_id]
+                    self.plans.append(_Plan(
+                        label=label, replan=replan if replan is not None else len(self.trace.replans),
+                        adopted_at_event=event.event_id, response=response,
+                    ))
+            return
+        row = self._closed(a.scheduled_event_id, event, "completed", None)
+        if row is None:
+            return
+        envelope = await _decode(self.client, a.result.payloads, dict)
+        if not isinstance(envelope, dict):
+            return
+        if isinstance(envelope.get("duration_ms"), int | float):
+            row.tool_ms = round(float(envelope["duration_ms"]), 1)
+        output = envelope.get("output")
+        signal = output.get("confidence") if isinstance(output, dict) else None
+        plan = self._plan_for(row.step_id)
+        row.confidence = step_confidence(
+            float(signal) if isinstance(signal, int | float) else None,
+            reliability_weight=plan.weight_of(row.step_id) if plan else 1.0,
+            attempts=row.attempts or 1,
+            fell_back=row.fell_back_from is not None,
+            missing_inputs=False,
+        )
+
+    def _closed(
+        self, scheduled_id: int, event: HistoryEvent, status: RowStatus, failure: str | None
+    ) -> TraceRow | None:
+        row = self.rows.get(scheduled_id)
+        if row is None:
+            return None
+        row.status, row.closed_at, row.failure = status, _time(event), failure
+        row.attempts = row.attempts or (1 if status in ("completed", "failed") else 0)
+        row.duration_ms = _ms(row.started_at, row.closed_at)
+        row.total_ms = _ms(row.scheduled_at, row.closed_at)
+        return row
+
+    async def _closing(self, event: HistoryEvent) -> None:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+            payloads = event.workflow_execution_completed_event_attributes.result.payloads
+            result = await _decode(self.client, payloads, QueryResult)
+            if isinstance(result, QueryResult):
+                self.result = result
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+            self.trace.failure = failure_text(event.workflow_execution_failed_event_attributes.failure)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+            self.trace.failure = "the query timed out"
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+            reason = event.workflow_execution_terminated_event_attributes.reason
+            self.trace.failure = f"terminated: {reason}" if reason else "terminated"
+        else:
+            return
+        self.trace.closed_at = _time(event)
+
+
+def _replan_number(child_id: str) -> int | None:
+    head, sep, tail = child_id.rpartition("-replan-")
+    return int(tail) if sep and head and tail.isdigit() else None
+
+
+def _apply_pending(rows: list[TraceRow], description: WorkflowExecutionDescription) -> None:
+    """Running activities: their attempt, state and last failure come from DescribeWorkflow."""
+    open_rows = {r.activity_id: r for r in rows if r.closed_at is None}
+    for pending in description.raw_description.pending_activities:
+        row = open_rows.get(pending.activity_id)
+        if row is None:
+            continue
+        row.attempts = pending.attempt
+        if pending.HasField("last_failure") and pending.last_failure.message:
+            row.last_retry_failure = failure_text(pending.last_failure)
+        if pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
+            row.status = "running"
+            if pending.HasField("last_started_time"):
+                row.started_at = pending.last_started_time.ToDatetime(tzinfo=UTC)
+        elif pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED:
+            row.status = "cancel_requested"
+        elif pending.attempt > 1:
+            row.status = "retrying"
+
+
+def _apply_result(trace: Trace, rows: list[TraceRow], result: QueryResult) -> None:
+    """The workflow's own step results are authoritative for the row that produced each step."""
+    trace.confidence_score = result.confidence_score
+    trace.orchestrator_version = result.orchestrator_version
+    for step in result.execution_summary.steps:
+        if step.status is not StepStatus.COMPLETED:
+            continue
+        producing = [
+            r for r in rows
+            if r.step_id == step.step_id and r.tool == step.tool and r.item is None
+            and r.status == "completed"
+        ]
+        if producing:
+            producing[-1].confidence = step.confidence
+
+
+async def trace(client: Client, workflow_id: str, *, ui_base_url: str | None = None) -> Trace:
+    """The trace of a query (running, completed, failed or cancelled), from its history.
+
+    Raises TraceNotFound when there is no workflow with this id.
+    """
+    description = await _describe(client, workflow_id)
+    events = await _history(client, workflow_id)
+    status = description.status.name.lower() if description.status else "unknown"
+    result = Trace(
+        workflow_id=workflow_id, run_id=description.run_id,
+        workflow_type=description.workflow_type, status=status,
+        history_events=len(events),
+        history_bytes=description.raw_description.workflow_execution_info.history_size_bytes,
+    )
+    builder = _Builder(client, result)
+    await builder.walk(events)
+    rows = list(builder.rows.values())
+    if description.status is not None and description.status.name == "RUNNING":
+        _apply_pending(rows, description)
+    if builder.result is not None:
+        _apply_result(result, rows, builder.result)
+    first = next((p for p in builder.plans if p.label == "initial"), None)
+    if first is not None:
+        plan = first.response.plan
+        result.query_type, result.strategy = plan.query_type.value, plan.strategy.value
+        result.reasoning, result.levels = plan.reasoning, first.response.levels
+    result.rows = rows
+    result.duration_ms = _ms(result.started_at, result.closed_at)
+    if ui_base_url:
+        result.ui_url = workflow_ui_url(ui_base_url, client.namespace, workflow_id)
+    return result
+
+
+def workflow_ui_url(ui_base_url: str, namespace: str, workflow_id: str) -> str:
+    """The Temporal UI page of a workflow."""
+    return f"{ui_base_url.rstrip('/')}/namespaces/{namespace}/workflows/{workflow_id}"
