@@ -74,10 +74,13 @@ def build_worker(
 async def run_worker(settings: Settings | None = None, *, address: str | None = None) -> None:
     from client.connection import connect
     from client.logs import configure_logging
+    from client.visibility import enable_search_attributes
 
     settings = settings or Settings()
     configure_logging(settings.log_format)
     client = await connect(settings, address=address)
+    # upserts of docorch's search attributes only where the namespace has them registered
+    await enable_search_attributes(client)
     worker = build_worker(client, settings)
     log.info("worker_started", task_queue=settings.task_queue, address=client.service_client.config.target_host)
     await worker.run()

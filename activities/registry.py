@@ -31,6 +31,7 @@ from activities.errors import (
     RateLimited,
     UnknownTool,
 )
+from activities.llm.scope import call_scope, scope_of_current_activity
 from models.plan import REFERENCE_PREFIX, StepPolicy
 from models.tools import Reliability, ToolSpec
 
@@ -264,10 +265,13 @@ class ToolRegistry:
                     non_retryable=True,
                 ) from None
             kwargs = {field: getattr(args, field) for field in type(args).model_fields}
-            call: Awaitable[Any] = (
-                func(**kwargs) if is_async else asyncio.to_thread(func, **kwargs)
-            )
-            task = asyncio.ensure_future(call)
+            # the task (and its thread) inherit the scope: LLM calls in the tool are attributed
+            # to this query and attempt, and bounded by it
+            with call_scope(scope_of_current_activity()):
+                call: Awaitable[Any] = (
+                    func(**kwargs) if is_async else asyncio.to_thread(func, **kwargs)
+                )
+                task = asyncio.ensure_future(call)
             try:
                 await _heartbeat_while(task, interval)
                 output = task.result()

@@ -27,6 +27,7 @@ from typing import Any
 from models.state import CleanupReport, ScopeSummary, ToolStats
 
 CALLS_KEPT_PER_TOOL = 1000
+TRIM_EVERY = 100
 _SAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]#~]")
 
 
@@ -47,24 +48,33 @@ class StateStore:
         self.steps_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "global.sqlite"
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
         with self._connect() as db:
             db.executescript(
                 """PRAGMA journal_mode=WAL;
                 CREATE TABLE IF NOT EXISTS tool_calls (
                     id INTEGER PRIMARY KEY, tool TEXT NOT NULL, ok INTEGER NOT NULL,
                     ms REAL NOT NULL, at REAL NOT NULL);
-                CREATE INDEX IF NOT EXISTS tool_calls_tool ON tool_calls(tool, id);"""
+                CREATE INDEX IF NOT EXISTS tool_calls_tool ON tool_calls(tool, id);
+                CREATE INDEX IF NOT EXISTS tool_calls_durations ON tool_calls(tool, ok, ms);"""
             )
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=30)
-        db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            yield db
-            db.commit()
-        finally:
-            db.close()
+        """The store's one connection, opened on first use and kept, one transaction at a time.
+
+        Not one connection per call: closing the last connection checkpoints the WAL, which made
+        every recorded tool call cost ~5 ms of I/O on the worker's event loop."""
+        with self._lock:
+            if self._db is None:
+                self._db = sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                yield self._db
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                raise
 
     # ---- step scope ------------------------------------------------------------------------
 
@@ -130,32 +140,38 @@ class StateStore:
     # ---- global scope ----------------------------------------------------------------------
 
     def record_tool_call(self, tool: str, *, ok: bool, ms: float) -> None:
-        with self._lock, self._connect() as db:
-            db.execute("INSERT INTO tool_calls(tool, ok, ms, at) VALUES (?,?,?,?)", (tool, int(ok), ms, time.time()))
-            db.execute(
-                "DELETE FROM tool_calls WHERE tool=? AND id NOT IN "
-                "(SELECT id FROM tool_calls WHERE tool=? ORDER BY id DESC LIMIT ?)",
-                (tool, tool, CALLS_KEPT_PER_TOOL),
-            )
+        """Record one call; every TRIM_EVERY calls, each tool's older calls beyond
+        CALLS_KEPT_PER_TOOL are dropped (trimming on every call cost more than the insert)."""
+        with self._connect() as db:
+            row = db.execute(
+                "INSERT INTO tool_calls(tool, ok, ms, at) VALUES (?,?,?,?)",
+                (tool, int(ok), ms, time.time()),
+            ).lastrowid
+            if row is not None and row % TRIM_EVERY == 0:
+                db.execute(
+                    "DELETE FROM tool_calls WHERE id IN (SELECT id FROM (SELECT id, row_number() "
+                    "OVER (PARTITION BY tool ORDER BY id DESC) AS n FROM tool_calls) WHERE n > ?)",
+                    (CALLS_KEPT_PER_TOOL,),
+                )
 
     def tool_stats(self) -> list[ToolStats]:
-        with self._connect() as db:
-            rows = db.execute("SELECT tool, ok, ms FROM tool_calls ORDER BY tool, ms").fetchall()
-        by_tool: dict[str, list[tuple[int, float]]] = {}
-        for tool, ok, ms in rows:
-            by_tool.setdefault(tool, []).append((ok, ms))
+        """Calls, success rate and duration percentiles per tool, aggregated in SQLite: the
+        planner reads this for every query, and fetching every row took milliseconds."""
         stats = []
-        for tool, calls in sorted(by_tool.items()):
-            durations = [ms for ok, ms in calls if ok]
-            stats.append(
-                ToolStats(
-                    tool=tool,
-                    calls=len(calls),
-                    success_rate=round(sum(ok for ok, _ in calls) / len(calls), 4),
-                    p50_ms=round(_percentile(durations, 0.5), 2),
-                    p95_ms=round(_percentile(durations, 0.95), 2),
+        with self._connect() as db:
+            totals = db.execute(
+                "SELECT tool, count(*), sum(ok) FROM tool_calls GROUP BY tool ORDER BY tool"
+            ).fetchall()
+            for tool, calls, succeeded in totals:
+                stats.append(
+                    ToolStats(
+                        tool=tool,
+                        calls=calls,
+                        success_rate=round(succeeded / calls, 4),
+                        p50_ms=round(_percentile_ms(db, tool, succeeded, 0.5), 2),
+                        p95_ms=round(_percentile_ms(db, tool, succeeded, 0.95), 2),
+                    )
                 )
-            )
         return stats
 
     def global_scope(self, registered_tools: int) -> ScopeSummary:
@@ -168,8 +184,13 @@ class StateStore:
         )
 
 
-def _percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
+def _percentile_ms(db: sqlite3.Connection, tool: str, succeeded: int, q: float) -> float:
+    """The q-quantile (nearest rank) of the tool's successful call durations."""
+    if not succeeded:
         return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
-    return sorted_values[index]
+    index = min(succeeded - 1, max(0, round(q * (succeeded - 1))))
+    row = db.execute(
+        "SELECT ms FROM tool_calls WHERE tool=? AND ok=1 ORDER BY ms LIMIT 1 OFFSET ?",
+        (tool, index),
+    ).fetchone()
+    return float(row[0]) if row else 0.0

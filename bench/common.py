@@ -513,3 +513,53 @@ def machine() -> dict[str, Any]:
         "git": _git_commit(),
         "load_average_at_start": [round(x, 2) for x in load],
     }
+
+
+# ---- a docorch worker in its own process ----------------------------------------------------------
+
+
+async def serve_worker(address: str, task_queue: str, data_dir: str, roots: list[str]) -> None:
+    """Body of the worker process: docorch's own worker until stdin closes."""
+    import logging
+    import sys
+
+    from client.connection import connect
+    from client.logs import configure_logging
+
+    configure_logging("console", level=logging.WARNING)
+    settings = Settings(data_dir=Path(data_dir), allowed_roots=tuple(Path(r) for r in roots))
+    client = await connect(settings, address=address)
+    async with build_worker(client, settings, task_queue=task_queue):
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.read)
+
+
+@contextlib.asynccontextmanager
+async def worker_process(task_queue: str) -> AsyncIterator[int]:
+    """docorch's default worker (built-in tools) in a child process, so its CPU time can be
+    read on its own; yields the process id."""
+    import sys
+
+    bench = await environment()
+    code = (
+        "import asyncio, sys; from bench.common import serve_worker; "
+        "asyncio.run(serve_worker(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]))"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, bench.client.service_client.config.target_host, task_queue,
+        str(bench.settings.data_dir), *(str(r) for r in bench.settings.allowed_roots),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"the worker process did not start (said {line!r})")
+        yield process.pid
+    finally:
+        process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            process.kill()
+            await process.wait()

@@ -1,7 +1,7 @@
 """The docorch command line.
 
     docorch ask "What is the notice period?" --doc samples/contract_acme_globex.md
-    docorch demo | server | worker | ingest | plan | watch | cancel
+    docorch demo | server | worker | ingest | plan | watch | trace | cancel | api
 """
 
 from __future__ import annotations
@@ -11,16 +11,19 @@ import json
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from client.logs import configure_logging
-from client.render import event_line, plan_tree, print_result
+from client.render import ProgressView, plan_tree, print_result, print_trace
 from models.query import QueryConfig, QueryResult, Strategy
 from models.settings import Settings
+
+if TYPE_CHECKING:
+    from client.sdk import OrchestratorClient
 
 app = typer.Typer(help="docorch: ask questions about your documents, answered by a durable plan.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -145,6 +148,16 @@ def plan(
         console.print("[green]valid[/]: every tool exists, parameters match, references resolve, no cycle")
 
 
+async def follow_live(sdk: OrchestratorClient, workflow_id: str, *, after: int = -1) -> None:
+    """Show a query's progress live (plan tree, step lines, spinner) until it ends."""
+    from rich.live import Live
+
+    view = ProgressView(workflow_id)
+    with Live(view, console=console, refresh_per_second=10):
+        async for event in sdk.events(workflow_id, after=after):
+            view.apply(event)
+
+
 async def _ask(
     settings: Settings, question: str, documents: list[str], config: QueryConfig, as_json: bool
 ) -> QueryResult:
@@ -157,9 +170,7 @@ async def _ask(
         if not as_json:
             where = "embedded dev server" if rt.embedded_server else rt.address
             console.print(f"[dim]{handle.id} on {where}[/]")
-            with console.status("working…"):
-                async for event in sdk.events(handle.id):
-                    console.print(event_line(event))
+            await follow_live(sdk, handle.id)
         result = await handle.result()
         if as_json:
             console.print_json(result.model_dump_json())
@@ -192,16 +203,107 @@ def ask(
 
 
 @app.command()
-def watch(workflow_id: str, after: Annotated[int, typer.Option(help="Last offset seen.")] = -1) -> None:
-    """Attach to a running query and print its progress until it finishes."""
+def watch(
+    workflow_id: str,
+    after: Annotated[int, typer.Option(help="Last offset seen; later events only.")] = -1,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON event per line.")] = False,
+) -> None:
+    """Attach to a query (running or finished) and follow its progress until it ends."""
+    from temporalio.client import WorkflowFailureError
+
     from client.sdk import OrchestratorClient
 
     async def follow() -> None:
-        sdk = await OrchestratorClient.connect(_settings())
-        async for event in sdk.events(workflow_id, after=after):
-            console.print(event_line(event))
+        settings = _settings()
+        sdk = await OrchestratorClient.connect(settings)
+        if as_json:
+            async for event in sdk.events(workflow_id, after=after):
+                print(event.model_dump_json(), flush=True)
+            return
+        await follow_live(sdk, workflow_id, after=after)
+        try:
+            result = await sdk.result(workflow_id)
+        except WorkflowFailureError as error:
+            raise _fail(getattr(error.cause, "message", str(error.cause))) from None
+        print_result(console, result, ui_url=_ui_url(settings))
 
-    _run(follow())
+    _run(_on_rpc_errors(follow(), workflow_id))
+
+
+@app.command()
+def trace(
+    workflow_id: str,
+    as_json: JsonOption = False,
+    ui: Annotated[str | None, typer.Option(help="Temporal UI base URL for the link.")] = None,
+) -> None:
+    """Show a query's execution trace from its Temporal history: one row per step activity."""
+    from client.sdk import OrchestratorClient
+    from client.trace import TraceNotFound
+
+    async def show() -> None:
+        settings = _settings()
+        sdk = await OrchestratorClient.connect(settings)
+        try:
+            found = await sdk.trace(workflow_id, ui_base_url=ui or _ui_url(settings))
+        except TraceNotFound as error:
+            raise _fail(str(error)) from None
+        if as_json:
+            console.print_json(found.model_dump_json())
+        else:
+            print_trace(console, found)
+
+    _run(_on_rpc_errors(show(), workflow_id))
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    connect_only: Annotated[
+        bool,
+        typer.Option(help="Only connect to Temporal: no embedded server, no in-process worker."),
+    ] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Loopback port for the Temporal SDK's metrics.")
+    ] = None,
+) -> None:
+    """Run the HTTP API (OpenAPI at /docs). Set DOCORCH_API_TOKEN to require a bearer token."""
+    from client.api import serve
+    from client.devserver import DevServerError
+
+    settings = _settings()
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:
+        err.print("[yellow]warning[/]: listening beyond loopback without DOCORCH_API_TOKEN")
+    console.print(f"docorch API on http://{host}:{port} (docs at /docs)")
+    try:
+        _run(serve(settings, host=host, port=port, connect_only=connect_only,
+                   metrics_port=metrics_port))
+    except DevServerError as error:
+        raise _fail(str(error)) from None
+
+
+def _ui_url(settings: Settings) -> str:
+    """The Temporal UI: the embedded server's (frontend port + 1000), else the default 8233."""
+    from client.connection import target_host
+
+    host, _, port = target_host(settings).rpartition(":")
+    host = host or "127.0.0.1"
+    if host in ("localhost", "0.0.0.0"):
+        host = "127.0.0.1"
+    if port.isdigit() and int(port) == settings.server_port:
+        return f"http://{host}:{int(port) + 1000}"
+    return f"http://{host}:8233"
+
+
+async def _on_rpc_errors(coroutine: Coroutine[Any, Any, None], workflow_id: str) -> None:
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        await coroutine
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise _fail(f"{workflow_id}: no such query") from None
+        raise _fail(f"Temporal: {error.message}") from None
 
 
 @app.command()
@@ -218,9 +320,14 @@ def cancel(workflow_id: str) -> None:
 
 
 DEMO_QUERIES = (
-    ("What is the notice period for termination for convenience?", ["contract_acme_globex.md", "contract_acme_initech.md"]),
-    ("Summarize the operations report and the meeting notes", ["q3_operations_report.md", "steering_meeting_notes.txt"]),
-    ("Compare the two service agreements", ["contract_acme_globex.md", "contract_acme_initech.md"]),
+    # one query of each type, over Markdown, text, PDF and DOCX samples (samples/make_samples.py)
+    ("Find where the expired certificate is mentioned", ["q3_operations_report.md", "incident_review_2025-09-22.docx"]),
+    ("Summarize the incident review and the Umbrella agreement", ["incident_review_2025-09-22.docx", "contract_acme_umbrella.pdf"]),
+    ("What are the main risks to availability?", ["q3_operations_report.md", "steering_meeting_notes.txt", "incident_review_2025-09-22.docx"]),
+    ("Compare the Globex and Umbrella service agreements", ["contract_acme_globex.md", "contract_acme_umbrella.pdf"]),
+    ("Extract the amounts and dates due after August", ["contract_acme_umbrella.pdf", "incident_review_2025-09-22.docx"]),
+    ("Extract the tables", ["contract_acme_umbrella.pdf", "incident_review_2025-09-22.docx"]),
+    ("What is the notice period for termination for convenience?", ["contract_acme_globex.md", "contract_acme_initech.md", "contract_acme_umbrella.pdf"]),
 )
 
 

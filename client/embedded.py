@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from client.connection import connect, target_host
 from client.devserver import dev_server
+from client.visibility import enable_search_attributes
 from models.settings import Settings
 
 
@@ -69,6 +70,7 @@ async def runtime(settings: Settings, *, with_worker: bool = True) -> AsyncItera
             client = await connect_when_ready(settings, address)
             embedded = True
         if with_worker:
+            await enable_search_attributes(client)
             worker = build_worker(client, settings)
             await stack.enter_async_context(worker)
         yield Runtime(client=client, address=address, embedded_server=embedded)

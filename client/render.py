@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, Group, RenderableType
+from rich.spinner import Spinner
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from models.events import EventKind, ProgressEvent
 from models.plan import PlanResponse
 from models.query import QueryResult
+
+if TYPE_CHECKING:
+    from client.trace import Trace
 
 _EVENT_STYLE = {
     EventKind.STEP_COMPLETED: "green",
@@ -42,7 +51,9 @@ def event_line(event: ProgressEvent) -> str:
         extra += f" confidence={event.data['confidence']:.2f}"
     if "duration_ms" in event.data:
         extra += f" {event.data['duration_ms']:.0f} ms"
-    message = f" {event.message}" if event.message and event.kind is not EventKind.STEP_STARTED else ""
+    message = (
+        f" {event.message}" if event.message and event.kind is not EventKind.STEP_STARTED else ""
+    )
     return f"[{style}]{event.offset:>3} {event.kind.value}[/]{where}{tool}{extra}{message}"
 
 
@@ -57,12 +68,15 @@ def print_result(console: Console, result: QueryResult, *, ui_url: str | None = 
             console.print(f"  [{number}] [cyan]{citation.label()}[/]: “{quote}”")
     summary = result.execution_summary
     console.print(
-        f"\nconfidence [bold]{result.confidence_score:.2f}[/] · orchestrator {result.orchestrator_version}"
+        f"\nconfidence [bold]{result.confidence_score:.2f}[/]"
+        f" · orchestrator {result.orchestrator_version}"
         f" · {len(summary.steps)} steps in {len(summary.levels)} levels · {summary.total_ms:.0f} ms"
         f" · retries {summary.retries} · fallbacks {summary.fallbacks} · replans {summary.replans}"
     )
     for failure in summary.documents_failed:
-        console.print(f"  [red]skipped document[/] {failure.source}: {failure.error_type}: {failure.message}")
+        console.print(
+            f"  [red]skipped document[/] {failure.source}: {failure.error_type}: {failure.message}"
+        )
     if summary.degraded_reason:
         console.print(f"  [yellow]note[/]: {summary.degraded_reason}")
     if ui_url:
@@ -73,7 +87,242 @@ def steps_table(result: QueryResult) -> Table:
     table = Table("step", "tool", "level", "status", "attempts", "ms", "confidence")
     for step in result.execution_summary.steps:
         table.add_row(
-            step.step_id, step.tool, str(step.level), step.status.value, str(step.attempts),
-            f"{step.duration_ms:.0f}", f"{step.confidence:.2f}",
+            step.step_id,
+            step.tool,
+            str(step.level),
+            step.status.value,
+            str(step.attempts),
+            f"{step.duration_ms:.0f}",
+            f"{step.confidence:.2f}",
         )
     return table
+
+
+# ---- live progress ---------------------------------------------------------------------------
+
+_STATE_MARK = {
+    "scheduled": "[dim]○[/]",
+    "completed": "[green]✓[/]",
+    "failed": "[red]✗[/]",
+    "skipped": "[yellow]−[/]",
+}
+
+
+@dataclass
+class _StepLine:
+    step_id: str
+    tool: str
+    description: str = ""
+    state: str = "scheduled"
+    started: float | None = None
+    duration_ms: float | None = None
+    confidence: float | None = None
+    attempts: int = 1
+    note: str = ""
+
+    def render(self) -> RenderableType:
+        label = f"[cyan]{self.step_id}[/] {self.tool}"
+        if self.state == "running":
+            elapsed = (time.monotonic() - self.started) * 1000 if self.started else 0.0
+            return Spinner(
+                "dots", Text.from_markup(f"{label} [dim]running {elapsed:.0f} ms{self.note}[/]")
+            )
+        details = ""
+        if self.duration_ms is not None:
+            details += f" {self.duration_ms:.0f} ms"
+        if self.confidence is not None:
+            details += f" · confidence {self.confidence:.2f}"
+        if self.attempts > 1:
+            details += f" · {self.attempts} attempts"
+        mark = _STATE_MARK.get(self.state, "·")
+        return Text.from_markup(f"{mark} {label} [dim]{self.state}{details}{self.note}[/]")
+
+
+@dataclass
+class ProgressView:
+    """A query's live progress for ``rich.live.Live``: the plan as a tree of levels, one line per
+    step with its state and duration, notes on replans and degradation, and a spinner while the
+    query runs. Feed it events with ``apply``."""
+
+    workflow_id: str
+    header: str = "planning…"
+    levels: list[list[str]] = field(default_factory=list)
+    extra: dict[str, list[str]] = field(default_factory=dict)
+    steps: dict[str, _StepLine] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    final: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def apply(self, event: ProgressEvent) -> None:
+        handler = getattr(self, f"_on_{event.kind.value}", None)
+        if handler is not None:
+            handler(event)
+
+    def _line(self, event: ProgressEvent) -> _StepLine:
+        step_id = event.step_id or "?"
+        if step_id not in self.steps:
+            self.steps[step_id] = _StepLine(step_id, event.tool or "?")
+            if not any(step_id in level for level in self.levels):
+                branch = next(reversed(self.extra), "other steps") if self.extra else "other steps"
+                self.extra.setdefault(branch, []).append(step_id)
+        return self.steps[step_id]
+
+    def _on_plan_created(self, event: ProgressEvent) -> None:
+        data: dict[str, Any] = event.data
+        self.header = (
+            f"[bold]{data.get('query_type', '?')}[/] plan ({data.get('source', '?')}, "
+            f"{data.get('strategy', '?')}): {event.message}"
+        )
+        self.levels = [list(level) for level in data.get("levels", [])]
+        for step in data.get("steps", []):
+            self.steps[step["id"]] = _StepLine(
+                step["id"], step["tool"], step.get("description", "")
+            )
+
+    def _on_step_scheduled(self, event: ProgressEvent) -> None:
+        self._line(event).state = "scheduled"
+
+    def _on_step_started(self, event: ProgressEvent) -> None:
+        line = self._line(event)
+        line.state, line.tool = "running", event.tool or line.tool
+        line.started = line.started or time.monotonic()
+
+    def _on_step_completed(self, event: ProgressEvent) -> None:
+        line = self._line(event)
+        line.state, line.tool = "completed", event.tool or line.tool
+        line.duration_ms = event.data.get("duration_ms")
+        line.confidence = event.data.get("confidence")
+        line.attempts = int(event.data.get("attempts", 1) or 1)
+
+    def _on_step_failed(self, event: ProgressEvent) -> None:
+        line = self._line(event)
+        line.state, line.note = "failed", f" · {event.message}"
+        if line.started:
+            line.duration_ms = (time.monotonic() - line.started) * 1000
+
+    def _on_step_skipped(self, event: ProgressEvent) -> None:
+        line = self._line(event)
+        line.state, line.note = "skipped", f" · {event.message}"
+
+    def _on_step_fell_back(self, event: ProgressEvent) -> None:
+        line = self._line(event)
+        line.note = f" · fell back from {event.data.get('failed_tool', line.tool)}"
+        line.tool = event.tool or line.tool
+
+    def _on_replan_started(self, event: ProgressEvent) -> None:
+        self.notes.append(
+            f"[magenta]replanning[/] (attempt {event.data.get('attempt')}): {event.message}"
+        )
+        self.extra[f"replan {event.data.get('attempt')}"] = []
+
+    def _on_replan_finished(self, event: ProgressEvent) -> None:
+        ok = event.data.get("ok", True)
+        self.notes.append(f"[magenta]replan {'ready' if ok else 'failed'}[/]: {event.message}")
+
+    def _on_degraded(self, event: ProgressEvent) -> None:
+        self.notes.append(f"[yellow]degraded to the direct path[/]: {event.message}")
+        self.extra["direct path"] = []
+
+    def _on_error(self, event: ProgressEvent) -> None:
+        self.notes.append(f"[red]error[/]: {event.message}")
+        if event.is_final:
+            self.final = f"[red]failed[/]: {event.message}"
+
+    def _on_final_answer(self, event: ProgressEvent) -> None:
+        confidence = event.data.get("confidence")
+        suffix = f", confidence {confidence:.2f}" if isinstance(confidence, int | float) else ""
+        self.final = f"[bold green]{event.message}[/]{suffix}"
+
+    def __rich__(self) -> RenderableType:
+        tree = Tree(self.header)
+        for number, level in enumerate(self.levels, start=1):
+            branch = tree.add(f"level {number}")
+            for step_id in level:
+                branch.add(self.steps[step_id].render() if step_id in self.steps else step_id)
+        for name, step_ids in self.extra.items():
+            branch = tree.add(name)
+            for step_id in step_ids:
+                branch.add(self.steps[step_id].render())
+        parts: list[RenderableType] = [tree, *(Text.from_markup(n) for n in self.notes)]
+        elapsed = time.monotonic() - self.started
+        if self.final is None:
+            parts.append(Spinner("dots", Text(f"{self.workflow_id} · {elapsed:.1f} s")))
+        else:
+            parts.append(Text.from_markup(f"{self.final} · {elapsed:.1f} s"))
+        return Group(*parts)
+
+
+# ---- the trace ---------------------------------------------------------------------------------
+
+_ROW_STYLE = {
+    "completed": "green",
+    "failed": "red",
+    "timed_out": "red",
+    "cancelled": "yellow",
+    "retrying": "magenta",
+    "running": "cyan",
+}
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def trace_table(trace: Trace) -> Table:
+    """One row per step activity: where it sits in the plan, how it went, how long it took."""
+    table = Table(
+        "step",
+        "tool",
+        "lvl",
+        "plan",
+        "status",
+        "att",
+        "wait ms",
+        "run ms",
+        "total ms",
+        "conf",
+        "notes",
+        title=f"{trace.workflow_id} · {trace.status}",
+    )
+    for row in trace.rows:
+        notes = []
+        if row.fell_back_from:
+            notes.append(f"fell back from {row.fell_back_from}")
+        if row.last_retry_failure and row.attempts > 1:
+            notes.append(f"retried after: {row.last_retry_failure}")
+        if row.failure and row.status != "completed":
+            notes.append(row.failure)
+        style = _ROW_STYLE.get(row.status, "")
+        table.add_row(
+            row.activity_id,
+            row.tool,
+            "-" if row.level is None else str(row.level),
+            row.plan,
+            f"[{style}]{row.status}[/]" if style else row.status,
+            str(row.attempts),
+            _ms(row.queue_wait_ms),
+            _ms(row.duration_ms),
+            _ms(row.total_ms),
+            "-" if row.confidence is None else f"{row.confidence:.2f}",
+            "; ".join(notes),
+        )
+    return table
+
+
+def print_trace(console: Console, trace: Trace) -> None:
+    console.print(trace_table(trace))
+    parts = [f"status {trace.status}"]
+    if trace.query_type:
+        parts.append(f"{trace.query_type} ({trace.strategy})")
+    if trace.duration_ms is not None:
+        parts.append(f"{trace.duration_ms:.0f} ms")
+    if trace.confidence_score is not None:
+        parts.append(f"confidence {trace.confidence_score:.2f}")
+    if trace.replans:
+        parts.append(f"replans: {', '.join(trace.replans)}")
+    parts.append(f"{trace.history_events} history events, {trace.history_bytes} bytes")
+    console.print(" · ".join(parts))
+    if trace.failure:
+        console.print(f"[red]failure[/]: {trace.failure}")
+    if trace.ui_url:
+        console.print(f"Temporal UI: {trace.ui_url}")

@@ -1,9 +1,9 @@
 """OrchestratorClient: the Python SDK. Start queries, wait for answers, follow progress, cancel.
 
-    client = await OrchestratorClient.connect()
-    result = await client.run("What is the notice period?", ["contracts/a.pdf"])
-    async for event in client.stream("Summarize these", ["r1.md", "r2.md"]):
-        print(event.kind, event.message)
+client = await OrchestratorClient.connect()
+result = await client.run("What is the notice period?", ["contracts/a.pdf"])
+async for event in client.stream("Summarize these", ["r1.md", "r2.md"]):
+    print(event.kind, event.message)
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from client.connection import connect
 from client.sessions import Sessions
+from client.trace import Trace, trace
 from models.events import ProgressEvent
 from models.query import QueryConfig, QueryRequest, QueryResult
 from models.settings import Settings
 from workflows.progress import MAX_EVENTS_PER_READ
 from workflows.query import QueryWorkflow
-
 
 WAIT_UPDATE_PREFIX = "wait-events-after-"
 _BACKOFF_START = 0.1
@@ -65,23 +67,44 @@ class OrchestratorClient:
         session_id: str | None = None,
         plan: Any | None = None,
         workflow_id: str | None = None,
+        attach_existing: bool = False,
     ) -> WorkflowHandle[QueryWorkflow, QueryResult]:
         """Start a query; returns at once with its handle (id ``query-<uuid>``).
+
+        With ``attach_existing`` and a ``workflow_id`` that already names a query (running or
+        finished), returns that query's handle instead of starting another: a retried request
+        never runs the query twice.
 
         Raises pydantic.ValidationError for an empty query or no documents, before anything
         reaches Temporal.
         """
         request = QueryRequest(
-            query=query, documents=tuple(documents), session_id=session_id,
-            config=config or QueryConfig(), plan=plan,
+            query=query,
+            documents=tuple(documents),
+            session_id=session_id,
+            config=config or QueryConfig(),
+            plan=plan,
         )
-        return await self.temporal.start_workflow(
-            QueryWorkflow.run,
-            request,
-            id=workflow_id or new_query_id(),
-            task_queue=self.task_queue,
-            result_type=QueryResult,
-        )
+        workflow_id = workflow_id or new_query_id()
+        policies: dict[str, Any] = {}
+        if attach_existing:
+            policies = {
+                "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+                "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            }
+        try:
+            return await self.temporal.start_workflow(
+                QueryWorkflow.run,
+                request,
+                id=workflow_id,
+                task_queue=self.task_queue,
+                result_type=QueryResult,
+                **policies,
+            )
+        except WorkflowAlreadyStartedError:
+            if not attach_existing:
+                raise
+            return self.handle(workflow_id)
 
     async def run(self, query: str, documents: Sequence[str], **options: Any) -> QueryResult:
         """Start a query and wait for its QueryResult."""
@@ -172,3 +195,8 @@ class OrchestratorClient:
         """The running (or finished) query's execution state: phase, plan, step results."""
         state: dict[str, Any] = await self.handle(workflow_id).query(QueryWorkflow.state)
         return state
+
+    async def trace(self, workflow_id: str, *, ui_base_url: str | None = None) -> Trace:
+        """The query's execution trace from its Temporal history: one row per step activity.
+        Works for running, completed, failed and cancelled queries; TraceNotFound otherwise."""
+        return await trace(self.temporal, workflow_id, ui_base_url=ui_base_url)

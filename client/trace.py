@@ -28,10 +28,18 @@ from workflows.confidence import step_confidence
 from workflows.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY
 
 RowStatus = Literal[
-    "scheduled", "running", "retrying", "completed", "failed", "timed_out", "cancelled",
+    "scheduled",
+    "running",
+    "retrying",
+    "completed",
+    "failed",
+    "timed_out",
+    "cancelled",
     "cancel_requested",
 ]
-_ACTIVITY_ID = re.compile(r"^(?P<step>.+?)(?:#(?P<iteration>\d+))?(?:\[(?P<item>\d+)\])?(?:~(?P<tool>.+))?$")
+_ACTIVITY_ID = re.compile(
+    r"^(?P<step>.+?)(?:#(?P<iteration>\d+))?(?:\[(?P<item>\d+)\])?(?:~(?P<tool>.+))?$"
+)
 _PLAN_ACTIVITIES = {"plan": ("initial", 0), "plan_direct": ("direct", None)}
 
 
@@ -61,7 +69,9 @@ class TraceRow(BaseModel):
         default=None, description="Scheduled to started, for a first attempt."
     )
     duration_ms: float | None = Field(default=None, description="The last attempt's run time.")
-    total_ms: float | None = Field(default=None, description="Scheduled to closed, retries included.")
+    total_ms: float | None = Field(
+        default=None, description="Scheduled to closed, retries included."
+    )
     tool_ms: float | None = Field(default=None, description="The tool's own time (its envelope).")
     failure: str | None = None
     last_retry_failure: str | None = Field(
@@ -127,11 +137,11 @@ def _ms(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def failure_text(failure: Failure) -> str:
-    """A failure's message with its causes, innermost last, without repeats."""
+    """A failure's message with those of its causes that add something, innermost last."""
     parts: list[str] = []
     current: Failure | None = failure
     while current is not None and current.ByteSize():
-        if current.message and current.message not in parts:
+        if current.message and not any(current.message in p for p in parts):
             parts.append(current.message)
         current = current.cause if current.HasField("cause") else None
     return ": ".join(parts) or "failed"
@@ -164,7 +174,9 @@ async def _describe(client: Client, workflow_id: str) -> WorkflowExecutionDescri
         raise
 
 
-async def _replan_plan(client: Client, child_id: str, adopted_at: int, attempt: int) -> _Plan | None:
+async def _replan_plan(
+    client: Client, child_id: str, adopted_at: int, attempt: int
+) -> _Plan | None:
     """The plan a replan child returned (its plan_query activity's result)."""
     try:
         events = await _history(client, child_id)
@@ -175,8 +187,12 @@ async def _replan_plan(client: Client, child_id: str, adopted_at: int, attempt: 
             payloads = event.workflow_execution_completed_event_attributes.result.payloads
             response = await _decode(client, payloads, PlanResponse)
             if isinstance(response, PlanResponse):
-                return _Plan(label=f"replan-{attempt}", replan=attempt,
-                             adopted_at_event=adopted_at, response=response)
+                return _Plan(
+                    label=f"replan-{attempt}",
+                    replan=attempt,
+                    adopted_at_event=adopted_at,
+                    response=response,
+                )
     return None
 
 
@@ -196,7 +212,7 @@ class _Builder:
         for event in events:
             await self._event(event)
 
-    async def _event(self, event: HistoryEvent) -> None:  # noqa: C901 - one branch per type
+    async def _event(self, event: HistoryEvent) -> None:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             self.trace.started_at = _time(event)
@@ -254,7 +270,10 @@ class _Builder:
         step_id = match["step"]
         plan = self._plan_for(step_id)
         row = TraceRow(
-            activity_id=a.activity_id, step_id=step_id, tool=tool, scheduled_at=_time(event),
+            activity_id=a.activity_id,
+            step_id=step_id,
+            tool=tool,
+            scheduled_at=_time(event),
             iteration=int(match["iteration"]) if match["iteration"] else None,
             item=int(match["item"]) if match["item"] else None,
             level=plan.level_of(step_id) if plan else None,
@@ -270,7 +289,8 @@ class _Builder:
     def _previous_tool(self, row: TraceRow) -> str | None:
         """The tool this fallback row replaces: the last earlier row of the same call."""
         earlier = [
-            r for r in self.rows.values()
+            r
+            for r in self.rows.values()
             if r.step_id == row.step_id and r.iteration == row.iteration and r.item == row.item
         ]
         return earlier[-1].tool if earlier else None
@@ -289,10 +309,14 @@ class _Builder:
                 response = await _decode(self.client, a.result.payloads, PlanResponse)
                 if isinstance(response, PlanResponse):
                     label, replan = _PLAN_ACTIVITIES[activity_id]
-                    self.plans.append(_Plan(
-                        label=label, replan=replan if replan is not None else len(self.trace.replans),
-                        adopted_at_event=event.event_id, response=response,
-                    ))
+                    self.plans.append(
+                        _Plan(
+                            label=label,
+                            replan=replan if replan is not None else len(self.trace.replans),
+                            adopted_at_event=event.event_id,
+                            response=response,
+                        )
+                    )
             return
         row = self._closed(a.scheduled_event_id, event, "completed", None)
         if row is None:
@@ -333,7 +357,9 @@ class _Builder:
             if isinstance(result, QueryResult):
                 self.result = result
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-            self.trace.failure = failure_text(event.workflow_execution_failed_event_attributes.failure)
+            self.trace.failure = failure_text(
+                event.workflow_execution_failed_event_attributes.failure
+            )
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
             self.trace.failure = "the query timed out"
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
@@ -377,8 +403,11 @@ def _apply_result(trace: Trace, rows: list[TraceRow], result: QueryResult) -> No
         if step.status is not StepStatus.COMPLETED:
             continue
         producing = [
-            r for r in rows
-            if r.step_id == step.step_id and r.tool == step.tool and r.item is None
+            r
+            for r in rows
+            if r.step_id == step.step_id
+            and r.tool == step.tool
+            and r.item is None
             and r.status == "completed"
         ]
         if producing:
@@ -394,8 +423,10 @@ async def trace(client: Client, workflow_id: str, *, ui_base_url: str | None = N
     events = await _history(client, workflow_id)
     status = description.status.name.lower() if description.status else "unknown"
     result = Trace(
-        workflow_id=workflow_id, run_id=description.run_id,
-        workflow_type=description.workflow_type, status=status,
+        workflow_id=workflow_id,
+        run_id=description.run_id,
+        workflow_type=description.workflow_type,
+        status=status,
         history_events=len(events),
         history_bytes=description.raw_description.workflow_execution_info.history_size_bytes,
     )

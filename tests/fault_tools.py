@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import json
 import random
 import threading
@@ -212,30 +213,57 @@ def list_items(key: str, n: int) -> Note:
         return Note(key=key, answer=", ".join(items), count=n, items=items)
 
 
-def broken(tool: F, *, name: str) -> F:
-    """A tool with ``tool``'s signature and docstring that always fails."""
+def _wrap(tool: F, *, name: str, fails: Callable[[], str | None]) -> F:
+    """``tool`` (same signature, docstring and sync/async kind) with each call logged under
+    ``name``; a call fails with ToolBroken when ``fails()`` returns a reason."""
+
+    def check(kwargs: dict[str, Any]) -> None:
+        reason = fails()
+        if reason:
+            raise ToolBroken(f"{name}: {reason}")
+
+    if inspect.iscoroutinefunction(tool):
+
+        @functools.wraps(tool)
+        async def async_wrapper(**kwargs: Any) -> Any:
+            with LOG.call(name, _key(kwargs)):
+                check(kwargs)
+                return await tool(**kwargs)
+
+        return async_wrapper  # type: ignore[return-value]
 
     @functools.wraps(tool)
-    def always_down(**kwargs: Any) -> Any:
-        with LOG.call(name, str(kwargs.get("query") or kwargs.get("question") or "")):
-            raise ToolBroken(f"{name}: the backend is down")
+    def sync_wrapper(**kwargs: Any) -> Any:
+        with LOG.call(name, _key(kwargs)):
+            check(kwargs)
+            return tool(**kwargs)
 
-    return always_down  # type: ignore[return-value]
+    return sync_wrapper  # type: ignore[return-value]
+
+
+def _key(kwargs: dict[str, Any]) -> str:
+    return str(kwargs.get("query") or kwargs.get("question") or "")
+
+
+def broken(tool: F, *, name: str) -> F:
+    """A tool with ``tool``'s signature and docstring that always fails."""
+    return _wrap(tool, name=name, fails=lambda: "the backend is down")
+
+
+def counted(tool: F, *, name: str) -> F:
+    """``tool`` itself, with every call written to the invocation log."""
+    return _wrap(tool, name=name, fails=lambda: None)
 
 
 def transient(tool: F, *, name: str, failure_rate: float, rng: random.Random) -> F:
     """``tool`` failing each call with ``failure_rate`` (drawn from ``rng``), else itself."""
     lock = threading.Lock()
 
-    @functools.wraps(tool)
-    def sometimes_down(**kwargs: Any) -> Any:
+    def fails() -> str | None:
         with lock:
-            fails = rng.random() < failure_rate
-        if fails:
-            raise ToolBroken(f"{name}: transient failure")
-        return tool(**kwargs)
+            return "transient failure" if rng.random() < failure_rate else None
 
-    return sometimes_down  # type: ignore[return-value]
+    return _wrap(tool, name=name, fails=fails)
 
 
 def fault_registry(*, heartbeat: float = 1.0) -> ToolRegistry:
@@ -244,11 +272,12 @@ def fault_registry(*, heartbeat: float = 1.0) -> ToolRegistry:
     registry = register_builtin_tools(ToolRegistry())
     registry.register_function(note, estimated_duration=0.05, accepts_missing_inputs=True)
     registry.register_function(strict_note, estimated_duration=0.05)
-    registry.register_function(flaky, reliability=Reliability.LOW, estimated_duration=0.05)
+    registry.register_function(flaky, estimated_duration=0.05)
     registry.register_function(always_fail, estimated_duration=0.05)
     registry.register_function(reject, estimated_duration=0.05)
     registry.register_function(slow, estimated_duration=1.0, timeout=30, heartbeat=heartbeat)
-    registry.register_function(hang, estimated_duration=0.1, timeout=1)
+    # not idempotent: one attempt, so its timeout ends the step at once
+    registry.register_function(hang, idempotent=False, estimated_duration=0.1, timeout=0.5)
     registry.register_function(count_up, estimated_duration=0.05)
     registry.register_function(list_items, estimated_duration=0.05)
     # a search whose backend is down, saved by its registered alternative
@@ -256,11 +285,22 @@ def fault_registry(*, heartbeat: float = 1.0) -> ToolRegistry:
         broken(search_documents, name="broken_search"), name="broken_search",
         alternatives=("search_documents",), estimated_duration=0.1,
     )
+    # the same, with no alternative
+    registry.register_function(
+        broken(search_documents, name="down_search"), name="down_search", estimated_duration=0.1
+    )
     # an answer tool that is down and has no alternative: only a replan can save its step
     registry.register_function(
         broken(answer_question, name="broken_answer"), name="broken_answer",
         estimated_duration=0.1,
     )
-    # answer_question under another name that cannot run with an input missing
-    registry.register_function(answer_question, name="strict_answer", estimated_duration=0.1)
+    # the real search and answer, counted
+    registry.register_function(
+        counted(search_documents, name="counted_search"), name="counted_search",
+        estimated_duration=0.1,
+    )
+    registry.register_function(
+        counted(answer_question, name="counted_answer"), name="counted_answer",
+        estimated_duration=0.1,
+    )
     return registry

@@ -111,16 +111,27 @@ def level_of_steps(steps: Sequence[Step]) -> dict[str, int]:
     return {step_id: index + 1 for index, group in enumerate(levels(steps)) for step_id in group}
 
 
-def ready_steps(steps: Sequence[Step], finished: Iterable[str], started: Iterable[str]) -> list[str]:
-    """Steps not yet started whose dependencies have all finished, in plan order."""
+def dependency_map(steps: Sequence[Step]) -> dict[str, frozenset[str]]:
+    """Each step's dependencies among ``steps`` (outside names such as ``input`` left out)."""
+    known = {s.id for s in steps}
+    return {s.id: frozenset(dependencies(s) & known) for s in steps}
+
+
+def ready_steps(
+    steps: Sequence[Step],
+    finished: Iterable[str],
+    started: Iterable[str],
+    deps: Mapping[str, frozenset[str]] | None = None,
+) -> list[str]:
+    """Steps not yet started whose dependencies have all finished, in plan order.
+
+    A scheduler that asks after every completion passes ``deps`` (``dependency_map(steps)``,
+    computed once): recomputing every step's references each time made a 50-wide plan spend
+    tens of milliseconds of workflow time here."""
     done = set(finished)
     begun = set(started)
-    known = {s.id for s in steps}
-    return [
-        s.id
-        for s in steps
-        if s.id not in begun and all(d in done for d in dependencies(s) if d in known)
-    ]
+    deps = deps if deps is not None else dependency_map(steps)
+    return [s.id for s in steps if s.id not in begun and deps[s.id] <= done]
 
 
 def transitive_dependencies(steps: Sequence[Step], step_id: str) -> set[str]:

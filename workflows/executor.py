@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import dag
     from workflows.confidence import step_confidence
     from workflows.progress import EventLog
+    from workflows.usage import LlmTally, reported_usage
 
 
 class StepFailure(Exception):
@@ -91,6 +92,7 @@ class PlanExecutor:
         self._scheduling = scheduling
         self._in_flight = 0
         self.max_in_flight = 0
+        self.llm = LlmTally(events)
 
     # ---- scheduling ------------------------------------------------------------------------
 
@@ -101,12 +103,13 @@ class PlanExecutor:
         steps = plan.steps
         level_of = dag.level_of_steps(steps)
         self.levels += dag.levels(steps)
+        deps = dag.dependency_map(steps)
         finished: set[str] = {s.id for s in steps if s.id in self.outputs}
         started: set[str] = set(finished)
         running: dict[str, asyncio.Task[None]] = {}
         try:
             while True:
-                ready = dag.ready_steps(steps, finished | set(self.outputs), started)
+                ready = dag.ready_steps(steps, finished | set(self.outputs), started, deps)
                 if self._scheduling == "levels" and ready:
                     current = min(level_of[s.id] for s in steps if s.id not in finished)
                     ready = [s for s in ready if level_of[s] == current]
@@ -339,6 +342,7 @@ class PlanExecutor:
                 raise _failure(error, policy.max_attempts) from None
             finally:
                 self._in_flight -= 1
+        self.llm.add(reported_usage(envelope["output"]), step_id=step.id)
         return envelope["output"], int(envelope.get("attempt", 1))
 
     def not_run(self) -> dict[str, str]:

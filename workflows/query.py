@@ -223,6 +223,8 @@ class QueryWorkflow:
             strategy=plan.strategy.value, source=plan.source, levels=response.levels,
             steps=[{"id": s.id, "tool": s.tool, "description": s.description} for s in plan.steps],
         )
+        if self.executor is not None:
+            self.executor.llm.add(response.llm_usage, step_id="plan")
 
     async def _replan_until_answered(
         self, request: QueryRequest, plan: Plan, documents: list[DocumentRef]
@@ -355,6 +357,7 @@ class QueryWorkflow:
             summary.retries = sum(max(0, r.attempts - 1) for r in summary.steps if r.fell_back_from is None)
             summary.fallbacks = sum(1 for r in summary.steps if r.fell_back_from)
             summary.max_concurrent_steps = self.executor.max_in_flight
+            summary.llm_usage = self.executor.llm.total
         return summary
 
 

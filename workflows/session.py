@@ -133,9 +133,7 @@ class SessionWorkflow:
             config=self.state.config.query, history=self._history(),
         )
         try:
-            child = await workflow.start_child_workflow(
-                QueryWorkflow.run, request, id=query_id, result_type=QueryResult,
-            )
+            child = await workflow.start_child_workflow(QueryWorkflow.run, request, id=query_id)
             self.started.add(query_id)
             result: QueryResult = await child
             updated = turn.model_copy(update={

@@ -20,13 +20,18 @@ _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def _style(paragraph: Any) -> str:
-    return (paragraph.style.name or "").strip() if paragraph.style is not None else ""
+def _style_names(document: Any) -> dict[str, str]:
+    """Style id -> style name, read once (python-docx looks styles up per paragraph, slowly)."""
+    return {style.style_id: (style.name or "").strip() for style in document.styles}
 
 
-def _heading_level(paragraph: Any, shift: int) -> int | None:
+def _style(paragraph: Any, names: dict[str, str]) -> str:
+    style_id = paragraph._p.style
+    return names.get(style_id, style_id) if style_id else "Normal"
+
+
+def _heading_level(paragraph: Any, style: str, shift: int) -> int | None:
     """1 for the Title, Heading N one below it (N + shift) — shift is 1 when a Title is used."""
-    style = _style(paragraph)
     if style.lower() == "title":
         return 1
     match = _HEADING_STYLE.match(style)
@@ -73,17 +78,19 @@ def parse_docx(name: str, data: bytes) -> ParsedDocument:
     builder = TextBuilder()
     title: str | None = None
     try:
-        shift = int(any(_style(p).lower() == "title" for p in document.paragraphs[:50]))
+        names = _style_names(document)
+        shift = int(any(_style(p, names).lower() == "title" for p in document.paragraphs[:50]))
         for block in document.iter_inner_content():
             if isinstance(block, DocxTable):
                 builder.table(_table_rows(block))
                 continue
             text = block.text
-            level = _heading_level(block, shift)
+            style = _style(block, names)
+            level = _heading_level(block, style, shift)
             if level is not None:
                 title = title or (clean_inline(text) if level == 1 else None)
                 builder.heading(level, text)
-            elif "list bullet" in _style(block).lower():
+            elif "list bullet" in style.lower():
                 builder.paragraph(f"- {text}")
             else:
                 builder.paragraph(text)

@@ -36,7 +36,8 @@ _BULLET = re.compile(r"^[-•*–·▪]\s")
 _SENTENCE_END = (".", "!", "?", ":", ";")
 
 # pdfminer logs every odd object it skips; the parse warnings say what matters
-logging.getLogger("pdfminer").setLevel(logging.ERROR)
+for _noisy in ("pdfminer", "pypdf"):
+    logging.getLogger(_noisy).setLevel(logging.ERROR)
 
 
 @dataclass

@@ -127,8 +127,12 @@ class LlmClient:
         max_tokens = self.settings.llm_max_tokens
         if scope is not None and scope.workflow_id:
             reservation = await asyncio.to_thread(
-                self.ledger.reserve, scope, purpose=purpose, model=self.model,
-                prompt_tokens=prompt_estimate, max_tokens=max_tokens,
+                self.ledger.reserve,
+                scope,
+                purpose=purpose,
+                model=self.model,
+                prompt_tokens=prompt_estimate,
+                max_tokens=max_tokens,
             )
             max_tokens = reservation.max_tokens
         started = time.perf_counter()
@@ -142,13 +146,20 @@ class LlmClient:
         usage = self._usage(completion, prompt_estimate, text)
         if reservation is not None:
             await asyncio.to_thread(
-                self.ledger.settle, reservation, prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens, cost=usage.cost_usd,
+                self.ledger.settle,
+                reservation,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cost=usage.cost_usd,
             )
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         log.info(
-            "llm_call", purpose=purpose, model=self.model, ms=elapsed_ms,
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            "llm_call",
+            purpose=purpose,
+            model=self.model,
+            ms=elapsed_ms,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
             workflow_id=scope.workflow_id if scope else None,
             step_id=scope.activity_id if scope else None,
         )
@@ -224,12 +235,16 @@ class LlmClient:
             }
             request["messages"] = list(messages)
         elif quirks.mode == "tool":
-            request["tools"] = [{
-                "type": "function",
-                "function": {
-                    "name": schema_name, "description": "Submit the reply.", "parameters": schema,
-                },
-            }]
+            request["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": schema_name,
+                        "description": "Submit the reply.",
+                        "parameters": schema,
+                    },
+                }
+            ]
             request["tool_choice"] = {"type": "function", "function": {"name": schema_name}}
             request["messages"] = list(messages)
         else:
@@ -249,7 +264,9 @@ class LlmClient:
         prompt_price, completion_price = self.settings.llm_price(self.model)
         cost = (prompt * prompt_price + completion_tokens * completion_price) / 1_000_000
         return LlmUsage(
-            calls=1, prompt_tokens=int(prompt), completion_tokens=int(completion_tokens),
+            calls=1,
+            prompt_tokens=int(prompt),
+            completion_tokens=int(completion_tokens),
             cost_usd=round(cost, 8),
         )
 

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from activities.context import current
+from activities.context import installed
 from activities.llm.client import LlmClient, LlmReply
 from activities.llm.errors import BudgetExhausted, reason_to_fall_back
 from activities.tools.text import sentences, stems
@@ -147,8 +147,10 @@ def _span_citation(passage: Passage, start: int, end: int) -> Citation:
         document_id=passage.document_id,
         document_name=passage.document_name,
         anchor=Anchor(
-            page=passage.anchor.page, section=passage.anchor.section,
-            char_start=base + start, char_end=base + end,
+            page=passage.anchor.page,
+            section=passage.anchor.section,
+            char_start=base + start,
+            char_end=base + end,
         ),
         quote=passage.text[start:end],
     )
@@ -245,8 +247,10 @@ async def grounded_answer(
     (RateLimited, LlmTimeout, LlmUnavailable) are raised so the activity is retried, except on
     its final attempt, where the caller falls back instead.
     """
-    settings = settings or current().settings
-    if not settings.llm_enabled:
+    if settings is None:
+        context = installed()
+        settings = context.settings if context is not None else None
+    if settings is None or not settings.llm_enabled:
         return GroundedAnswer(text=None, note="no LLM configured")
     labelled = passage_labels(passages)
     if not labelled:
@@ -281,8 +285,6 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(context.run, asyncio.run, coroutine).result()
 
 
-def grounded_answer_sync(
-    task: str, passages: Sequence[Passage], **options: Any
-) -> GroundedAnswer:
+def grounded_answer_sync(task: str, passages: Sequence[Passage], **options: Any) -> GroundedAnswer:
     """``grounded_answer`` for plain (non-async) tool functions."""
     return run_sync(grounded_answer(task, passages, **options))

@@ -15,7 +15,8 @@ The protocol, per call:
    when the call failed). A retried attempt makes new calls and new rows, so retries count.
 
 The budget itself is set by the planning activity (the first activity of every query, which
-receives ``QueryConfig.max_llm_tokens``), keyed by the workflow id. Overshoot is limited to the
+receives ``QueryConfig.max_llm_tokens``). Everything is keyed by the workflow run
+(``CallScope.query_key``), so a reused workflow id starts afresh. Overshoot is limited to the
 error of the prompt estimate (about four characters per token). A reservation left by a crashed
 worker stops counting after ``stale_after`` seconds. The summary's ``llm_usage`` sums what the
 successful activities report; the ledger additionally holds calls of attempts that later failed.
@@ -45,16 +46,16 @@ _prepare_lock = threading.Lock()
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
 CREATE TABLE IF NOT EXISTS budgets (
-    workflow_id TEXT PRIMARY KEY, max_tokens INTEGER NOT NULL, at REAL NOT NULL
+    query TEXT PRIMARY KEY, max_tokens INTEGER NOT NULL, at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS calls (
-    id INTEGER PRIMARY KEY, workflow_id TEXT NOT NULL, activity_id TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, query TEXT NOT NULL, activity_id TEXT NOT NULL,
     attempt INTEGER NOT NULL, purpose TEXT NOT NULL, model TEXT NOT NULL,
     reserved INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL DEFAULT 0,
     completion_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0,
     at REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS calls_workflow ON calls(workflow_id);
+CREATE INDEX IF NOT EXISTS calls_query ON calls(query);
 """
 
 
@@ -98,36 +99,35 @@ class UsageLedger:
         with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
             yield db
 
-    def set_budget(self, workflow_id: str, max_tokens: int | None) -> None:
-        """The query's budget (None: unlimited). Idempotent, so planning may be retried."""
+    def set_budget(self, query: str, max_tokens: int) -> None:
+        """The budget of ``query`` (a ``CallScope.query_key``). Idempotent, so planning may be
+        retried; a query with no budget row is unlimited."""
         with self._connect() as db:
-            if max_tokens is None:
-                db.execute("DELETE FROM budgets WHERE workflow_id = ?", (workflow_id,))
-            else:
-                db.execute(
-                    "INSERT INTO budgets(workflow_id, max_tokens, at) VALUES (?, ?, ?) "
-                    "ON CONFLICT(workflow_id) DO UPDATE SET max_tokens = excluded.max_tokens",
-                    (workflow_id, max_tokens, time.time()),
-                )
+            db.execute(
+                "INSERT INTO budgets(query, max_tokens, at) VALUES (?, ?, ?) "
+                "ON CONFLICT(query) DO UPDATE SET max_tokens = excluded.max_tokens",
+                (query, max_tokens, time.time()),
+            )
 
-    def _spending(self, db: sqlite3.Connection, workflow_id: str) -> Spending:
+    def _spending(self, db: sqlite3.Connection, query: str) -> Spending:
         fresh = time.time() - self.stale_after
         tokens, reserved, calls, cost = db.execute(
             "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0), "
             "COALESCE(SUM(CASE WHEN at >= ? THEN reserved ELSE 0 END), 0), "
             "COALESCE(SUM(reserved = 0), 0), COALESCE(SUM(cost_usd), 0) "
-            "FROM calls WHERE workflow_id = ?",
-            (fresh, workflow_id),
+            "FROM calls WHERE query = ?",
+            (fresh, query),
         ).fetchone()
         row = db.execute(
-            "SELECT max_tokens FROM budgets WHERE workflow_id = ?", (workflow_id,)
+            "SELECT max_tokens FROM budgets WHERE query = ?", (query,)
         ).fetchone()
         budget = int(row[0]) if row else None
         return Spending(int(tokens), int(reserved), int(calls), float(cost), budget)
 
-    def spending(self, workflow_id: str) -> Spending:
+    def spending(self, query: str) -> Spending:
+        """What ``query`` (a ``CallScope.query_key``) has spent and reserved, and its budget."""
         with self._connect() as db:
-            return self._spending(db, workflow_id)
+            return self._spending(db, query)
 
     def reserve(
         self, scope: CallScope, *, purpose: str, model: str, prompt_tokens: int, max_tokens: int
@@ -137,7 +137,7 @@ class UsageLedger:
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                spent = self._spending(db, scope.workflow_id)
+                spent = self._spending(db, scope.query_key)
                 granted = max_tokens
                 if spent.budget is not None:
                     left = spent.budget - spent.tokens - spent.reserved - prompt_tokens
@@ -149,11 +149,16 @@ class UsageLedger:
                             f"about {prompt_tokens + MIN_COMPLETION_TOKENS})"
                         )
                 cursor = db.execute(
-                    "INSERT INTO calls(workflow_id, activity_id, attempt, purpose, model, "
+                    "INSERT INTO calls(query, activity_id, attempt, purpose, model, "
                     "reserved, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
-                        scope.workflow_id, scope.activity_id, scope.attempt, purpose, model,
-                        prompt_tokens + granted, time.time(),
+                        scope.query_key,
+                        scope.activity_id,
+                        scope.attempt,
+                        purpose,
+                        model,
+                        prompt_tokens + granted,
+                        time.time(),
                     ),
                 )
                 db.execute("COMMIT")

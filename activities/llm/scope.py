@@ -28,6 +28,13 @@ class CallScope:
     """No retry follows this attempt: transient LLM failures degrade instead of raising."""
     deadline: float | None = None
     """``time.monotonic()`` by which the attempt must be done (its start-to-close timeout)."""
+    run_id: str = ""
+
+    @property
+    def query_key(self) -> str:
+        """What usage and budget are kept under: the workflow run, so a workflow id reused for
+        a new query starts from nothing."""
+        return f"{self.workflow_id}/{self.run_id}" if self.run_id else self.workflow_id
 
     def seconds_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
@@ -52,6 +59,7 @@ def scope_of_current_activity() -> CallScope:
         attempt=info.attempt,
         final_attempt=maximum > 0 and info.attempt >= maximum,
         deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
+        run_id=info.workflow_run_id or "",
     )
 
 

@@ -1,24 +1,33 @@
 """The plan_query activity: classify -> template (or given plan / replan) -> validate -> optimise.
 
-A plan that fails validation never runs: the activity raises a non-retryable InvalidPlan error
-listing every problem.
+With strategy ADAPTIVE and an LLM configured, a query no template fits confidently is planned by
+the model instead (``llm_planner``), which falls back to the template plan. A plan that fails
+validation never runs: the activity raises a non-retryable InvalidPlan error listing every
+problem.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import context as tool_context
-from activities.errors import BadInput, InvalidPlan
+from activities.errors import BadInput, InvalidPlan, RateLimited
+from activities.llm.errors import LlmError
+from activities.llm.scope import activity_scope
 from activities.planning.classify import classify_query
 from activities.planning.followup import narrow_plan, resolve_follow_up
+from activities.planning.llm_planner import LlmPlanner
 from activities.planning.replan import replan
 from activities.planning.templates import direct_plan, template_plan
 from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
 from activities.registry import ToolRegistry
 from models.plan import Plan, PlanRequest, PlanResponse
+from models.query import LlmUsage
+from models.settings import Settings
 from models.state import ToolStats
 from workflows.dag import levels
 
@@ -29,8 +38,9 @@ from workflows.names import DIRECT_PREFIX, PLAN_ACTIVITY
 class Planner:
     """Builds validated plans from the registry's tools."""
 
-    def __init__(self, registry: ToolRegistry) -> None:
+    def __init__(self, registry: ToolRegistry, settings: Settings | None = None) -> None:
         self.registry = registry
+        self.settings = settings
 
     def draft(self, request: PlanRequest) -> tuple[Plan, float]:
         """The unvalidated plan for ``request`` and the classification confidence."""
@@ -61,9 +71,34 @@ class Planner:
             return {}
         return {s.tool: s for s in context.state.tool_stats()}
 
-    def plan(self, request: PlanRequest) -> PlanResponse:
-        """A validated, optimised plan with policies attached; InvalidPlan lists every problem."""
+    def _llm_planner(self) -> LlmPlanner | None:
+        """The LLM planner when an LLM is configured (settings given, else the worker's)."""
+        context = tool_context.installed()
+        settings = self.settings or (context.settings if context else None)
+        if settings is None or not settings.llm_enabled:
+            return None
+        return LlmPlanner(self.registry, settings)
+
+    async def plan_async(self, request: PlanRequest) -> PlanResponse:
+        """``plan``, with the LLM planning ADAPTIVE queries no template fits confidently."""
         draft, confidence = self.draft(request)
+        usage: LlmUsage | None = None
+        llm = self._llm_planner()
+        if llm is not None:
+            llm.open_budget(request)
+            if llm.applies(request, confidence):
+                draft, usage = await llm.plan(request, template=draft)
+        return self.finish(request, draft, confidence, usage)
+
+    def plan(self, request: PlanRequest) -> PlanResponse:
+        """A validated, optimised plan with policies attached; InvalidPlan lists every problem.
+        Templates only (no LLM): for the CLI and tests."""
+        return self.finish(request, *self.draft(request))
+
+    def finish(
+        self, request: PlanRequest, draft: Plan, confidence: float, usage: LlmUsage | None = None
+    ) -> PlanResponse:
+        """Validate, optimise and attach policies to ``draft``."""
         external = request.replan.completed.keys() if request.replan else ()
         problems = validate_plan(draft, self.registry, external=external)
         if problems:
@@ -75,14 +110,21 @@ class Planner:
             classification_confidence=confidence,
             levels=levels(ready.steps),
             dropped_steps=dropped,
+            llm_usage=usage,
         )
 
     @activity.defn(name=PLAN_ACTIVITY)
     async def plan_query(self, request: PlanRequest) -> PlanResponse:
         try:
-            response = self.plan(request)
+            with activity_scope():
+                response = await self.plan_async(request)
         except BadInput as error:
             raise ApplicationError(str(error), type=error.error_type, non_retryable=True) from None
+        except RateLimited as error:  # the LLM endpoint's 429/5xx: retried after its Retry-After
+            delay = timedelta(seconds=error.retry_after) if error.retry_after else None
+            raise ApplicationError(str(error), type="RateLimited", next_retry_delay=delay) from None
+        except LlmError as error:  # a timeout or an unreachable endpoint: retried
+            raise ApplicationError(str(error), type=type(error).__name__) from None
         log.info(
             "planned",
             workflow_id=activity.info().workflow_id,

@@ -161,7 +161,13 @@ def template_plan(
     classification: Classification,
     available_tools: frozenset[str],
 ) -> Plan:
-    """The template plan for the classified query, using only ``available_tools``."""
+    """The template plan for the classified query, using only ``available_tools``.
+
+    ADAPTIVE is shaped like PARALLEL here: it reaches the templates when the query fits one
+    well, or when no LLM is configured.
+    """
+    if config.strategy is Strategy.ADAPTIVE:
+        config = config.model_copy(update={"strategy": Strategy.PARALLEL})
     builder = PlanBuilder(available=available_tools)
     answer_step = _TEMPLATES[classification.query_type](builder, query, documents, config)
     matched = ", ".join(repr(m) for m in classification.matched) or "no keyword; a question"

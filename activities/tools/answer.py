@@ -1,7 +1,12 @@
-"""answer_question and compose_summaries: extractive answers that quote what they rest on."""
+"""answer_question and compose_answers: answers that cite what they rest on.
+
+answer_question asks the configured LLM (``activities.llm.grounded``: only the given passages,
+every citation checked) and otherwise, or when that fails, quotes the best sentences.
+"""
 
 from __future__ import annotations
 
+from activities.llm.grounded import grounded_answer
 from activities.tools.results import Answer, AnswerPart
 from activities.tools.text import Sentence, inverse_document_frequency, sentences, stems
 from models.documents import Passage
@@ -24,8 +29,33 @@ def _rank_sentences(question: str, passages: list[Passage]) -> list[tuple[float,
     return ranked
 
 
-def answer_question(question: str, passages: list[Passage], max_sentences: int = 3) -> Answer:
-    """Answer a question from retrieved passages by quoting the sentences that best support it.
+async def answer_question(
+    question: str, passages: list[Passage], max_sentences: int = 3
+) -> Answer:
+    """Answer a question from retrieved passages, citing the passages the answer rests on.
+
+    With an LLM configured the model writes the answer from these passages only, and its
+    citations are checked; otherwise (or when the model's answer is unusable, or the query's
+    LLM budget is spent) the answer quotes the sentences that best support it.
+    """
+    unique = list({p.id: p for p in passages}.values())
+    llm = await grounded_answer(question, unique, purpose="answer")
+    if llm.accepted and llm.text is not None:
+        return Answer(
+            answer=llm.text,
+            citations=llm.citations,
+            confidence=llm.confidence,
+            passages=llm.passages,
+            usage=llm.usage,
+            note=llm.note,
+        )
+    extractive = extractive_answer(question, unique, max_sentences)
+    note = llm.note if llm.usage is not None else None  # no note when no LLM is configured
+    return extractive.model_copy(update={"usage": llm.usage, "note": note})
+
+
+def extractive_answer(question: str, passages: list[Passage], max_sentences: int = 3) -> Answer:
+    """Answer by quoting the sentences of ``passages`` that best support the question.
 
     The confidence is the share of the question's content words that the quoted sentences
     contain (its support). With no relevant passage the answer says so, with confidence 0.

@@ -4,28 +4,52 @@ from __future__ import annotations
 
 from activities.registry import ToolRegistry
 from activities.tools.answer import answer_question, compose_answers
+from activities.tools.compare import compare_documents
+from activities.tools.entities import extract_entities
 from activities.tools.search import search_documents
 from activities.tools.summarize import summarize_document
+from activities.tools.tables import extract_tables
 from models.tools import Reliability
+
+LLM_TOOL_TIMEOUT = 60.0
+LLM_TOOL_HEARTBEAT = 5.0
 
 
 def register_builtin_tools(registry: ToolRegistry) -> ToolRegistry:
     """Register every built-in tool on ``registry`` and return it."""
     registry.register_function(search_documents, reliability=Reliability.HIGH, estimated_duration=0.2)
+    # with an LLM configured these two wait for the model (each call bounded by the timeout);
+    # a short heartbeat still hands a dead worker's call to another one quickly
     registry.register_function(
-        summarize_document, reliability=Reliability.HIGH, estimated_duration=0.5
+        summarize_document,
+        reliability=Reliability.HIGH,
+        estimated_duration=0.5,
+        timeout=LLM_TOOL_TIMEOUT,
+        heartbeat=LLM_TOOL_HEARTBEAT,
     )
     registry.register_function(
         answer_question,
         reliability=Reliability.HIGH,
         estimated_duration=0.3,
         accepts_missing_inputs=True,
+        timeout=LLM_TOOL_TIMEOUT,
+        heartbeat=LLM_TOOL_HEARTBEAT,
     )
     registry.register_function(
         compose_answers,
         reliability=Reliability.HIGH,
         estimated_duration=0.1,
         accepts_missing_inputs=True,
+    )
+    # regex passes over the stored text: deterministic, a few hundred ms even for long documents
+    registry.register_function(
+        extract_entities, reliability=Reliability.HIGH, estimated_duration=0.4, timeout=60.0
+    )
+    # reads the tables the parser already stored: cheap
+    registry.register_function(extract_tables, reliability=Reliability.HIGH, estimated_duration=0.2)
+    # sentence pairing and token diffs grow with document length; heuristics can misalign
+    registry.register_function(
+        compare_documents, reliability=Reliability.MEDIUM, estimated_duration=1.0, timeout=120.0
     )
     return registry
 

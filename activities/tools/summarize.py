@@ -1,10 +1,18 @@
-"""summarize_document: an extractive summary that keeps the document's structure."""
+"""summarize_document: a summary that keeps the document's structure and cites it.
+
+The extractive pass picks the key sentence per section. With an LLM configured the model then
+writes the summary from the passages holding those sentences and each section's opening passage
+(never the whole document), citing them (``activities.llm.grounded``); when it cannot, the
+extractive summary stands.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from activities.context import current
+from activities.llm.grounded import grounded_answer
 from activities.tools.results import DocumentSummary
 from activities.tools.text import Sentence, sentences, stems
 from models.documents import DocumentRef, Passage
@@ -42,24 +50,59 @@ def _pick(all_sentences: list[Sentence], max_sentences: int, focus: str | None) 
     return sorted(chosen)
 
 
-def summarize_document(
+async def summarize_document(
     document: DocumentRef, max_sentences: int = 5, focus: str | None = None
 ) -> DocumentSummary:
-    """Summarise one document: its key sentence per section, in document order, with citations.
+    """Summarise one document section by section, in document order, with citations.
 
-    ``focus`` favours sentences about a topic. The confidence is the share of the document's
-    sections the summary covers.
+    ``focus`` favours a topic. The confidence is the share of the document's sections the
+    summary covers.
     """
+    extractive, shown = await asyncio.to_thread(
+        _extractive_summary, document, max_sentences, focus
+    )
+    if not shown:
+        return extractive
+    task = f"Summarise the document {document.name!r} in at most {max_sentences} sentences"
+    task += f", focusing on: {focus}" if focus else "."
+    llm = await grounded_answer(task, shown, purpose="summary")
+    if not (llm.accepted and llm.text is not None):
+        note = llm.note if llm.usage is not None else None
+        return extractive.model_copy(update={"usage": llm.usage, "note": note})
+    covered = {p.anchor.section for p in llm.passages}
+    return extractive.model_copy(
+        update={
+            "answer": llm.text,
+            "citations": llm.citations,
+            "passages": llm.passages,
+            "sections_covered": len(covered),
+            "confidence": _coverage(len(covered), extractive.sections_total),
+            "usage": llm.usage,
+            "note": llm.note,
+        }
+    )
+
+
+def _coverage(covered: int, total: int) -> float:
+    return round(min(1.0, 0.5 + 0.5 * covered / max(1, total)), 4)
+
+
+def _extractive_summary(
+    document: DocumentRef, max_sentences: int, focus: str | None
+) -> tuple[DocumentSummary, list[Passage]]:
+    """The extractive summary, and the passages an LLM summary may be written from: those
+    holding the chosen sentences, then each section's first passage."""
     passages: list[Passage] = current().store.passages(document.id)
     all_sentences = [s for p in passages for s in sentences(p)]
     if not all_sentences:
-        return DocumentSummary(
+        empty = DocumentSummary(
             document=document, label=document.name, answer="(no text to summarise)", confidence=0.0
         )
+        return empty, []
     chosen = [all_sentences[i] for i in _pick(all_sentences, max_sentences, focus)]
     sections = {p.anchor.section for p in passages}
     covered = {s.passage.anchor.section for s in chosen}
-    return DocumentSummary(
+    summary = DocumentSummary(
         document=document,
         label=document.name,
         answer=" ".join(s.text for s in chosen),
@@ -67,5 +110,8 @@ def summarize_document(
         passages=list({s.passage.id: s.passage for s in chosen}.values()),
         sections_covered=len(covered),
         sections_total=len(sections),
-        confidence=round(min(1.0, 0.5 + 0.5 * len(covered) / max(1, len(sections))), 4),
+        confidence=_coverage(len(covered), len(sections)),
     )
+    openers = list({p.anchor.section: p for p in reversed(passages)}.values())[::-1]
+    shown = list({p.id: p for p in [*summary.passages, *openers]}.values())
+    return summary, shown

@@ -1,0 +1,398 @@
+"""compare_documents: align two documents by section, then report what differs and what only one has.
+
+1. Sections are aligned by heading similarity (numbering ignored), then leftovers by content.
+2. Within aligned sections, sentences are paired by their words (numbers ignored), so "fee of
+   EUR 12,000" pairs with "fee of EUR 15,500".
+3. Paired sentences are diffed token by token; a change is widened to the entity it falls in
+   (a date, an amount, a duration, a party), so the difference reads "1 March 2025 → 1 June
+   2025", not "March → June".
+Every difference cites its sentence on both sides; sentences and sections only one document has
+are reported with their citation.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from activities.tools.anchoring import DocumentText
+from activities.tools.entities import requested_kinds
+from activities.tools.entity_patterns import EntityKind, find_entities
+from activities.tools.results import Comparison, Difference, OneSided, SectionPair
+from activities.tools.text import Sentence, stems
+from models.documents import Citation, DocumentRef
+
+HEADING_MATCH = 0.5
+"""Minimum heading similarity for two sections to be aligned."""
+CONTENT_MATCH = 0.5
+"""Minimum word overlap for leftover sections (renamed headings) to be aligned by content."""
+SENTENCE_MATCH = 0.45
+"""Minimum word overlap (Jaccard, numbers ignored) for two sentences to be the same clause."""
+SHOWN_DIFFERENCES = 20
+SHOWN_ONE_SIDED = 8
+MAX_VALUE_CHARS = 120
+
+_NUMBERING = re.compile(r"^\s*(?:§|section|article|clause|part|chapter)?\s*[\dIVXivx]+(?:\.\d+)*[.):]?\s+", re.IGNORECASE)
+_TOKEN = re.compile(r"\w+(?:[.,:'’-]\w+)*|[^\w\s]")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_DURATION = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s+(?:business\s+|calendar\s+|working\s+)?"
+    r"(?:days?|weeks?|months?|years?|hours?|minutes?)\b",
+    re.IGNORECASE,
+)
+_ENTITY_KIND_NAMES = {
+    EntityKind.ORGANIZATION: "party", EntityKind.PERSON: "party", EntityKind.DATE: "date",
+    EntityKind.AMOUNT: "amount", EntityKind.PERCENTAGE: "percentage", EntityKind.EMAIL: "email",
+}
+_FOCUS_NOISE = {"compar", "differ", "differen", "two", "both", "versus", "vs", "contrast", "agreement"}
+
+
+@dataclass
+class _Section:
+    label: str
+    title: str
+    start: int
+    end: int
+    sentences: list[Sentence]
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    kind: str
+
+
+# ---- sections ---------------------------------------------------------------------------------
+
+
+def _sections(doc: DocumentText) -> list[_Section]:
+    """Consecutive chunks with the same heading path, as sections with their sentences."""
+    sections: list[_Section] = []
+    for passage in doc.passages:
+        label = passage.anchor.section or ""
+        if sections and sections[-1].label == label:
+            sections[-1].end = passage.anchor.char_end
+        else:
+            title = label.split(" > ")[-1] if label else ""
+            sections.append(_Section(label, title, passage.anchor.char_start, passage.anchor.char_end, []))
+    for sentence in doc.sentences:
+        for section in sections:
+            if section.start <= sentence.start < section.end:
+                section.sentences.append(sentence)
+                break
+    return sections
+
+
+def _normal_title(title: str) -> str:
+    return " ".join(_WORD.findall(_NUMBERING.sub("", title).lower()))
+
+
+def heading_similarity(a: str, b: str) -> float:
+    """How alike two headings are, numbering ignored: the better of character and word overlap."""
+    na, nb = _normal_title(a), _normal_title(b)
+    if not na and not nb:
+        return 1.0 if a.strip() == b.strip() else 0.0
+    ratio = difflib.SequenceMatcher(None, na, nb, autojunk=False).ratio()
+    sa, sb = stems(na), stems(nb)
+    jaccard = len(sa & sb) / len(sa | sb) if sa | sb else 0.0
+    return max(ratio, jaccard)
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _section_words(doc: DocumentText, section: _Section) -> set[str]:
+    return _words(doc.text[section.start : section.end])
+
+
+def align_sections(
+    a: DocumentText, sa: list[_Section], b: DocumentText, sb: list[_Section]
+) -> tuple[list[tuple[int, int, float]], list[int], list[int]]:
+    """(index in A, index in B, similarity) pairs in A's order, and the unaligned indexes."""
+    scored = []
+    for i, x in enumerate(sa):
+        for j, y in enumerate(sb):
+            similarity = heading_similarity(x.title, y.title)
+            position = 1 - abs(i / max(1, len(sa)) - j / max(1, len(sb)))
+            scored.append((similarity + 0.05 * position, similarity, i, j))
+    pairs: dict[int, tuple[int, float]] = {}
+    taken_b: set[int] = set()
+    for _, similarity, i, j in sorted(scored, reverse=True):
+        if similarity >= HEADING_MATCH and i not in pairs and j not in taken_b:
+            pairs[i] = (j, similarity)
+            taken_b.add(j)
+    # a renamed section still pairs when its text is mostly the same
+    words_b = {j: _section_words(b, y) for j, y in enumerate(sb) if j not in taken_b}
+    for i, x in enumerate(sa):
+        if i in pairs or not words_b:
+            continue
+        words = _section_words(a, x)
+        j, overlap = max(((j, _jaccard(words, w)) for j, w in words_b.items()), key=lambda p: p[1])
+        if overlap >= CONTENT_MATCH:
+            pairs[i] = (j, round(overlap * 0.8, 4))
+            taken_b.add(j)
+            del words_b[j]
+    aligned = [(i, j, s) for i, (j, s) in sorted(pairs.items())]
+    return (
+        aligned,
+        [i for i in range(len(sa)) if i not in pairs],
+        [j for j in range(len(sb)) if j not in taken_b],
+    )
+
+
+# ---- sentences --------------------------------------------------------------------------------
+
+
+def pair_sentences(xs: list[Sentence], ys: list[Sentence]) -> list[tuple[Sentence, Sentence]]:
+    """One-to-one pairs of sentences about the same thing (word overlap, numbers ignored)."""
+    words_y = [_words(y.text) for y in ys]
+    index: dict[str, list[int]] = {}
+    for j, words in enumerate(words_y):
+        for word in words:
+            index.setdefault(word, []).append(j)
+    scored: list[tuple[float, int, int]] = []
+    for i, x in enumerate(xs):
+        words = _words(x.text)
+        shared = Counter(j for word in words for j in index.get(word, ()))
+        for j, _ in shared.most_common(20):
+            similarity = _jaccard(words, words_y[j])
+            if x.text == ys[j].text:
+                similarity = 2.0
+            if similarity >= SENTENCE_MATCH:
+                scored.append((similarity, i, j))
+    used_x: set[int] = set()
+    used_y: set[int] = set()
+    pairs: list[tuple[int, int]] = []
+    for _, i, j in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+        if i not in used_x and j not in used_y:
+            used_x.add(i)
+            used_y.add(j)
+            pairs.append((i, j))
+    return [(xs[i], ys[j]) for i, j in sorted(pairs)]
+
+
+def _entity_spans(doc: DocumentText) -> list[_Span]:
+    spans = [_Span(f.start, f.end, _ENTITY_KIND_NAMES[f.kind]) for f in find_entities(doc.text)]
+    spans += [_Span(m.start(), m.end(), "duration") for m in _DURATION.finditer(doc.text)]
+    return spans
+
+
+def _widen(start: int, end: int, spans: list[_Span]) -> tuple[int, int, str | None]:
+    """The change widened to every entity it touches, and the kind of the first of them."""
+    kind = None
+    for span in spans:
+        touches = span.start < end and start < span.end if end > start else span.start <= start < span.end
+        if touches:
+            start, end = min(start, span.start), max(end, span.end)
+            kind = kind or span.kind
+    return start, end, kind
+
+
+def _tokens(sentence: Sentence) -> list[tuple[int, int, str]]:
+    return [
+        (sentence.start + m.start(), sentence.start + m.end(), m.group(0).lower())
+        for m in _TOKEN.finditer(sentence.text)
+    ]
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def sentence_changes(
+    a: DocumentText, x: Sentence, spans_a: list[_Span], b: DocumentText, y: Sentence, spans_b: list[_Span]
+) -> list[tuple[str, str, str]]:
+    """(kind, value in A, value in B) for each change between two paired sentences."""
+    ta, tb = _tokens(x), _tokens(y)
+    matcher = difflib.SequenceMatcher(None, [t[2] for t in ta], [t[2] for t in tb], autojunk=False)
+    changes: list[tuple[int, int, int, int, str]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        a_start, a_end = (ta[i1][0], ta[i2 - 1][1]) if i2 > i1 else ((ta[i1][0],) * 2 if i1 < len(ta) else (x.end, x.end))
+        b_start, b_end = (tb[j1][0], tb[j2 - 1][1]) if j2 > j1 else ((tb[j1][0],) * 2 if j1 < len(tb) else (y.end, y.end))
+        a_start, a_end, kind_a = _widen(a_start, a_end, spans_a)
+        b_start, b_end, kind_b = _widen(b_start, b_end, spans_b)
+        changed = [t[2] for t in ta[i1:i2]] + [t[2] for t in tb[j1:j2]]
+        numeric = changed and all(re.fullmatch(r"[\d.,:%]+", t) for t in changed)
+        kind = kind_a or kind_b or ("number" if numeric else "text")
+        if changes and a_start < changes[-1][1] and b_start < changes[-1][3]:
+            last = changes.pop()  # two edits inside one entity are one difference
+            a_start, b_start, kind = min(a_start, last[0]), min(b_start, last[2]), last[4]
+            a_end, b_end = max(a_end, last[1]), max(b_end, last[3])
+        changes.append((a_start, a_end, b_start, b_end, kind))
+    return [
+        (kind, _short(a.text[s1:e1]) or "(absent)", _short(b.text[s2:e2]) or "(absent)")
+        for s1, e1, s2, e2, kind in changes
+    ]
+
+
+# ---- the tool ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Findings:
+    differences: list[Difference]
+    only_a: list[OneSided]
+    only_b: list[OneSided]
+    pairs: list[SectionPair]
+    sentences_paired: int
+    sentences_total: int
+    sections_a: int
+    sections_b: int
+
+
+def _section_citation(doc: DocumentText, section: _Section) -> Citation | None:
+    line_start, line_end = doc.line_around(section.start, section.start)
+    citation = doc.citation(line_start, line_end)
+    if section.sentences and (citation is None or not citation.quote.startswith("#")):
+        first = section.sentences[0]
+        citation = doc.citation(first.start, first.end)
+    return citation
+
+
+def _one_sided_section(doc: DocumentText, section: _Section) -> OneSided | None:
+    citation = _section_citation(doc, section)
+    return OneSided(section=section.label or "(no heading)", citation=citation) if citation else None
+
+
+def _compare(a: DocumentText, b: DocumentText) -> _Findings:
+    sa, sb = _sections(a), _sections(b)
+    aligned, only_a_sections, only_b_sections = align_sections(a, sa, b, sb)
+    spans_a, spans_b = _entity_spans(a), _entity_spans(b)
+    findings = _Findings([], [], [], [], 0, 0, len(sa), len(sb))
+    for i, j, similarity in aligned:
+        x, y = sa[i], sb[j]
+        pairs = pair_sentences(x.sentences, y.sentences)
+        findings.sentences_paired += 2 * len(pairs)
+        findings.sentences_total += len(x.sentences) + len(y.sentences)
+        identical = len(pairs) == len(x.sentences) == len(y.sentences) and all(
+            p.text == q.text for p, q in pairs
+        )
+        findings.pairs.append(SectionPair(section_a=x.label, section_b=y.label, similarity=round(similarity, 4), identical=identical))
+        for p, q in pairs:
+            if p.text == q.text:
+                continue
+            for kind, value_a, value_b in sentence_changes(a, p, spans_a, b, q, spans_b):
+                findings.differences.append(
+                    Difference(
+                        kind=kind, section=x.label or "(no heading)", value_a=value_a, value_b=value_b,
+                        citation_a=p.citation(), citation_b=q.citation(),
+                    )
+                )
+        paired_a = {p.start for p, _ in pairs}
+        paired_b = {q.start for _, q in pairs}
+        findings.only_a += [OneSided(section=x.label, citation=s.citation()) for s in x.sentences if s.start not in paired_a]
+        findings.only_b += [OneSided(section=y.label, citation=s.citation()) for s in y.sentences if s.start not in paired_b]
+    findings.only_a += [o for i in only_a_sections if (o := _one_sided_section(a, sa[i]))]
+    findings.only_b += [o for j in only_b_sections if (o := _one_sided_section(b, sb[j]))]
+    return findings
+
+
+def _focus_first(differences: list[Difference], focus: str | None) -> tuple[list[Difference], bool]:
+    """Differences about the focus first, when the focus singles some out."""
+    if not focus:
+        return differences, False
+    wanted = stems(focus) - _FOCUS_NOISE
+    kinds, named = requested_kinds(focus)
+    kind_names = {_ENTITY_KIND_NAMES[k] for k in kinds} if named else set()
+
+    def relevant(d: Difference) -> bool:
+        context = stems(f"{d.section} {d.citation_a.quote} {d.citation_b.quote}")
+        return bool(wanted & context) or d.kind in kind_names
+
+    first = [d for d in differences if relevant(d)]
+    if not first or len(first) == len(differences):
+        return differences, False
+    return first + [d for d in differences if not relevant(d)], True
+
+
+def _confidence(findings: _Findings) -> float:
+    """How meaningful the comparison is: sections aligned, headings alike, sentences paired."""
+    if not findings.pairs:
+        return 0.1
+    sections_a, sections_b = findings.sections_a, findings.sections_b
+    alignment = 2 * len(findings.pairs) / (sections_a + sections_b)
+    headings = sum(p.similarity for p in findings.pairs) / len(findings.pairs)
+    pairing = findings.sentences_paired / max(1, findings.sentences_total)
+    value = 0.5 * alignment + 0.25 * min(1.0, headings) + 0.25 * pairing
+    if sections_a == sections_b == 1:
+        value *= 0.85  # no headings to align by: the comparison rests on sentences alone
+    return round(min(1.0, value), 4)
+
+
+def _section_name(label: str) -> str:
+    return f"§{label.split(' > ')[-1]}" if label else "(no heading)"
+
+
+def _answer(a: DocumentRef, b: DocumentRef, findings: _Findings, differences: list[Difference], focused: bool) -> str:
+    changed = sum(1 for p in findings.pairs if not p.identical)
+    lines = [
+        f"A = {a.name}, B = {b.name}: {len(findings.pairs)} sections aligned, "
+        f"{len(findings.pairs) - changed} identical; {len(differences)} difference(s)"
+        + (" (those about the focus first)." if focused else ".")
+    ]
+    for d in differences[:SHOWN_DIFFERENCES]:
+        lines.append(f"- {_section_name(d.section)} — {d.kind}: A {d.value_a} → B {d.value_b}")
+    if len(differences) > SHOWN_DIFFERENCES:
+        lines.append(f"- … and {len(differences) - SHOWN_DIFFERENCES} more")
+    for side, items in (("A", findings.only_a), ("B", findings.only_b)):
+        if items:
+            names = "; ".join(
+                f"{_section_name(o.section)}: “{_short(o.citation.quote)}”" for o in items[:SHOWN_ONE_SIDED]
+            )
+            more = f"; and {len(items) - SHOWN_ONE_SIDED} more" if len(items) > SHOWN_ONE_SIDED else ""
+            lines.append(f"Only in {side}: {names}{more}.")
+    if not differences and not findings.only_a and not findings.only_b:
+        lines.append("The documents say the same thing.")
+    return "\n".join(lines)
+
+
+def compare_documents(
+    document_a: DocumentRef, document_b: DocumentRef, focus: str | None = None
+) -> Comparison:
+    """Compare two documents: align their sections, list what differs (numbers, dates, amounts,
+    parties) and what only one has, each with citations on both sides.
+
+    ``focus`` (e.g. "fees and dates") puts the differences about it first. The confidence is how
+    well the documents align (sections matched, headings alike, sentences paired).
+    """
+    a, b = DocumentText.load(document_a), DocumentText.load(document_b)
+    findings = _compare(a, b)
+    differences, focused = _focus_first(findings.differences, focus)
+    shown = differences[:SHOWN_DIFFERENCES]
+    citations: dict[tuple[str, int, int], Citation] = {}
+    for c in [
+        *(c for d in shown for c in (d.citation_a, d.citation_b)),
+        *(o.citation for o in findings.only_a[:SHOWN_ONE_SIDED]),
+        *(o.citation for o in findings.only_b[:SHOWN_ONE_SIDED]),
+    ]:
+        citations.setdefault((c.document_id, c.anchor.char_start, c.anchor.char_end), c)
+    passages = {}
+    for c in citations.values():
+        doc = a if c.document_id == a.document.id else b
+        passage = doc.passage_at(c.anchor.char_start)
+        if passage is not None:
+            passages.setdefault(passage.id, passage)
+    return Comparison(
+        document_a=document_a,
+        document_b=document_b,
+        label=f"{document_a.name} vs {document_b.name}",
+        answer=_answer(document_a, document_b, findings, differences, focused),
+        citations=list(citations.values()),
+        confidence=_confidence(findings),
+        passages=list(passages.values())[:10],
+        aligned=findings.pairs,
+        differences=differences[:200],
+        only_in_a=findings.only_a[:50],
+        only_in_b=findings.only_b[:50],
+    )

@@ -1,0 +1,1 @@
+"""docorch benchmarks: `python -m bench` (see bench/__main__.py)."""

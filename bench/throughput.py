@@ -1,0 +1,131 @@
+"""Throughput: queries per second on one docorch worker (its own process, default settings and
+built-in tools), template plans over the demo corpus, at 1 to 200 queries in flight.
+
+At each concurrency N, N client loops start a query and wait for its answer, over and over, until
+the batch's queries are done (a closed loop). Queries per second = batch / wall time; CPU per
+query = CPU time of the worker process (and of the dev server, and of this process: the client)
+over the batch / queries. Each figure is the median over repeated batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from typing import Any
+
+from bench import common
+from bench.common import md_table, summary
+from client.sdk import OrchestratorClient
+from models.query import QueryResult, QueryStatus
+
+NAME = "throughput"
+TITLE = "Throughput on one worker"
+
+QUERIES: list[tuple[str, list[str]]] = [
+    (
+        "What is the notice period for termination for convenience?",
+        ["contract_acme_globex.md", "contract_acme_initech.md"],
+    ),
+    ("Summarize these documents", ["q3_operations_report.md", "steering_meeting_notes.txt"]),
+    ("What is the monthly fee?", ["contract_acme_globex.md"]),
+    ("What are the main risks?", ["q3_operations_report.md", "contract_acme_globex.md"]),
+]
+
+
+async def _batch(sdk: OrchestratorClient, concurrency: int, queries: int, pids: dict[str, int | None]) -> dict[str, Any]:
+    work = itertools.cycle(QUERIES)
+    remaining = itertools.count()
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+
+    async def client_loop() -> None:
+        while next(remaining) < queries:
+            question, names = next(work)
+            started = time.perf_counter()
+            handle = await sdk.start(question, [str(common.SAMPLES / n) for n in names])
+            result: QueryResult = await handle.result()
+            latencies.append((time.perf_counter() - started) * 1000)
+            statuses[result.status.value] = statuses.get(result.status.value, 0) + 1
+
+    cpu_before = {k: common.cpu_seconds(pid) for k, pid in pids.items()}
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+    wall = time.perf_counter() - started
+    cpu = {k: (common.cpu_seconds(pid) - cpu_before[k]) * 1000 / queries for k, pid in pids.items()}
+    return {
+        "qps": queries / wall,
+        "latencies": latencies,
+        "cpu_ms_per_query": cpu,
+        "completed": statuses.get(QueryStatus.COMPLETED.value, 0),
+        "queries": queries,
+    }
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    levels = [1, 5, 20] if quick else [1, 5, 20, 50, 100, 200]
+    repeats = 2 if quick else 3
+    bench = await common.environment()
+    queue = common.new_task_queue("throughput")
+    out = []
+    async with common.worker_process(queue) as worker_pid:
+        sdk = OrchestratorClient(bench.client, task_queue=queue)
+        pids = {"worker": worker_pid, "server": bench.server_pid, "client": None}
+        if bench.server_pid is None:
+            del pids["server"]
+        await _batch(sdk, 4, 8, pids)  # warm-up: ingests the corpus, fills caches
+        for concurrency in levels:
+            queries = max(10 if quick else 20, 2 * concurrency)
+            batches = [await _batch(sdk, concurrency, queries, pids) for _ in range(repeats)]
+            latencies = [x for b in batches for x in b["latencies"]]
+            out.append({
+                "concurrency": concurrency,
+                "queries_per_batch": queries,
+                "batches": repeats,
+                "qps": summary([b["qps"] for b in batches]),
+                "latency_ms": {
+                    "p50": round(common.percentile(latencies, 50), 1),
+                    "p95": round(common.percentile(latencies, 95), 1),
+                },
+                "cpu_ms_per_query": {
+                    k: round(common.median([b["cpu_ms_per_query"][k] for b in batches]), 2)
+                    for k in pids
+                },
+                "completed_share": round(
+                    sum(b["completed"] for b in batches) / sum(b["queries"] for b in batches), 3
+                ),
+            })
+    peak = max(out, key=lambda r: r["qps"]["median"])
+    return {
+        "queries": [{"query": q, "documents": d} for q, d in QUERIES],
+        "levels": out,
+        "peak": {"concurrency": peak["concurrency"], "qps": peak["qps"]["median"]},
+        "goals": [],
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = []
+    for r in results["levels"]:
+        cpu = r["cpu_ms_per_query"]
+        rows.append([
+            r["concurrency"], f"{r['queries_per_batch']} × {r['batches']}",
+            r["qps"]["median"], r["latency_ms"]["p50"], r["latency_ms"]["p95"],
+            cpu.get("worker", "-"), cpu.get("server", "-"), cpu.get("client", "-"),
+            f"{r['completed_share']:.0%}",
+        ])
+    queries = "; ".join(f"“{q['query']}” over {len(q['documents'])}" for q in results["queries"])
+    return (
+        "One docorch worker in its own process (`build_worker` defaults: sandboxed workflows, "
+        f"pydantic converter, built-in tools); template plans. Queries, in rotation: {queries} "
+        "sample document(s). Medians over batches; latency percentiles over all queries of a "
+        "level. CPU per query in ms: the worker process, the dev server, and the benchmark "
+        "process (the client).\n\n"
+        + md_table(
+            ["in flight", "queries × batches", "queries/s", "latency p50", "latency p95",
+             "worker CPU/query", "server CPU/query", "client CPU/query", "completed"],
+            rows,
+        )
+        + f"\n\nPeak: **{results['peak']['qps']:.1f} queries/s** at {results['peak']['concurrency']} "
+        "in flight.\n"
+    )

@@ -1,0 +1,115 @@
+"""Request and response bodies of the HTTP API that are not docorch contracts themselves
+(those live in models/: QueryResult, DocumentRef, ToolSpec, ...)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from models.documents import DocumentRef
+from models.plan import Plan
+from models.query import QueryConfig, QueryResult
+from models.tools import ToolSpec
+
+WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$"
+WorkflowId = Annotated[str, StringConstraints(pattern=WORKFLOW_ID_PATTERN)]
+DocumentSource = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class ChatRequest(BaseModel):
+    """A question over documents. ``workflow_id`` makes the request idempotent: a retry (or an
+    SSE reconnect) with the same id attaches to the query instead of starting another."""
+
+    query: str = Field(min_length=1, max_length=4000, description="The question to answer.")
+    documents: list[DocumentSource] = Field(
+        min_length=1, max_length=1000, description="Document ids (see /documents) or file paths."
+    )
+    session_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    config: QueryConfig = Field(default_factory=QueryConfig)
+    plan: Plan | None = Field(default=None, description="A ready-made plan to run (validated).")
+    workflow_id: WorkflowId | None = Field(
+        default=None, description="Id for the query; an existing query with it is reused."
+    )
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    error_type: str | None = None
+    workflow_id: str | None = None
+
+
+class ExecutionView(BaseModel):
+    """A workflow as Temporal describes it, with the query's result or live state."""
+
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    status: str = Field(description="running | completed | failed | canceled | terminated | ...")
+    task_queue: str
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    search_attributes: dict[str, Any] = Field(default_factory=dict)
+    result: QueryResult | None = None
+    state: dict[str, Any] | None = Field(default=None, description="Live state while running.")
+    failure: str | None = None
+    ui_url: str | None = None
+
+
+class CancelResponse(BaseModel):
+    workflow_id: str
+    cancel_requested: bool = True
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentRef]
+    stats: dict[str, int]
+
+
+class TemporalStatus(BaseModel):
+    reachable: bool
+    address: str
+    namespace: str
+    server_version: str | None = None
+    error: str | None = None
+    search_attributes: bool = False
+
+
+class Poller(BaseModel):
+    identity: str
+    last_access_time: datetime | None = None
+
+
+class WorkerStatus(BaseModel):
+    task_queue: str
+    polling: bool = Field(description="True when a worker polls for both workflows and tools.")
+    workflow_pollers: list[Poller] = Field(default_factory=list)
+    activity_pollers: list[Poller] = Field(default_factory=list)
+    error: str | None = None
+
+
+class SystemStatus(BaseModel):
+    temporal: TemporalStatus
+    workers: WorkerStatus
+    registry: dict[str, Any]
+    documents: dict[str, int]
+    versions: dict[str, str]
+    uptime_seconds: float
+
+
+class ToolInfo(ToolSpec):
+    """A tool as the planner sees it, with the retry and timeout policy its steps get."""
+
+    max_attempts: int
+    start_to_close_seconds: float
+    heartbeat_seconds: float | None = None
+
+
+class OrchestratorInfo(BaseModel):
+    capabilities: list[str]
+    strategies: dict[str, str]
+    scheduling: dict[str, str]
+    config: dict[str, Any] = Field(description="Defaults of a query's config, and limits.")
+    tools: list[ToolInfo]
+    orchestrator_version: str
