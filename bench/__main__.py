@@ -43,7 +43,9 @@ async def _run_one(module: ModuleType, quick: bool, machine: dict[str, Any]) -> 
     print(f"[bench] {name}: running{' (quick)' if quick else ''}…", flush=True)
     started = time.perf_counter()
     document: dict[str, Any] = {
-        "name": name, "quick": quick, "machine": machine,
+        "name": name,
+        "quick": quick,
+        "machine": machine,
         "command": "python -m bench" + (" --quick" if quick else ""),
     }
     try:
@@ -53,7 +55,9 @@ async def _run_one(module: ModuleType, quick: bool, machine: dict[str, Any]) -> 
         print(f"[bench] {name}: FAILED\n{document['error']}", file=sys.stderr, flush=True)
     document["duration_s"] = round(time.perf_counter() - started, 1)
     path = common.write_result(name, document)
-    print(f"[bench] {name}: {document['duration_s']} s -> {path.relative_to(common.REPO)}", flush=True)
+    print(
+        f"[bench] {name}: {document['duration_s']} s -> {path.relative_to(common.REPO)}", flush=True
+    )
     return document
 
 
@@ -89,7 +93,8 @@ def _section(name: str, document: dict[str, Any] | None, module: ModuleType | No
     )
     if "error" in document:
         last = document["error"].strip().splitlines()[-1]
-        return f"{heading}\n\n{meta}\n\n**Failed:** `{last}` (full traceback in bench/results/{name}.json)\n"
+        where = f"full traceback in bench/results/{name}.json"
+        return f"{heading}\n\n{meta}\n\n**Failed:** `{last}` ({where})\n"
     try:
         body = module.table(document["results"])
     except Exception as error:
@@ -101,7 +106,9 @@ def _goals(documents: dict[str, dict[str, Any]]) -> str:
     rows = []
     for name, document in documents.items():
         for goal in document.get("results", {}).get("goals", []):
-            rows.append([f"`{name}`", goal["goal"], goal["measured"], "✓" if goal["met"] else "✗ missed"])
+            rows.append(
+                [f"`{name}`", goal["goal"], goal["measured"], "✓" if goal["met"] else "✗ missed"]
+            )
     if not rows:
         return ""
     return "## Goals\n\n" + common.md_table(["benchmark", "goal", "measured", "met"], rows) + "\n"
@@ -119,9 +126,7 @@ def _machine_line(machine: dict[str, Any]) -> str:
 def write_markdown() -> Path:
     """BENCHMARKS.md from every results file present (this run's and earlier ones)."""
     modules = {name: _load(name) for name in MODULES}
-    documents = {
-        name: doc for name in MODULES if (doc := common.read_result(name)) is not None
-    }
+    documents = {name: doc for name in MODULES if (doc := common.read_result(name)) is not None}
     latest = max(documents.values(), key=lambda d: d["machine"]["date"], default=None)
     machines = sorted({_machine_line(d["machine"]) for d in documents.values()})
     parts = [
@@ -136,7 +141,9 @@ def write_markdown() -> Path:
         "`.venv/bin/python -m bench --only NAME` (one; the others keep their results).\n",
     ]
     if latest is not None:
-        parts.append(f"**Latest run:** {latest['machine']['date']}, git {latest['machine']['git']}.\n")
+        parts.append(
+            f"**Latest run:** {latest['machine']['date']}, git {latest['machine']['git']}.\n"
+        )
         parts.append("**Machine:** " + "; ".join(machines) + ".\n")
         parts.append(
             "The machine is shared (other work may run alongside), which is why each "
@@ -153,16 +160,23 @@ def write_markdown() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds, smaller sizes (< 2 min)")
     parser.add_argument(
-        "--only", action="append", choices=MODULES, metavar="NAME",
+        "--quick", action="store_true", help="fewer rounds, smaller sizes (< 2 min)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=MODULES,
+        metavar="NAME",
         help=f"run only this benchmark (repeatable): {', '.join(MODULES)}",
     )
     parser.add_argument(
         "--markdown-only", action="store_true", help="rewrite BENCHMARKS.md from the results files"
     )
     args = parser.parse_args(argv)
-    configure_logging("console", level=logging.WARNING)
+    # tool failures are part of some benchmarks: keep their warnings out of the output
+    configure_logging("console", level=logging.ERROR)
+    logging.getLogger("temporalio").setLevel(logging.ERROR)
     started = time.perf_counter()
     failed: list[str] = []
     if not args.markdown_only:
@@ -172,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     path = write_markdown()
     print(
         f"[bench] wrote {Path(path).relative_to(common.REPO)} in "
-        f"{time.perf_counter() - started:.0f} s" + (f"; failed: {', '.join(failed)}" if failed else ""),
+        f"{time.perf_counter() - started:.0f} s"
+        + (f"; failed: {', '.join(failed)}" if failed else ""),
         flush=True,
     )
     return 1 if failed else 0

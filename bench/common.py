@@ -99,7 +99,10 @@ async def environment() -> BenchEnv:
             )
             port = env.client.service_client.config.target_host.rsplit(":", 1)[-1]
             _env = BenchEnv(
-                env=env, settings=settings, root=root, docs_dir=docs,
+                env=env,
+                settings=settings,
+                root=root,
+                docs_dir=docs,
                 server_pid=_child_pid(lambda cmd: "start-dev" in cmd and f"--port {port}" in cmd),
                 dev_server_args=args,
             )
@@ -161,7 +164,10 @@ async def docorch_worker(
     bench = await environment()
     queue = task_queue or new_task_queue("docorch")
     worker = build_worker(
-        bench.client, bench.settings, registry=registry or default_registry(), task_queue=queue,
+        bench.client,
+        bench.settings,
+        registry=registry or default_registry(),
+        task_queue=queue,
         max_concurrent_activities=max_concurrent_activities,
     )
     async with worker:
@@ -181,7 +187,10 @@ async def bare_worker(
     bench = await environment()
     queue = task_queue or new_task_queue("bare")
     worker = Worker(
-        bench.client, task_queue=queue, workflows=list(workflows), activities=list(activities),
+        bench.client,
+        task_queue=queue,
+        workflows=list(workflows),
+        activities=list(activities),
         max_concurrent_activities=max_concurrent_activities,
     )
     async with worker:
@@ -263,15 +272,20 @@ class Dag:
         """The DAG as a docorch Plan: one sleep_tool step per node, edges as references."""
         steps = tuple(
             Step(
-                id=s.id, tool=SLEEP_TOOL,
+                id=s.id,
+                tool=SLEEP_TOOL,
                 params={"ms": s.ms, "inputs": [f"${d}.slept_ms" for d in s.deps]},
                 description=f"sleep {s.ms} ms",
             )
             for s in self.steps
         )
         return Plan(
-            query=f"benchmark {self.name}", query_type=QueryType.QA, steps=steps,
-            answer_step=self.steps[-1].id, reasoning=f"benchmark DAG {self.name}", source="llm",
+            query=f"benchmark {self.name}",
+            query_type=QueryType.QA,
+            steps=steps,
+            answer_step=self.steps[-1].id,
+            reasoning=f"benchmark DAG {self.name}",
+            source="llm",
         )
 
 
@@ -312,6 +326,51 @@ def step_window_ms(history: WorkflowHistory, step_ids: Iterable[str]) -> float:
     if first is None or end is None:
         raise ValueError("history has no scheduled step or did not complete")
     return end - first
+
+
+def latency_phases(history: WorkflowHistory, step_ms: dict[str, int]) -> dict[str, float]:
+    """Where time goes between steps, medians in ms over the step part of a history:
+    ``activity_extra`` (an activity's started -> completed beyond the step's own duration),
+    ``task_dispatch`` (a workflow task's scheduled -> started) and ``task_run`` (started ->
+    completed: the worker's processing plus its completion round trip)."""
+    scheduled: dict[int, str] = {}
+    started: dict[int, float] = {}
+    wft_scheduled: dict[int, float] = {}
+    wft_started: dict[int, float] = {}
+    extra: list[float] = []
+    dispatch: list[float] = []
+    run: list[float] = []
+    in_steps = False
+    for event in history.events:
+        kind, at = event.event_type, _event_ms(event)
+        if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            activity_id = event.activity_task_scheduled_event_attributes.activity_id
+            if activity_id in step_ms:
+                scheduled[event.event_id] = activity_id
+                in_steps = True
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            started[event.activity_task_started_event_attributes.scheduled_event_id] = at
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            of = event.activity_task_completed_event_attributes.scheduled_event_id
+            if of in scheduled and of in started:
+                extra.append(at - started[of] - step_ms[scheduled[of]])
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+            wft_scheduled[event.event_id] = at
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+            wft_started[event.event_id] = at
+            of = event.workflow_task_started_event_attributes.scheduled_event_id
+            if in_steps and of in wft_scheduled:
+                dispatch.append(at - wft_scheduled[of])
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            of = event.workflow_task_completed_event_attributes.started_event_id
+            if in_steps and of in wft_started:
+                run.append(at - wft_started[of])
+    return {
+        "activity_extra": median(extra) if extra else 0.0,
+        "task_dispatch": median(dispatch) if dispatch else 0.0,
+        "task_run": median(run) if run else 0.0,
+        "tasks": float(len(run)),
+    }
 
 
 def _payload_sizes(message: Any) -> Iterable[int]:
@@ -357,8 +416,12 @@ def history_sizes(history: WorkflowHistory) -> HistorySizes:
             if payload > max_payload:
                 max_payload, max_payload_event = payload, name
     return HistorySizes(
-        events=len(history.events), history_bytes=total, max_payload_bytes=max_payload,
-        max_payload_event=max_payload_event, max_event_bytes=max_event, max_event=max_event_name,
+        events=len(history.events),
+        history_bytes=total,
+        max_payload_bytes=max_payload,
+        max_payload_event=max_payload_event,
+        max_event_bytes=max_event,
+        max_event=max_event_name,
     )
 
 
@@ -474,12 +537,18 @@ def _memory_gib() -> float:
 def _git_commit() -> str:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-            capture_output=True, text=True, check=True,
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         return out + ("+changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
@@ -515,7 +584,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-# ---- a docorch worker in its own process ----------------------------------------------------------
+# ---- a docorch worker in its own process ---------------------------------------------------------
 
 
 async def serve_worker(address: str, task_queue: str, data_dir: str, roots: list[str]) -> None:
@@ -546,9 +615,16 @@ async def worker_process(task_queue: str) -> AsyncIterator[int]:
         "asyncio.run(serve_worker(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]))"
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, bench.client.service_client.config.target_host, task_queue,
-        str(bench.settings.data_dir), *(str(r) for r in bench.settings.allowed_roots),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO,
+        sys.executable,
+        "-c",
+        code,
+        bench.client.service_client.config.target_host,
+        task_queue,
+        str(bench.settings.data_dir),
+        *(str(r) for r in bench.settings.allowed_roots),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
     assert process.stdout is not None and process.stdin is not None
     try:

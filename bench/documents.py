@@ -41,7 +41,23 @@ PLANTED_QUERY = "zebra invoices reconciliation ledger mismatch Oslo"
 
 def vocabulary(rng: random.Random, size: int = 6_000) -> list[str]:
     """Pronounceable made-up words, most frequent first."""
-    syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "pe", "da", "fu", "gi", "ho", "ba"]
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ne",
+        "ru",
+        "sa",
+        "te",
+        "vo",
+        "zi",
+        "pe",
+        "da",
+        "fu",
+        "gi",
+        "ho",
+        "ba",
+    ]
     words: dict[str, None] = {}
     while len(words) < size:
         words["".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))] = None
@@ -88,7 +104,12 @@ def synthetic_corpus(total_chunks: int, *, seed: int = 7, plant: bool = True) ->
             made += 1
         text = "\n\n".join(parts)
         sections = [Span(s.label, s.start, min(s.end, len(text))) for s in sections]
-        documents.append((f"synthetic-{number:03d}.txt", ParsedDocument(text=text, format="txt", sections=sections)))
+        documents.append(
+            (
+                f"synthetic-{number:03d}.txt",
+                ParsedDocument(text=text, format="txt", sections=sections),
+            )
+        )
     return Corpus(documents, words, weights)
 
 
@@ -129,7 +150,8 @@ def measure_size(total_chunks: int, queries: int = QUERIES) -> dict[str, Any]:
             "queries": len(latencies),
             "search_p50_ms": round(percentile(latencies, 50), 2),
             "search_p95_ms": round(percentile(latencies, 95), 2),
-            "planted_first": bool(top) and top[0].text == f"Section {total_chunks // 2}\n\n{PLANTED}",
+            "planted_first": bool(top)
+            and top[0].text == f"Section {total_chunks // 2}\n\n{PLANTED}",
             "index_mb": round(store.stats()["index_bytes"] / 1e6, 1),
         }
 
@@ -146,7 +168,9 @@ def _pdf(pages: int) -> bytes:
         pdf.cell(0, 10, f"{page + 1}. Section {page + 1}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
         for _ in range(4):
-            pdf.multi_cell(0, 5, " ".join(rng.choices(words, k=90)) + ".", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0, 5, " ".join(rng.choices(words, k=90)) + ".", new_x="LMARGIN", new_y="NEXT"
+            )
             pdf.ln(2)
     return bytes(pdf.output())
 
@@ -198,20 +222,34 @@ async def run(quick: bool) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     rows = [
         (
-            f"{r['chunks']:,}", r["documents"], r["chunks_per_s"], r["search_p50_ms"],
-            r["search_p95_ms"], "yes" if r["planted_first"] else "NO", r["index_mb"],
+            f"{r['chunks']:,}",
+            r["documents"],
+            r["chunks_per_s"],
+            r["search_p50_ms"],
+            r["search_p95_ms"],
+            "yes" if r["planted_first"] else "NO",
+            r["index_mb"],
         )
         for r in results.get("sizes", [])
     ]
     text = md_table(
-        ["chunks", "documents", "ingest chunks/s", "search p50 ms", "search p95 ms", "planted passage first", "index MB"],
+        [
+            "chunks",
+            "documents",
+            "ingest chunks/s",
+            "search p50 ms",
+            "search p95 ms",
+            "planted passage first",
+            "index MB",
+        ],
         rows,
     )
     parsing = results.get("parsing")
     if parsing:
         text += (
             f"\n\nParsing: PDF {parsing['pdf_pages_per_s']} pages/s ({parsing['pdf_pages']} pages, "
-            f"pdfplumber with layout, headings and tables); DOCX {parsing['docx_paragraphs_per_s']:,} "
-            f"paragraphs/s ({parsing['docx_paragraphs']} paragraphs)."
+            "pdfplumber with layout, headings and tables); "
+            f"DOCX {parsing['docx_paragraphs_per_s']:,} paragraphs/s "
+            f"({parsing['docx_paragraphs']} paragraphs)."
         )
     return text

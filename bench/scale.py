@@ -31,11 +31,12 @@ QUESTIONS = {
 """One question every document set answers (document 7 states it), and one none does: the
 second drives the search's broadening to its widest."""
 
-_WORDS = (
+_VOCABULARY = (
     "invoice delivery schedule warehouse supplier quarterly review contract service level "
     "payment terms shipment audit customer region forecast budget approval renewal notice "
     "inventory escalation maintenance license capacity pricing discount report"
-).split()
+)
+_WORDS = _VOCABULARY.split()
 
 
 def generate(folder: Path, count: int, tag: str) -> list[str]:
@@ -101,11 +102,13 @@ async def run(quick: bool) -> dict[str, Any]:
         for count in sizes:
             paths = generate(bench.docs_dir / f"scale_{count}", count, tag=f"set{count}")
             first = await _query(sdk, QUESTIONS["answerable"], paths)
-            cold.append({
-                "documents": count,
-                "cold_ms": round(first[0], 1),
-                "ingested_per_s": round(count / (first[0] / 1000), 1),
-            })
+            cold.append(
+                {
+                    "documents": count,
+                    "cold_ms": round(first[0], 1),
+                    "ingested_per_s": round(count / (first[0] / 1000), 1),
+                }
+            )
             for kind, question in QUESTIONS.items():
                 runs = [await _query(sdk, question, paths) for _ in range(repeats)]
                 rows.append(_row(count, kind, [first, *runs] if kind == "answerable" else runs))
@@ -144,15 +147,22 @@ async def run(quick: bool) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    cold_rows = [[f"{c['documents']:,}", c["cold_ms"], c["ingested_per_s"]] for c in results["cold"]]
+    cold_rows = [
+        [f"{c['documents']:,}", c["cold_ms"], c["ingested_per_s"]] for c in results["cold"]
+    ]
     rows = []
     for r in results["sizes"]:
-        rows.append([
-            f"{r['documents']:,}", r["question"], r["wall_ms"]["median"], r["events"],
-            f"{r['history_bytes'] / 1024:,.0f}" + ("" if r["history_ok"] else " ✗"),
-            f"{r['max_payload_bytes'] / 1024:,.1f}" + ("" if r["payload_ok"] else " ✗"),
-            r["max_payload_event"],
-        ])
+        rows.append(
+            [
+                f"{r['documents']:,}",
+                r["question"],
+                r["wall_ms"]["median"],
+                r["events"],
+                f"{r['history_bytes'] / 1024:,.0f}" + ("" if r["history_ok"] else " ✗"),
+                f"{r['max_payload_bytes'] / 1024:,.1f}" + ("" if r["payload_ok"] else " ✗"),
+                r["max_payload_event"],
+            ]
+        )
     q = results["questions"]
     return (
         f"Questions: *answerable* “{q['answerable']}” (one document states it) and "
@@ -164,8 +174,15 @@ def table(results: dict[str, Any]) -> str:
         + md_table(["documents", "cold query ms (ingests)", "documents ingested/s"], cold_rows)
         + "\n\n"
         + md_table(
-            ["documents", "question", "wall ms", "events", "history KiB",
-             "largest payload KiB", "largest payload in"],
+            [
+                "documents",
+                "question",
+                "wall ms",
+                "events",
+                "history KiB",
+                "largest payload KiB",
+                "largest payload in",
+            ],
             rows,
         )
         + f"\n\nFor the answerable question the largest payload grows by "

@@ -33,7 +33,9 @@ QUERIES: list[tuple[str, list[str]]] = [
 ]
 
 
-async def _batch(sdk: OrchestratorClient, concurrency: int, queries: int, pids: dict[str, int | None]) -> dict[str, Any]:
+async def _batch(
+    sdk: OrchestratorClient, concurrency: int, queries: int, pids: dict[str, int | None]
+) -> dict[str, Any]:
     work = itertools.cycle(QUERIES)
     remaining = itertools.count()
     latencies: list[float] = []
@@ -75,26 +77,30 @@ async def run(quick: bool) -> dict[str, Any]:
             del pids["server"]
         await _batch(sdk, 4, 8, pids)  # warm-up: ingests the corpus, fills caches
         for concurrency in levels:
-            queries = max(10 if quick else 20, 2 * concurrency)
-            batches = [await _batch(sdk, concurrency, queries, pids) for _ in range(repeats)]
+            # at least one query per client loop; the biggest levels run one batch fewer
+            queries = max(8 if quick else 20, concurrency)
+            times = repeats if concurrency < 100 else repeats - 1
+            batches = [await _batch(sdk, concurrency, queries, pids) for _ in range(times)]
             latencies = [x for b in batches for x in b["latencies"]]
-            out.append({
-                "concurrency": concurrency,
-                "queries_per_batch": queries,
-                "batches": repeats,
-                "qps": summary([b["qps"] for b in batches]),
-                "latency_ms": {
-                    "p50": round(common.percentile(latencies, 50), 1),
-                    "p95": round(common.percentile(latencies, 95), 1),
-                },
-                "cpu_ms_per_query": {
-                    k: round(common.median([b["cpu_ms_per_query"][k] for b in batches]), 2)
-                    for k in pids
-                },
-                "completed_share": round(
-                    sum(b["completed"] for b in batches) / sum(b["queries"] for b in batches), 3
-                ),
-            })
+            out.append(
+                {
+                    "concurrency": concurrency,
+                    "queries_per_batch": queries,
+                    "batches": times,
+                    "qps": summary([b["qps"] for b in batches]),
+                    "latency_ms": {
+                        "p50": round(common.percentile(latencies, 50), 1),
+                        "p95": round(common.percentile(latencies, 95), 1),
+                    },
+                    "cpu_ms_per_query": {
+                        k: round(common.median([b["cpu_ms_per_query"][k] for b in batches]), 2)
+                        for k in pids
+                    },
+                    "completed_share": round(
+                        sum(b["completed"] for b in batches) / sum(b["queries"] for b in batches), 3
+                    ),
+                }
+            )
     peak = max(out, key=lambda r: r["qps"]["median"])
     return {
         "queries": [{"query": q, "documents": d} for q, d in QUERIES],
@@ -108,12 +114,19 @@ def table(results: dict[str, Any]) -> str:
     rows = []
     for r in results["levels"]:
         cpu = r["cpu_ms_per_query"]
-        rows.append([
-            r["concurrency"], f"{r['queries_per_batch']} × {r['batches']}",
-            r["qps"]["median"], r["latency_ms"]["p50"], r["latency_ms"]["p95"],
-            cpu.get("worker", "-"), cpu.get("server", "-"), cpu.get("client", "-"),
-            f"{r['completed_share']:.0%}",
-        ])
+        rows.append(
+            [
+                r["concurrency"],
+                f"{r['queries_per_batch']} × {r['batches']}",
+                r["qps"]["median"],
+                r["latency_ms"]["p50"],
+                r["latency_ms"]["p95"],
+                cpu.get("worker", "-"),
+                cpu.get("server", "-"),
+                cpu.get("client", "-"),
+                f"{r['completed_share']:.0%}",
+            ]
+        )
     queries = "; ".join(f"“{q['query']}” over {len(q['documents'])}" for q in results["queries"])
     return (
         "One docorch worker in its own process (`build_worker` defaults: sandboxed workflows, "
@@ -122,10 +135,19 @@ def table(results: dict[str, Any]) -> str:
         "level. CPU per query in ms: the worker process, the dev server, and the benchmark "
         "process (the client).\n\n"
         + md_table(
-            ["in flight", "queries × batches", "queries/s", "latency p50", "latency p95",
-             "worker CPU/query", "server CPU/query", "client CPU/query", "completed"],
+            [
+                "in flight",
+                "queries × batches",
+                "queries/s",
+                "latency p50",
+                "latency p95",
+                "worker CPU/query",
+                "server CPU/query",
+                "client CPU/query",
+                "completed",
+            ],
             rows,
         )
-        + f"\n\nPeak: **{results['peak']['qps']:.1f} queries/s** at {results['peak']['concurrency']} "
-        "in flight.\n"
+        + f"\n\nPeak: **{results['peak']['qps']:.1f} queries/s** at "
+        f"{results['peak']['concurrency']} in flight.\n"
     )

@@ -126,8 +126,14 @@ def context(request: Request) -> ApiContext:
     return ctx
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(ApiError):
+    """Raised from ``receive`` once a JSON body passes the cap; an HTTPException so that
+    FastAPI's body parsing lets it through (it turns other errors into 400s)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            413, f"request body over {MAX_JSON_BYTES} bytes", error_type="BodyTooLarge"
+        )
 
 
 async def _send_json(

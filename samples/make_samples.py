@@ -12,6 +12,7 @@ The output is deterministic (fixed timestamps), so running it again changes noth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,49 +21,83 @@ FIXED_TIME = datetime(2025, 10, 6, 9, 0, tzinfo=UTC)
 
 CONTRACT_TITLE = "Master Services Agreement - Acme Corp and Umbrella Health Inc"
 CONTRACT_PAGE_1 = [
-    ("1. Parties and Effective Date", [
-        'This Master Services Agreement (the "Agreement") is entered into by Acme Corp, a Delaware '
-        'corporation ("Provider"), and Umbrella Health Inc, a company registered in Ontario '
-        '("Client"). The Agreement is effective from 1 September 2025 (the "Effective Date") and '
-        "continues for an initial term of 36 months.",
-    ]),
-    ("2. Services", [
-        "Provider will operate and maintain the Client's document processing platform, including "
-        "ingestion, indexing and quarterly reporting. Service levels are defined in Schedule B. "
-        "Provider will assign a named account manager, currently Dana Whitfield.",
-    ]),
-    ("3. Fees and Payment", [
-        "The Client pays a monthly fee of USD 18,000, invoiced on the first business day of each "
-        "month. Invoices are due within 30 days of receipt. Late payments accrue interest at 3% "
-        "per annum above the base rate. A one-time onboarding fee of USD 10,000 is due on "
-        "30 September 2025. Unit prices for additional services are listed in Schedule A.",
-    ]),
-    ("4. Service Levels", [
-        "Provider guarantees 99.9% monthly availability. For each full 0.5% below the guarantee, "
-        "the Client receives a service credit of 5% of the monthly fee, capped at 25% per month.",
-    ]),
-    ("5. Confidentiality", [
-        "Each party keeps the other party's confidential information secret for the term and "
-        "five years after. Confidential information excludes information that is public or "
-        "independently developed.",
-    ]),
+    (
+        "1. Parties and Effective Date",
+        [
+            'This Master Services Agreement (the "Agreement") is entered into by Acme Corp, a '
+            "Delaware "
+            'corporation ("Provider"), and Umbrella Health Inc, a company registered in Ontario '
+            '("Client"). The Agreement is effective from 1 September 2025 (the "Effective Date") '
+            "and "
+            "continues for an initial term of 36 months.",
+        ],
+    ),
+    (
+        "2. Services",
+        [
+            "Provider will operate and maintain the Client's document processing platform, "
+            "including "
+            "ingestion, indexing and quarterly reporting. Service levels are defined in Schedule "
+            "B. "
+            "Provider will assign a named account manager, currently Dana Whitfield.",
+        ],
+    ),
+    (
+        "3. Fees and Payment",
+        [
+            "The Client pays a monthly fee of USD 18,000, invoiced on the first business day of "
+            "each "
+            "month. Invoices are due within 30 days of receipt. Late payments accrue interest at "
+            "3% "
+            "per annum above the base rate. A one-time onboarding fee of USD 10,000 is due on "
+            "30 September 2025. Unit prices for additional services are listed in Schedule A.",
+        ],
+    ),
+    (
+        "4. Service Levels",
+        [
+            "Provider guarantees 99.9% monthly availability. For each full 0.5% below the "
+            "guarantee, "
+            "the Client receives a service credit of 5% of the monthly fee, capped at 25% per "
+            "month.",
+        ],
+    ),
+    (
+        "5. Confidentiality",
+        [
+            "Each party keeps the other party's confidential information secret for the term and "
+            "five years after. Confidential information excludes information that is public or "
+            "independently developed.",
+        ],
+    ),
 ]
 CONTRACT_PAGE_2 = [
-    ("6. Liability", [
-        "Each party's total liability under this Agreement is limited to the fees paid in the "
-        "twelve months before the claim. Neither party is liable for indirect or consequential "
-        "loss.",
-    ]),
-    ("7. Termination", [
-        "Either party may terminate this Agreement for convenience by giving 45 days written "
-        "notice to the other party. Either party may terminate this Agreement immediately if the "
-        "other party commits a material breach and fails to cure it within 30 days of written "
-        "notice.",
-    ]),
-    ("8. Governing Law", [
-        "This Agreement is governed by the laws of the Province of Ontario. Contact for notices: "
-        "contracts@umbrella-health.example.",
-    ]),
+    (
+        "6. Liability",
+        [
+            "Each party's total liability under this Agreement is limited to the fees paid in the "
+            "twelve months before the claim. Neither party is liable for indirect or consequential "
+            "loss.",
+        ],
+    ),
+    (
+        "7. Termination",
+        [
+            "Either party may terminate this Agreement for convenience by giving 45 days written "
+            "notice to the other party. Either party may terminate this Agreement immediately if "
+            "the "
+            "other party commits a material breach and fails to cure it within 30 days of written "
+            "notice.",
+        ],
+    ),
+    (
+        "8. Governing Law",
+        [
+            "This Agreement is governed by the laws of the Province of Ontario. Contact for "
+            "notices: "
+            "contracts@umbrella-health.example.",
+        ],
+    ),
 ]
 FEE_TABLE = [
     ("Service", "Unit", "Price (USD)"),
@@ -189,7 +224,7 @@ def _fix_zip_times(path: Path) -> None:
             target.writestr(fixed, source.read(info.filename))
 
 
-def _table(document: object, rows: list[tuple[str, ...]]) -> None:
+def _table(document: object, rows: Sequence[tuple[str, ...]]) -> None:
     table = document.add_table(rows=len(rows), cols=len(rows[0]))  # type: ignore[attr-defined]
     table.style = "Table Grid"
     for r, row in enumerate(rows):

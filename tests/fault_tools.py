@@ -27,12 +27,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
-from activities.errors import BadInput
+from activities.errors import BadInput, RateLimited
 from activities.registry import ToolRegistry
 from activities.tools.answer import answer_question
 from activities.tools.catalog import register_builtin_tools
 from activities.tools.search import search_documents
-from models.tools import Reliability
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,8 +83,9 @@ class InvocationLog:
             outcome = type(error).__name__
             raise
         finally:
-            self._write({"tool": tool, "key": key, "event": "end", "at": time.time(),
-                         "outcome": outcome})
+            self._write(
+                {"tool": tool, "key": key, "event": "end", "at": time.time(), "outcome": outcome}
+            )
 
     def read(self) -> list[dict[str, Any]]:
         """All entries: from the file when there is one (other processes write it too)."""
@@ -99,7 +99,8 @@ class InvocationLog:
     def count(self, tool: str | None = None, *, key: str | None = None) -> int:
         """Calls started, optionally of one tool and key."""
         return sum(
-            1 for e in self.read()
+            1
+            for e in self.read()
             if e["event"] == "start" and tool in (None, e["tool"]) and key in (None, e["key"])
         )
 
@@ -119,7 +120,8 @@ class InvocationLog:
 
     def outcomes(self, tool: str, key: str) -> list[str]:
         return [
-            e["outcome"] for e in self.read()
+            e["outcome"]
+            for e in self.read()
             if e["event"] == "end" and e["tool"] == tool and e["key"] == key
         ]
 
@@ -150,8 +152,12 @@ def max_overlap(spans: list[tuple[str, float, float]]) -> int:
 def note(key: str, inputs: list[Any] = [], confidence: float = 1.0) -> Note:  # noqa: B006
     """Record a call and return a note naming ``key`` and how many inputs it received."""
     with LOG.call("note", key) as before:
-        return Note(key=key, answer=f"note {key} ({len(inputs)} inputs)",
-                    confidence=confidence, count=before + 1)
+        return Note(
+            key=key,
+            answer=f"note {key} ({len(inputs)} inputs)",
+            confidence=confidence,
+            count=before + 1,
+        )
 
 
 def strict_note(key: str, inputs: list[Any] = []) -> Note:  # noqa: B006
@@ -170,14 +176,21 @@ def flaky(key: str, fail_first: int = 0, failure_rate: float = 0.0, seed: int = 
             raise ToolBroken(f"flaky {key}: call {before + 1} of {fail_first} planned failures")
         if random.Random(f"{seed}:{key}:{before}").random() < failure_rate:
             raise ToolBroken(f"flaky {key}: call {before + 1} failed (rate {failure_rate})")
-        return Note(key=key, answer=f"flaky {key} succeeded on call {before + 1}",
-                    count=before + 1)
+        return Note(key=key, answer=f"flaky {key} succeeded on call {before + 1}", count=before + 1)
 
 
 def always_fail(key: str, inputs: list[Any] = []) -> Note:  # noqa: B006
     """Fail on every call, the way a tool whose backend is down does."""
     with LOG.call("always_fail", key):
         raise ToolBroken(f"always_fail {key}: the backend is down")
+
+
+def rate_limited(key: str, retry_after: float = 1.0) -> Note:
+    """Ask to be called again after ``retry_after`` seconds on the first call for ``key``."""
+    with LOG.call("rate_limited", key) as before:
+        if before == 0:
+            raise RateLimited(f"rate_limited {key}: slow down", retry_after=retry_after)
+        return Note(key=key, answer=f"rate_limited {key} served on call {before + 1}")
 
 
 def reject(key: str) -> Note:
@@ -275,6 +288,7 @@ def fault_registry(*, heartbeat: float = 1.0) -> ToolRegistry:
     registry.register_function(flaky, estimated_duration=0.05)
     registry.register_function(always_fail, estimated_duration=0.05)
     registry.register_function(reject, estimated_duration=0.05)
+    registry.register_function(rate_limited, estimated_duration=0.05)
     registry.register_function(slow, estimated_duration=1.0, timeout=30, heartbeat=heartbeat)
     # not idempotent: one attempt, so its timeout ends the step at once
     registry.register_function(hang, idempotent=False, estimated_duration=0.1, timeout=0.5)
@@ -282,8 +296,10 @@ def fault_registry(*, heartbeat: float = 1.0) -> ToolRegistry:
     registry.register_function(list_items, estimated_duration=0.05)
     # a search whose backend is down, saved by its registered alternative
     registry.register_function(
-        broken(search_documents, name="broken_search"), name="broken_search",
-        alternatives=("search_documents",), estimated_duration=0.1,
+        broken(search_documents, name="broken_search"),
+        name="broken_search",
+        alternatives=("search_documents",),
+        estimated_duration=0.1,
     )
     # the same, with no alternative
     registry.register_function(
@@ -291,16 +307,19 @@ def fault_registry(*, heartbeat: float = 1.0) -> ToolRegistry:
     )
     # an answer tool that is down and has no alternative: only a replan can save its step
     registry.register_function(
-        broken(answer_question, name="broken_answer"), name="broken_answer",
+        broken(answer_question, name="broken_answer"),
+        name="broken_answer",
         estimated_duration=0.1,
     )
     # the real search and answer, counted
     registry.register_function(
-        counted(search_documents, name="counted_search"), name="counted_search",
+        counted(search_documents, name="counted_search"),
+        name="counted_search",
         estimated_duration=0.1,
     )
     registry.register_function(
-        counted(answer_question, name="counted_answer"), name="counted_answer",
+        counted(answer_question, name="counted_answer"),
+        name="counted_answer",
         estimated_duration=0.1,
     )
     return registry

@@ -2,7 +2,8 @@
 activity id = step id, started as soon as its inputs are ready (or level by level), at most
 ``max_parallel`` activities at once.
 
-Per step, in order: missing inputs (skip, or run without them when the tool accepts that) ->
+Per step, in order: missing inputs (skip, or run without them when the tool accepts that and
+at least one input is there) ->
 condition (skip when false) -> for_each / repeat_until -> the tool with Temporal retries ->
 its fallbacks in order. A failed step never fails its siblings; it is recorded and the caller
 decides whether to replan.
@@ -57,7 +58,8 @@ def _failure(error: ActivityError, max_attempts: int) -> StepFailure:
         return StepFailure(cause.message, cause.type, _attempts_spent(error, cause, max_attempts))
     inner = error.__cause__ or error
     return StepFailure(
-        str(inner) or type(inner).__name__, type(inner).__name__,
+        str(inner) or type(inner).__name__,
+        type(inner).__name__,
         _attempts_spent(error, None, max_attempts),
     )
 
@@ -117,8 +119,11 @@ class PlanExecutor:
                     started.add(step_id)
                     step = plan.step(step_id)
                     self.events.emit(
-                        EventKind.STEP_SCHEDULED, step.description, step_id=step_id,
-                        tool=step.tool, level=level_of[step_id],
+                        EventKind.STEP_SCHEDULED,
+                        step.description,
+                        step_id=step_id,
+                        tool=step.tool,
+                        level=level_of[step_id],
                     )
                     running[step_id] = asyncio.create_task(
                         self._run_step(step, level_of[step_id], replan)
@@ -133,7 +138,9 @@ class PlanExecutor:
             for step_id, task in running.items():
                 task.cancel()
                 step = plan.step(step_id)
-                self._record(step, level_of[step_id], replan, StepStatus.CANCELLED, error="cancelled")
+                self._record(
+                    step, level_of[step_id], replan, StepStatus.CANCELLED, error="cancelled"
+                )
             raise
 
     # ---- one step --------------------------------------------------------------------------
@@ -155,23 +162,32 @@ class PlanExecutor:
         iterations: int = 1,
     ) -> StepResult:
         result = StepResult(
-            step_id=step.id, tool=tool or step.tool, status=status, level=level,
-            attempts=attempts, duration_ms=duration_ms, confidence=confidence,
-            fell_back_from=fell_back_from, error=error, error_type=error_type,
-            replan=replan, iterations=iterations,
+            step_id=step.id,
+            tool=tool or step.tool,
+            status=status,
+            level=level,
+            attempts=attempts,
+            duration_ms=duration_ms,
+            confidence=confidence,
+            fell_back_from=fell_back_from,
+            error=error,
+            error_type=error_type,
+            replan=replan,
+            iterations=iterations,
         )
         self.results[step.id] = result
         return result
 
-    def _missing_dependencies(self, step: Step) -> list[str]:
-        return sorted(
-            d for d in dag.dependencies(step)
-            if d in self.results and self.results[d].status is not StepStatus.COMPLETED
-        )
+    def _missing_dependencies(self, step: Step) -> tuple[list[str], bool]:
+        """The step's inputs from steps that failed or were skipped, and whether that is all of
+        them (a tool that accepts missing inputs still needs one)."""
+        ran = [d for d in dag.dependencies(step) if d in self.results]
+        missing = sorted(d for d in ran if self.results[d].status is not StepStatus.COMPLETED)
+        return missing, len(missing) == len(ran)
 
     async def _run_step(self, step: Step, level: int, replan: int) -> None:
-        missing = self._missing_dependencies(step)
-        if missing and not step.policy.accepts_missing_inputs:
+        missing, none_left = self._missing_dependencies(step)
+        if missing and (none_left or not step.policy.accepts_missing_inputs):
             why = f"missing input from {', '.join(missing)}"
             self._record(step, level, replan, StepStatus.SKIPPED, error=why)
             self.events.emit(EventKind.STEP_SKIPPED, why, step_id=step.id, tool=step.tool)
@@ -185,17 +201,30 @@ class PlanExecutor:
         started = workflow.now()
         try:
             if step.for_each is not None:
-                output, tool, attempts, fell_back_from, iterations = await self._for_each(step, bool(missing))
+                output, tool, attempts, fell_back_from, iterations = await self._for_each(
+                    step, bool(missing)
+                )
             else:
-                output, tool, attempts, fell_back_from, iterations = await self._repeat(step, bool(missing))
+                output, tool, attempts, fell_back_from, iterations = await self._repeat(
+                    step, bool(missing)
+                )
         except StepFailure as failure:
             ms = (workflow.now() - started).total_seconds() * 1000
             self._record(
-                step, level, replan, StepStatus.FAILED, attempts=failure.attempts,
-                duration_ms=ms, error=str(failure), error_type=failure.error_type,
+                step,
+                level,
+                replan,
+                StepStatus.FAILED,
+                attempts=failure.attempts,
+                duration_ms=ms,
+                error=str(failure),
+                error_type=failure.error_type,
             )
             self.events.emit(
-                EventKind.STEP_FAILED, str(failure), step_id=step.id, tool=step.tool,
+                EventKind.STEP_FAILED,
+                str(failure),
+                step_id=step.id,
+                tool=step.tool,
                 error_type=failure.error_type,
             )
             return
@@ -210,13 +239,26 @@ class PlanExecutor:
         )
         self.outputs[step.id] = output
         self._record(
-            step, level, replan, StepStatus.COMPLETED, tool=tool, attempts=attempts,
-            duration_ms=ms, confidence=confidence, fell_back_from=fell_back_from,
-            iterations=iterations, error=f"ran without {', '.join(missing)}" if missing else None,
+            step,
+            level,
+            replan,
+            StepStatus.COMPLETED,
+            tool=tool,
+            attempts=attempts,
+            duration_ms=ms,
+            confidence=confidence,
+            fell_back_from=fell_back_from,
+            iterations=iterations,
+            error=f"ran without {', '.join(missing)}" if missing else None,
         )
         self.events.emit(
-            EventKind.STEP_COMPLETED, step.description, step_id=step.id, tool=tool,
-            confidence=confidence, attempts=attempts, duration_ms=round(ms, 1),
+            EventKind.STEP_COMPLETED,
+            step.description,
+            step_id=step.id,
+            tool=tool,
+            confidence=confidence,
+            attempts=attempts,
+            duration_ms=round(ms, 1),
         )
 
     async def _repeat(
@@ -273,14 +315,19 @@ class PlanExecutor:
         if errors and not outputs:
             raise errors[0]
         attempts = max((o[2] for o in outcomes if not isinstance(o, BaseException)), default=1)
-        fell_back = next((o[3] for o in outcomes if not isinstance(o, BaseException) and o[3]), None)
+        fell_back = next(
+            (o[3] for o in outcomes if not isinstance(o, BaseException) and o[3]), None
+        )
         confidences = [o.get("confidence") for o in outputs if isinstance(o, dict)]
         numeric = [c for c in confidences if isinstance(c, int | float)]
         signal = (sum(numeric) / len(numeric)) if numeric else 1.0
         signal *= len(outputs) / max(1, len(items))
         return (
             {"items": outputs, "count": len(outputs), "confidence": signal},
-            step.tool, attempts, fell_back, len(items),
+            step.tool,
+            attempts,
+            fell_back,
+            len(items),
         )
 
     def _params(self, step: Step, scope: dict[str, Any], drop_missing: bool) -> dict[str, Any]:
@@ -304,11 +351,16 @@ class PlanExecutor:
         failed_tool = step.tool
         for fallback in step.fallback:
             self.events.emit(
-                EventKind.STEP_FELL_BACK, f"{failed_tool} failed ({failure}); trying {fallback}",
-                step_id=step.id, tool=fallback, failed_tool=failed_tool,
+                EventKind.STEP_FELL_BACK,
+                f"{failed_tool} failed ({failure}); trying {fallback}",
+                step_id=step.id,
+                tool=fallback,
+                failed_tool=failed_tool,
             )
             try:
-                output, attempts = await self._call(step, fallback, params, f"{activity_id}~{fallback}")
+                output, attempts = await self._call(
+                    step, fallback, params, f"{activity_id}~{fallback}"
+                )
                 return output, fallback, spent + attempts, step.tool
             except StepFailure as error:
                 failure = error
@@ -332,7 +384,9 @@ class PlanExecutor:
                     activity_id=activity_id,
                     start_to_close_timeout=timedelta(seconds=policy.start_to_close_seconds),
                     heartbeat_timeout=(
-                        timedelta(seconds=policy.heartbeat_seconds) if policy.heartbeat_seconds else None
+                        timedelta(seconds=policy.heartbeat_seconds)
+                        if policy.heartbeat_seconds
+                        else None
                     ),
                     retry_policy=retry_policy(step),
                 )
@@ -357,12 +411,19 @@ def failed_steps_the_answer_needs(plan: Plan, results: dict[str, StepResult]) ->
     """Failed, non-optional steps that the answer step depends on (or is)."""
     needed = dag.transitive_dependencies(plan.steps, plan.answer_step) | {plan.answer_step}
     return [
-        s for s in plan.steps
-        if s.id in needed and not s.optional and s.id in results
+        s
+        for s in plan.steps
+        if s.id in needed
+        and not s.optional
+        and s.id in results
         and results[s.id].status is StepStatus.FAILED
     ]
 
 
 def dependency_confidences(plan: Plan, results: dict[str, StepResult]) -> Sequence[float]:
     deps = dag.transitive_dependencies(plan.steps, plan.answer_step)
-    return [results[d].confidence for d in deps if d in results and results[d].status is StepStatus.COMPLETED]
+    return [
+        results[d].confidence
+        for d in deps
+        if d in results and results[d].status is StepStatus.COMPLETED
+    ]

@@ -7,6 +7,7 @@ The mechanics live beside it: ``executor`` (scheduling, retries, fallbacks, loop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
 
     from models.documents import DocumentRef
     from models.events import EventKind, ProgressEvent
-    from models.plan import INPUT_NAME, Plan, PlanRequest, PlanResponse, ReplanContext
+    from models.plan import INPUT_NAME, Plan, PlanRequest, PlanResponse, ReplanContext, Step
     from models.query import (
         DEGRADED_ORCHESTRATOR_VERSION,
         ORCHESTRATOR_VERSION,
@@ -86,8 +87,10 @@ class QueryWorkflow:
         except asyncio.CancelledError:
             await self._stop(work)
             result = self._partial(request, QueryStatus.CANCELLED, "cancelled")
-        except ApplicationError as error:
-            self.events.emit(EventKind.ERROR, error.message, error_type=error.type)
+        except FailureError as error:
+            cause = _cause(error)
+            self.events.emit(EventKind.ERROR, _cause_message(error),
+                             error_type=cause.type if cause else type(error).__name__)
             raise
         self.summary.total_ms = (workflow.now() - started).total_seconds() * 1000
         result.execution_summary = self._finish_summary()
@@ -147,10 +150,11 @@ class QueryWorkflow:
             answered = await self._replan_until_answered(request, planned, documents)
         result = self._result(request, answered) if answered else None
         if result is None or result.confidence_score < request.config.confidence_threshold:
+            threshold = request.config.confidence_threshold
             why = (
                 "planning failed" if planned is None
                 else f"no answer after {self.summary.replans} replan(s)" if result is None
-                else f"confidence {result.confidence_score:.2f} < {request.config.confidence_threshold}"
+                else f"confidence {result.confidence_score:.2f} < {threshold}"
             )
             result = await self._degrade(request, documents, result, why)
         return result
@@ -237,41 +241,66 @@ class QueryWorkflow:
             failed = failed_steps_the_answer_needs(plan, self.executor.results)
             if not failed or self.summary.replans >= request.config.max_replans:
                 return None
-            results = self.executor.results
             failed_tools += [t for s in failed for t in (s.tool, *s.fallback)]
-            attempt = self.summary.replans + 1
-            step, *others = failed
-            context = ReplanContext(
-                attempt=attempt, failed_step=step.id, failed_tools=tuple(dict.fromkeys(failed_tools)),
-                error=results[step.id].error or "failed", previous_plan=plan,
-                also_failed={s.id: results[s.id].error or "failed" for s in others},
-                completed={s: r.tool for s, r in results.items() if s in self.outputs},
-            )
-            self.events.emit(EventKind.REPLAN_STARTED, f"{step.id} failed: {results[step.id].error}",
-                             step_id=step.id, attempt=attempt, failed=[s.id for s in failed])
-            self.summary.replans = attempt
-            try:
-                response: PlanResponse = await workflow.execute_child_workflow(
-                    ReplanWorkflow.run,
-                    PlanRequest(query=request.query, documents=tuple(documents),
-                                config=request.config, replan=context),
-                    id=f"{workflow.info().workflow_id}-replan-{attempt}",
-                    execution_timeout=timedelta(minutes=5),
-                )
-            except ChildWorkflowError as error:
-                _reraise_cancellation(error)
-                self.events.emit(EventKind.REPLAN_FINISHED, f"replan failed: {_cause_message(error)}",
-                                 attempt=attempt, ok=False)
+            self.summary.replans += 1
+            context = self._replan_context(plan, failed, failed_tools)
+            replanned = await self._replan(request, documents, context)
+            if replanned is None:
                 return None
-            self.events.emit(EventKind.REPLAN_FINISHED, response.plan.reasoning, attempt=attempt, ok=True,
-                             steps=[s.id for s in response.plan.steps])
-            plan = response.plan
-            self.plan = plan
-            await self.executor.run(plan, replan=attempt)
+            plan = self.plan = replanned
+            await self.executor.run(plan, replan=context.attempt)
         return plan
 
+    def _replan_context(
+        self, plan: Plan, failed: list[Step], failed_tools: list[str]
+    ) -> ReplanContext:
+        assert self.executor is not None
+        results = self.executor.results
+        first, *others = failed
+        return ReplanContext(
+            attempt=self.summary.replans,
+            failed_step=first.id,
+            failed_tools=tuple(dict.fromkeys(failed_tools)),
+            error=results[first.id].error or "failed",
+            also_failed={s.id: results[s.id].error or "failed" for s in others},
+            completed={s: r.tool for s, r in results.items() if s in self.outputs},
+            previous_plan=plan,
+        )
+
+    async def _replan(
+        self, request: QueryRequest, documents: list[DocumentRef], context: ReplanContext
+    ) -> Plan | None:
+        """One ReplanWorkflow child, id ``<query id>-replan-<n>``: the validated plan for the
+        remaining work, or None when it could not make one."""
+        attempt = context.attempt
+        self.events.emit(
+            EventKind.REPLAN_STARTED, f"{context.failed_step} failed: {context.error}",
+            step_id=context.failed_step, attempt=attempt,
+            failed=[context.failed_step, *context.also_failed],
+        )
+        try:
+            response: PlanResponse = await workflow.execute_child_workflow(
+                ReplanWorkflow.run,
+                PlanRequest(query=request.query, documents=tuple(documents),
+                            config=request.config, replan=context),
+                id=f"{workflow.info().workflow_id}-replan-{attempt}",
+                execution_timeout=timedelta(minutes=5),
+            )
+        except ChildWorkflowError as error:
+            _reraise_cancellation(error)
+            self.events.emit(EventKind.REPLAN_FINISHED, f"replan failed: {_cause_message(error)}",
+                             attempt=attempt, ok=False)
+            return None
+        self.events.emit(EventKind.REPLAN_FINISHED, response.plan.reasoning, attempt=attempt,
+                         ok=True, steps=[s.id for s in response.plan.steps])
+        return response.plan
+
     async def _degrade(
-        self, request: QueryRequest, documents: list[DocumentRef], planned: QueryResult | None, why: str
+        self,
+        request: QueryRequest,
+        documents: list[DocumentRef],
+        planned: QueryResult | None,
+        why: str,
     ) -> QueryResult:
         """Run the direct path and return the better of it and the planned answer."""
         assert self.executor is not None
@@ -280,7 +309,8 @@ class QueryWorkflow:
         try:
             response: PlanResponse = await workflow.execute_activity(
                 PLAN_ACTIVITY,
-                PlanRequest(query=request.query, documents=tuple(documents), config=request.config, direct=True),
+                PlanRequest(query=request.query, documents=tuple(documents),
+                            config=request.config, direct=True),
                 result_type=PlanResponse, activity_id="plan_direct",
                 start_to_close_timeout=timedelta(seconds=60), retry_policy=_PLAN_RETRY,
             )
@@ -288,12 +318,14 @@ class QueryWorkflow:
             direct = self._result(request, response.plan, degraded=True)
         except ActivityError as error:
             _reraise_cancellation(error)
-            self.events.emit(EventKind.ERROR, f"direct path failed: {_cause_message(error)}", fatal=False)
+            self.events.emit(EventKind.ERROR, f"direct path failed: {_cause_message(error)}",
+                             fatal=False)
             direct = None
         candidates = [r for r in (planned, direct) if r is not None]
         if not candidates:
             raise ApplicationError(
-                f"no answer: {why}, and the direct path failed too", type="NoAnswer", non_retryable=True
+                f"no answer: {why}, and the direct path failed too",
+                type="NoAnswer", non_retryable=True,
             )
         best = max(candidates, key=lambda r: r.confidence_score)
         if best is direct:
@@ -340,10 +372,8 @@ class QueryWorkflow:
 
     async def _stop(self, work: asyncio.Task[QueryResult]) -> None:
         work.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError, FailureError):
             await work
-        except (asyncio.CancelledError, FailureError):
-            pass
 
     def _results(self) -> list[StepResult]:
         return list(self.executor.results.values()) if self.executor else []
@@ -354,7 +384,9 @@ class QueryWorkflow:
             summary.steps = self._results()
             summary.levels = self.executor.levels
             summary.not_run = self.executor.not_run()
-            summary.retries = sum(max(0, r.attempts - 1) for r in summary.steps if r.fell_back_from is None)
+            summary.retries = sum(
+                max(0, r.attempts - 1) for r in summary.steps if r.fell_back_from is None
+            )
             summary.fallbacks = sum(1 for r in summary.steps if r.fell_back_from)
             summary.max_concurrent_steps = self.executor.max_in_flight
             summary.llm_usage = self.executor.llm.total
@@ -367,10 +399,16 @@ def _reraise_cancellation(error: ActivityError | ChildWorkflowError) -> None:
         raise asyncio.CancelledError() from error
 
 
-def _cause_message(error: BaseException) -> str:
+def _cause(error: BaseException) -> ApplicationError | None:
+    """The ApplicationError at the root of ``error`` (a tool's, the planner's), if any."""
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, ApplicationError):
-            return cause.message
+            return cause
         cause = cause.__cause__
-    return str(error)
+    return None
+
+
+def _cause_message(error: BaseException) -> str:
+    cause = _cause(error)
+    return cause.message if cause is not None else str(error)

@@ -82,7 +82,9 @@ class TextBuilder:
         if body.strip():
             self._block(body)
 
-    def table(self, rows: list[list[str]], *, page: int | None = None, caption: str | None = None) -> None:
+    def table(
+        self, rows: list[list[str]], *, page: int | None = None, caption: str | None = None
+    ) -> None:
         rows = [r for r in rows if any(c.strip() for c in r)]
         if not rows:
             return

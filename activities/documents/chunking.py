@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -66,7 +67,7 @@ def chunk_document(parsed: ParsedDocument) -> list[Chunk]:
     section_starts = [s.start for s in parsed.sections]
     ranges: list[tuple[int, int]] = []
     bounds = _boundaries(parsed)
-    for region_start, region_end in zip(bounds, bounds[1:], strict=False):
+    for region_start, region_end in itertools.pairwise(bounds):
         current: tuple[int, int] | None = None
         for para_start, para_end in _paragraphs(text, region_start, region_end):
             for piece in _split_long(text, para_start, para_end):

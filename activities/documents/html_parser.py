@@ -16,8 +16,24 @@ from activities.documents.parsed import ParsedDocument
 from activities.errors import EmptyDocument
 
 _DROP_TAGS = (
-    "script", "style", "noscript", "template", "nav", "footer", "aside", "form", "iframe",
-    "svg", "canvas", "button", "select", "input", "textarea", "object", "embed", "dialog",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "canvas",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "object",
+    "embed",
+    "dialog",
 )
 _DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "dialog"}
 _DROP_MARKS = re.compile(
@@ -27,9 +43,28 @@ _DROP_MARKS = re.compile(
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = {
-    "p", "div", "section", "article", "main", "header", "ul", "ol", "blockquote", "dl", "dt",
-    "dd", "figure", "figcaption", "address", "details", "summary", "hr", "body", "html",
-    "caption", "center",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "ul",
+    "ol",
+    "blockquote",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "address",
+    "details",
+    "summary",
+    "hr",
+    "body",
+    "html",
+    "caption",
+    "center",
 }
 
 
@@ -41,8 +76,10 @@ def _is_boilerplate(tag: Any) -> bool:
     if tag.name == "header" and tag.find_parent(["article", "main", "section"]) is None:
         return True  # the site header; an article's own header holds its title and is kept
     marks = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
-    return bool(marks.strip()) and tag.name not in ("body", "html", "main", "article") and bool(
-        _DROP_MARKS.search(marks)
+    return (
+        bool(marks.strip())
+        and tag.name not in ("body", "html", "main", "article")
+        and bool(_DROP_MARKS.search(marks))
     )
 
 

@@ -62,7 +62,9 @@ def _parse(extension: str, name: str, data: bytes, password: str | None) -> Pars
     return PARSERS[extension](name, data)
 
 
-def _binary_named_but_not(name: str, extension: str, data: bytes, content: Content) -> ParsedDocument:
+def _binary_named_but_not(
+    name: str, extension: str, data: bytes, content: Content
+) -> ParsedDocument:
     """A .pdf/.docx whose bytes are not that format: plain text is read as such, else refused."""
     label = _FORMAT_NAMES[extension]
     if content is Content.ZIP:
@@ -71,9 +73,13 @@ def _binary_named_but_not(name: str, extension: str, data: bytes, content: Conte
         decode_text(name, data)
     except BadInput:
         detail = "no %PDF- header" if extension == ".pdf" else "not a ZIP package"
-        raise CorruptDocument(f"{name}: not a valid {label} ({detail}); the file is damaged") from None
+        raise CorruptDocument(
+            f"{name}: not a valid {label} ({detail}); the file is damaged"
+        ) from None
     parsed = parse_plain_text(name, data)
-    parsed.warnings.insert(0, f"{name}: named {extension} but the content is plain text; parsed as text")
+    parsed.warnings.insert(
+        0, f"{name}: named {extension} but the content is plain text; parsed as text"
+    )
     return parsed
 
 
@@ -102,7 +108,9 @@ def parse_document(path: Path, data: bytes, *, password: str | None = None) -> P
     if actual is not None and actual != extension:
         parsed = _parse(actual, name, data, password)
         label = _FORMAT_NAMES[actual]
-        parsed.warnings.insert(0, f"{name}: named {extension} but the content is {label}; parsed as {label}")
+        parsed.warnings.insert(
+            0, f"{name}: named {extension} but the content is {label}; parsed as {label}"
+        )
         return parsed
     if extension in _FORMAT_NAMES and actual is None:
         return _binary_named_but_not(name, extension, data, content)

@@ -18,7 +18,8 @@ def confined_path(source: str, roots: tuple[Path, ...]) -> Path:
     if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
         allowed = ", ".join(str(r) for r in roots)
         raise PathNotAllowed(
-            f"{source}: outside the allowed roots ({allowed}); set DOCORCH_ALLOWED_ROOTS to allow it"
+            f"{source}: outside the allowed roots ({allowed}); "
+            "set DOCORCH_ALLOWED_ROOTS to allow it"
         )
     if not resolved.exists():
         raise DocumentNotFound(f"{source}: no such file")

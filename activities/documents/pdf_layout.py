@@ -49,15 +49,17 @@ def _is_bold(fontname: str) -> bool:
 
 def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
     x0, top, x1, bottom = box
-    cx = (word["x0"] + word["x1"]) / 2
-    cy = (word["top"] + word["bottom"]) / 2
+    cx = (float(word["x0"]) + float(word["x1"])) / 2
+    cy = (float(word["top"]) + float(word["bottom"])) / 2
     return x0 - 1 <= cx <= x1 + 1 and top - 1 <= cy <= bottom + 1
 
 
 def _line_of(words: Sequence[dict[str, Any]]) -> Line:
     sizes = [float(w.get("size", 0.0)) for w in words]
     chars = [len(w["text"]) for w in words]
-    bold_chars = sum(n for w, n in zip(words, chars, strict=True) if _is_bold(str(w.get("fontname", ""))))
+    bold_chars = sum(
+        n for w, n in zip(words, chars, strict=True) if _is_bold(str(w.get("fontname", "")))
+    )
     return Line(
         text=" ".join(w["text"] for w in words),
         top=min(w["top"] for w in words),
@@ -169,7 +171,8 @@ def page_items(
     """
     free = [w for w in words if not any(_inside(w, box) for box, _ in tables)]
     blocks: list[Item] = [
-        TableBlock(rows=rows, top=box[1], bottom=box[3], x0=box[0], x1=box[2]) for box, rows in tables
+        TableBlock(rows=rows, top=box[1], bottom=box[3], x0=box[0], x1=box[2])
+        for box, rows in tables
     ]
     rows = _rows_of_words(free)
     fragments = [_line_of(piece) for row in rows for piece in _fragments(row)]

@@ -14,6 +14,7 @@ supported).
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import re
 import statistics
@@ -30,7 +31,9 @@ HEADING_SIZE_RATIO = 1.15
 MARGIN_SHARE = 0.08
 """Top and bottom share of the page where running headers and footers live."""
 _DIGITS = re.compile(r"\d+")
-_PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—(]?\s*\d+\s*[-–—)]?(?:\s*(?:of|/)\s*\d+)?$", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s+)?[-–—(]?\s*\d+\s*[-–—)]?(?:\s*(?:of|/)\s*\d+)?$", re.IGNORECASE
+)
 _LIST_ITEM = re.compile(r"^(?:[-•*–·▪]|\d+[.)]|[a-z][.)])\s")
 _BULLET = re.compile(r"^[-•*–·▪]\s")
 _SENTENCE_END = (".", "!", "?", ":", ";")
@@ -70,10 +73,13 @@ def _unlock(name: str, data: bytes, password: str | None) -> str | None:
             if reader.decrypt(candidate):
                 return candidate
         except Exception as error:
-            raise EncryptedDocument(f"{name}: encrypted PDF that cannot be decrypted ({error})") from None
+            raise EncryptedDocument(
+                f"{name}: encrypted PDF that cannot be decrypted ({error})"
+            ) from None
     if password:
         raise EncryptedDocument(
-            f"{name}: encrypted PDF and the password given in DOCORCH_PDF_PASSWORDS does not open it"
+            f"{name}: encrypted PDF and the password given in DOCORCH_PDF_PASSWORDS "
+            "does not open it"
         )
     raise EncryptedDocument(
         f"{name}: encrypted PDF; give its password in DOCORCH_PDF_PASSWORDS, "
@@ -81,7 +87,9 @@ def _unlock(name: str, data: bytes, password: str | None) -> str | None:
     )
 
 
-def _read_pdfplumber(data: bytes, password: str | None) -> tuple[list[_Page], str | None, list[str]]:
+def _read_pdfplumber(
+    data: bytes, password: str | None
+) -> tuple[list[_Page], str | None, list[str]]:
     import pdfplumber
 
     pages: list[_Page] = []
@@ -92,7 +100,9 @@ def _read_pdfplumber(data: bytes, password: str | None) -> tuple[list[_Page], st
             try:
                 tables = [(t.bbox, clean_rows(t.extract())) for t in page.find_tables()]
                 words = page.extract_words(extra_attrs=["size", "fontname"])
-                items, two_columns = page_items(words, [t for t in tables if t[1]], float(page.width))
+                items, two_columns = page_items(
+                    words, [t for t in tables if t[1]], float(page.width)
+                )
             except Exception as error:
                 warnings.append(f"page {page.page_number}: layout extraction failed ({error})")
                 items, two_columns = _pypdf_page_items(data, password, page.page_number - 1), False
@@ -206,15 +216,18 @@ def _heading_levels(pages: list[_Page], body_size: float, body_bold: bool) -> di
 def _join_line(paragraph: str, text: str) -> str:
     if not paragraph:
         return text
-    if paragraph.endswith("-") and len(paragraph) > 1 and paragraph[-2].isalpha() and text[:1].islower():
+    if (
+        paragraph.endswith("-")
+        and len(paragraph) > 1
+        and paragraph[-2].isalpha()
+        and text[:1].islower()
+    ):
         return paragraph[:-1] + text
     return f"{paragraph} {text}"
 
 
 def _paragraph_gap(lines: list[Line]) -> float:
-    gaps = [
-        b.top - a.bottom for a, b in zip(lines, lines[1:], strict=False) if 0 <= b.top - a.bottom < 40
-    ]
+    gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines) if 0 <= b.top - a.bottom < 40]
     return statistics.median(gaps) if gaps else 4.0
 
 
@@ -277,7 +290,7 @@ def _emit_page(
 
 
 def parse_pdf(name: str, data: bytes, password: str | None = None) -> ParsedDocument:
-    """Parse a PDF. ``password`` opens an encrypted one. Raises BadInput subclasses naming ``name``."""
+    """Parse a PDF; ``password`` opens an encrypted one. Raises BadInput naming ``name``."""
     password = _unlock(name, data, password)
     warnings: list[str] = []
     try:
@@ -290,7 +303,8 @@ def parse_pdf(name: str, data: bytes, password: str | None = None) -> ParsedDocu
             pages, title = _read_pypdf(data, password)
         except Exception as second:
             raise CorruptDocument(
-                f"{name}: damaged PDF that neither pdfplumber nor pypdf can read ({first}; {second})"
+                f"{name}: damaged PDF that neither pdfplumber nor pypdf can read "
+                f"({first}; {second})"
             ) from None
         warnings.append(f"{name}: pdfplumber could not read it ({first}); used pypdf plain text")
     if not pages:

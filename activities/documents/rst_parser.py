@@ -24,8 +24,14 @@ _DOCUTILS_SETTINGS = {
     "input_encoding": "unicode",
 }
 _SKIP = {
-    "system_message", "comment", "substitution_definition", "target", "pending", "raw",
-    "problematic", "colspec",
+    "system_message",
+    "comment",
+    "substitution_definition",
+    "target",
+    "pending",
+    "raw",
+    "problematic",
+    "colspec",
 }
 
 

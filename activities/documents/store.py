@@ -25,9 +25,105 @@ from activities.errors import DocumentNotFound, DocumentTooLarge
 from models.documents import Anchor, DocumentRef, Passage
 
 ID_LENGTH = 16
+OVERFETCH = 8
+"""Search ranks this many times top_k over the whole index before filtering to documents."""
 _WORD = re.compile(r"[\w][\w'\-]*", re.UNICODE)
 STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "do", "does", "did", "for", "from", "has", "have", "how", "i", "in", "is", "it", "its", "of", "on", "or", "that", "the", "their", "there", "these", "this", "those", "to", "was", "were", "what", "when", "where", "which", "who", "whom", "why", "will", "with", "within", "without", "would", "should", "could", "can", "all", "any", "each", "every", "about", "after", "before", "between", "into", "over", "under", "than", "then", "so", "such", "not", "no", "yes", "me", "my", "we", "our", "you", "your", "they", "them", "he", "she", "his", "her", "list", "show", "tell", "give", "find", "please", "compare", "summarize", "summarise", "describe", "explain", "document", "documents"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "do",
+        "does",
+        "did",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "there",
+        "these",
+        "this",
+        "those",
+        "to",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "would",
+        "should",
+        "could",
+        "can",
+        "all",
+        "any",
+        "each",
+        "every",
+        "about",
+        "after",
+        "before",
+        "between",
+        "into",
+        "over",
+        "under",
+        "than",
+        "then",
+        "so",
+        "such",
+        "not",
+        "no",
+        "yes",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "list",
+        "show",
+        "tell",
+        "give",
+        "find",
+        "please",
+        "compare",
+        "summarize",
+        "summarise",
+        "describe",
+        "explain",
+        "document",
+        "documents",
+    ]
 )
 
 _SCHEMA = """
@@ -91,18 +187,28 @@ class DocumentStore:
         self.text_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "index.sqlite"
         self._write_lock = threading.Lock()
+        self._local = threading.local()
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=30)
-        db.row_factory = sqlite3.Row
+        """This thread's connection, in a transaction committed on success.
+
+        Connections are kept per thread: opening one per call (and the WAL checkpoint on its
+        close) cost more than a search.
+        """
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.db_path, timeout=30)
+            db.row_factory = sqlite3.Row
+            self._local.db = db
         try:
             yield db
             db.commit()
-        finally:
-            db.close()
+        except BaseException:
+            db.rollback()
+            raise
 
     # ---- ingestion -------------------------------------------------------------------------
 
@@ -141,17 +247,33 @@ class DocumentStore:
                 db.execute(
                     "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        doc_id, path.name, str(path), parsed.format, parsed.title,
-                        parsed.page_count, len(data), len(chunks), json.dumps(parsed.warnings),
-                        json.dumps(tables), time.time(),
+                        doc_id,
+                        path.name,
+                        str(path),
+                        parsed.format,
+                        parsed.title,
+                        parsed.page_count,
+                        len(data),
+                        len(chunks),
+                        json.dumps(parsed.warnings),
+                        json.dumps(tables),
+                        time.time(),
                     ),
                 )
                 db.executemany(
-                    "INSERT INTO chunks(document_id, seq, text, page, section, char_start, char_end)"
+                    "INSERT INTO chunks(document_id, seq, text, page, section, char_start, "
+                    "char_end)"
                     " VALUES (?,?,?,?,?,?,?)",
                     [
-                        (doc_id, c.seq, c.text, c.anchor.page, c.anchor.section,
-                         c.anchor.char_start, c.anchor.char_end)
+                        (
+                            doc_id,
+                            c.seq,
+                            c.text,
+                            c.anchor.page,
+                            c.anchor.section,
+                            c.anchor.char_start,
+                            c.anchor.char_end,
+                        )
                         for c in chunks
                     ],
                 )
@@ -169,8 +291,13 @@ class DocumentStore:
     @staticmethod
     def _ref(row: sqlite3.Row) -> DocumentRef:
         return DocumentRef(
-            id=row["id"], name=row["name"], format=row["format"], title=row["title"],
-            pages=row["pages"], size_bytes=row["size_bytes"], chunks=row["chunks"],
+            id=row["id"],
+            name=row["name"],
+            format=row["format"],
+            title=row["title"],
+            pages=row["pages"],
+            size_bytes=row["size_bytes"],
+            chunks=row["chunks"],
         )
 
     def get(self, doc_id: str) -> DocumentRef | None:
@@ -217,8 +344,11 @@ class DocumentStore:
             return []
         return [
             Table(
-                rows=t["rows"], page=t["page"], caption=t["caption"],
-                start=t.get("start"), end=t.get("end"),
+                rows=t["rows"],
+                page=t["page"],
+                caption=t["caption"],
+                start=t.get("start"),
+                end=t.get("end"),
             )
             for t in json.loads(row["tables"])
         ]
@@ -244,8 +374,10 @@ class DocumentStore:
             document_name=names.get(row["document_id"], row["document_id"]),
             text=row["text"],
             anchor=Anchor(
-                page=row["page"], section=row["section"],
-                char_start=row["char_start"], char_end=row["char_end"],
+                page=row["page"],
+                section=row["section"],
+                char_start=row["char_start"],
+                char_end=row["char_end"],
             ),
             score=score,
         )
@@ -274,6 +406,37 @@ class DocumentStore:
             ).fetchone()
         return self._passage(row, names) if row else None
 
+    @staticmethod
+    def _ranked(
+        db: sqlite3.Connection, expression: str, doc_ids: Sequence[str], top_k: int
+    ) -> list[sqlite3.Row]:
+        """The top_k chunks of ``doc_ids`` matching ``expression``, best first.
+
+        Ranking the index alone is several times faster than ranking it joined to the chunks, so
+        the best OVERFETCH × top_k of the whole index are ranked first and filtered to
+        ``doc_ids``. That is exact whenever top_k survive the filter (a better chunk of these
+        documents would have been among them); otherwise the joined query decides.
+        """
+        wanted = set(doc_ids)
+        candidates = db.execute(
+            """SELECT c.*, -best.rank AS score FROM (
+                    SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS rank FROM chunks_fts
+                    WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?
+                ) AS best JOIN chunks c ON c.rowid = best.rowid ORDER BY best.rank""",
+            [expression, top_k * OVERFETCH],
+        ).fetchall()
+        kept = [r for r in candidates if r["document_id"] in wanted][:top_k]
+        if len(kept) == top_k or len(candidates) < top_k * OVERFETCH:
+            return kept
+        marks = ",".join("?" * len(doc_ids))
+        return db.execute(
+            f"""SELECT c.*, -bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts
+                JOIN chunks c ON c.rowid = chunks_fts.rowid
+                WHERE chunks_fts MATCH ? AND c.document_id IN ({marks})
+                ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?""",
+            [expression, *doc_ids, top_k],
+        ).fetchall()
+
     def search(
         self, query: str, doc_ids: Sequence[str], *, top_k: int = 5, broaden: int = 0
     ) -> list[Passage]:
@@ -289,14 +452,7 @@ class DocumentStore:
         with self._connect() as db:
             names = self._names(db, doc_ids)
             if terms:
-                marks = ",".join("?" * len(doc_ids))
-                rows = db.execute(
-                    f"""SELECT c.*, -bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts
-                        JOIN chunks c ON c.rowid = chunks_fts.rowid
-                        WHERE chunks_fts MATCH ? AND c.document_id IN ({marks})
-                        ORDER BY bm25(chunks_fts, 1.0, 0.5) LIMIT ?""",
-                    [_fts_expression(terms, broaden), *doc_ids, top_k],
-                ).fetchall()
+                rows = self._ranked(db, _fts_expression(terms, broaden), doc_ids, top_k)
                 found = [self._passage(r, names, float(r["score"])) for r in rows]
             if broaden >= 2:
                 covered = {p.document_id for p in found}

@@ -11,7 +11,8 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # Numbered headings in plain text: "7. Termination", "7.2 Notice", "ARTICLE 3 - FEES"
 _TXT_HEADING = re.compile(
-    r"^(?:(?P<num>\d+(?:\.\d+)*)\.?\s+(?P<title>[A-Z][^\n]{0,80})|(?P<caps>[A-Z][A-Z0-9 ,&'\-]{3,60}))$",
+    r"^(?:(?P<num>\d+(?:\.\d+)*)\.?\s+(?P<title>[A-Z][^\n]{0,80})"
+    r"|(?P<caps>[A-Z][A-Z0-9 ,&'\-]{3,60}))$",
     re.MULTILINE,
 )
 
@@ -97,7 +98,9 @@ def markdown_tables(text: str) -> list[Table]:
 def parse_markdown(name: str, data: bytes) -> ParsedDocument:
     text, warnings = decode_text(name, data)
     _require_text(name, text)
-    headings = [(m.start(), len(m.group(1)), m.group(2).strip()) for m in _MD_HEADING.finditer(text)]
+    headings = [
+        (m.start(), len(m.group(1)), m.group(2).strip()) for m in _MD_HEADING.finditer(text)
+    ]
     title = next((t for _, level, t in headings if level == 1), None)
     return ParsedDocument(
         text=text,

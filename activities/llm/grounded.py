@@ -9,8 +9,9 @@ answer rests on. Then:
 - each kept citation quotes text that stands in the passage exactly (the model's quote when it
   is found there, else the passage sentence closest to it), with exact document offsets.
 
-Used by answer_question and summarize_document; compare and extract tools can use it the same
-way (``grounded_answer`` in async code, ``grounded_answer_sync`` in a plain function).
+Used by answer_question and summarize_document (``grounded_answer``); plain-function tools such
+as compare_documents and extract_entities let the model rewrite their answer with
+``rewrite_answer_sync``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from activities.context import installed
 from activities.llm.client import LlmClient, LlmReply
 from activities.llm.errors import BudgetExhausted, reason_to_fall_back
@@ -33,6 +36,7 @@ from models.query import LlmUsage
 from models.settings import Settings
 
 T = TypeVar("T")
+R = TypeVar("R", bound=BaseModel)
 
 MAX_PASSAGE_CHARS = 24_000
 """Passages beyond this much text are not shown to the model (and cannot be cited)."""
@@ -288,3 +292,18 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
 def grounded_answer_sync(task: str, passages: Sequence[Passage], **options: Any) -> GroundedAnswer:
     """``grounded_answer`` for plain (non-async) tool functions."""
     return run_sync(grounded_answer(task, passages, **options))
+
+
+def rewrite_answer_sync(result: R, task: str, passages: Sequence[Passage], *, purpose: str) -> R:
+    """``result`` (a tool output with ``answer``, ``citations``, ``usage`` and ``note`` fields)
+    with its answer and citations written by the model from ``passages``, when an LLM is
+    configured and its answer checks out; else ``result`` as it was, plus the usage and why.
+    The structured fields and the confidence (the tool's own analysis) are kept."""
+    context = installed()
+    if context is None or not context.settings.llm_enabled or not passages:
+        return result
+    llm = grounded_answer_sync(task, passages, purpose=purpose, settings=context.settings)
+    if llm.accepted:
+        update = {"answer": llm.text, "citations": llm.citations}
+        return result.model_copy(update={**update, "usage": llm.usage, "note": llm.note})
+    return result.model_copy(update={"usage": llm.usage, "note": llm.note})

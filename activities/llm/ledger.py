@@ -118,9 +118,7 @@ class UsageLedger:
             "FROM calls WHERE query = ?",
             (fresh, query),
         ).fetchone()
-        row = db.execute(
-            "SELECT max_tokens FROM budgets WHERE query = ?", (query,)
-        ).fetchone()
+        row = db.execute("SELECT max_tokens FROM budgets WHERE query = ?", (query,)).fetchone()
         budget = int(row[0]) if row else None
         return Spending(int(tokens), int(reserved), int(calls), float(cost), budget)
 

@@ -35,7 +35,9 @@ def _documents_of(step: Step) -> list[Any]:
         elif value is not None:
             found.append(value)
     local = any(
-        isinstance(v, str) and v.startswith(REFERENCE_PREFIX) and parse_reference(v)[0] in LOCAL_NAMES
+        isinstance(v, str)
+        and v.startswith(REFERENCE_PREFIX)
+        and parse_reference(v)[0] in LOCAL_NAMES
         for v in found
     )
     return [_ALL_DOCUMENTS] if local or not found else found
@@ -63,14 +65,21 @@ def _rewrite(value: Any, replaced: Replacements) -> Any:
 
 def _replacement(failed: Step, question: str, attempt: int) -> tuple[Step, Step]:
     search_id = f"{failed.id}_r{attempt}_search"
-    focus = failed.params.get("focus") or failed.params.get("query") or failed.params.get("question")
+    focus = (
+        failed.params.get("focus") or failed.params.get("query") or failed.params.get("question")
+    )
     if isinstance(focus, str) and not focus.startswith(REFERENCE_PREFIX):
         question = focus
     return (
         Step(
             id=search_id,
             tool="search_documents",
-            params={"query": question, "documents": _documents_of(failed), "top_k": 5, "broaden": 2},
+            params={
+                "query": question,
+                "documents": _documents_of(failed),
+                "top_k": 5,
+                "broaden": 2,
+            },
             description=f"Replan {attempt}: retrieve what {failed.tool} would have covered",
         ),
         Step(
@@ -104,12 +113,15 @@ def replan(context: ReplanContext, available_tools: frozenset[str]) -> Plan:
     failed += [previous.step(s) for s in context.also_failed if s != context.failed_step]
     usable = available_tools - set(context.failed_tools)
     if not {"search_documents", "answer_question"} <= usable:
+        names = ", ".join(repr(s.id) for s in failed)
         raise InvalidPlan(
-            f"replan {context.attempt}: no replacement for {', '.join(repr(s.id) for s in failed)}: "
-            f"search_documents and answer_question are unavailable ({', '.join(context.failed_tools)} failed)"
+            f"replan {context.attempt}: no replacement for {names}: search_documents and "
+            f"answer_question are unavailable ({', '.join(context.failed_tools)} failed)"
         )
     replacements = [_replacement(s, previous.query, context.attempt) for s in failed]
-    replaced: Replacements = {s.id: (r[0].id, r[1].id) for s, r in zip(failed, replacements, strict=True)}
+    replaced: Replacements = {
+        s.id: (r[0].id, r[1].id) for s, r in zip(failed, replacements, strict=True)
+    }
     remaining = [
         _kept(s, replaced)
         for s in previous.steps

@@ -17,7 +17,9 @@ LLM_TOOL_HEARTBEAT = 5.0
 
 def register_builtin_tools(registry: ToolRegistry) -> ToolRegistry:
     """Register every built-in tool on ``registry`` and return it."""
-    registry.register_function(search_documents, reliability=Reliability.HIGH, estimated_duration=0.2)
+    registry.register_function(
+        search_documents, reliability=Reliability.HIGH, estimated_duration=0.2
+    )
     # with an LLM configured these two wait for the model (each call bounded by the timeout);
     # a short heartbeat still hands a dead worker's call to another one quickly
     registry.register_function(

@@ -1,4 +1,4 @@
-"""compare_documents: align two documents by section, then report what differs and what only one has.
+"""compare_documents: align two documents by section; report what differs and what only one has.
 
 1. Sections are aligned by heading similarity (numbering ignored), then leftovers by content.
 2. Within aligned sections, sentences are paired by their words (numbers ignored), so "fee of
@@ -17,12 +17,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from activities.llm.grounded import rewrite_answer_sync
 from activities.tools.anchoring import DocumentText
 from activities.tools.entities import requested_kinds
 from activities.tools.entity_patterns import EntityKind, find_entities
 from activities.tools.results import Comparison, Difference, OneSided, SectionPair
 from activities.tools.text import Sentence, stems
-from models.documents import Citation, DocumentRef
+from models.documents import Citation, DocumentRef, Passage
 
 HEADING_MATCH = 0.5
 """Minimum heading similarity for two sections to be aligned."""
@@ -32,21 +33,43 @@ SENTENCE_MATCH = 0.45
 """Minimum word overlap (Jaccard, numbers ignored) for two sentences to be the same clause."""
 SHOWN_DIFFERENCES = 20
 SHOWN_ONE_SIDED = 8
+MAX_DIFFERENCES = 100
+MAX_ONE_SIDED = 30
+"""Caps on what a result carries: it travels through workflow history, so it stays well under
+Temporal's payload limits even for long documents that barely align."""
 MAX_VALUE_CHARS = 120
 
-_NUMBERING = re.compile(r"^\s*(?:§|section|article|clause|part|chapter)?\s*[\dIVXivx]+(?:\.\d+)*[.):]?\s+", re.IGNORECASE)
+_NUMBERING = re.compile(
+    r"^\s*(?:§|section|article|clause|part|chapter)?\s*[\dIVXivx]+(?:\.\d+)*[.):]?\s+",
+    re.IGNORECASE,
+)
 _TOKEN = re.compile(r"\w+(?:[.,:'’-]\w+)*|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_EMAIL_OR_LINK = re.compile(r"\S+@\S+|https?://\S+")
 _DURATION = re.compile(
     r"\b\d+(?:[.,]\d+)?\s+(?:business\s+|calendar\s+|working\s+)?"
     r"(?:days?|weeks?|months?|years?|hours?|minutes?)\b",
     re.IGNORECASE,
 )
 _ENTITY_KIND_NAMES = {
-    EntityKind.ORGANIZATION: "party", EntityKind.PERSON: "party", EntityKind.DATE: "date",
-    EntityKind.AMOUNT: "amount", EntityKind.PERCENTAGE: "percentage", EntityKind.EMAIL: "email",
+    EntityKind.ORGANIZATION: "party",
+    EntityKind.PERSON: "party",
+    EntityKind.DATE: "date",
+    EntityKind.AMOUNT: "amount",
+    EntityKind.PERCENTAGE: "percentage",
+    EntityKind.EMAIL: "email",
 }
-_FOCUS_NOISE = {"compar", "differ", "differen", "two", "both", "versus", "vs", "contrast", "agreement"}
+_FOCUS_NOISE = {
+    "compar",
+    "differ",
+    "differen",
+    "two",
+    "both",
+    "versus",
+    "vs",
+    "contrast",
+    "agreement",
+}
 
 
 @dataclass
@@ -77,7 +100,9 @@ def _sections(doc: DocumentText) -> list[_Section]:
             sections[-1].end = passage.anchor.char_end
         else:
             title = label.split(" > ")[-1] if label else ""
-            sections.append(_Section(label, title, passage.anchor.char_start, passage.anchor.char_end, []))
+            sections.append(
+                _Section(label, title, passage.anchor.char_start, passage.anchor.char_end, [])
+            )
     for sentence in doc.sentences:
         for section in sections:
             if section.start <= sentence.start < section.end:
@@ -102,7 +127,8 @@ def heading_similarity(a: str, b: str) -> float:
 
 
 def _words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
+    """Lower-cased words, numbers, emails and links left out: what a clause is about."""
+    return {w.lower() for w in _WORD.findall(_EMAIL_OR_LINK.sub(" ", text))}
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -189,7 +215,9 @@ def _widen(start: int, end: int, spans: list[_Span]) -> tuple[int, int, str | No
     """The change widened to every entity it touches, and the kind of the first of them."""
     kind = None
     for span in spans:
-        touches = span.start < end and start < span.end if end > start else span.start <= start < span.end
+        touches = (
+            span.start < end and start < span.end if end > start else span.start <= start < span.end
+        )
         if touches:
             start, end = min(start, span.start), max(end, span.end)
             kind = kind or span.kind
@@ -209,7 +237,12 @@ def _short(text: str) -> str:
 
 
 def sentence_changes(
-    a: DocumentText, x: Sentence, spans_a: list[_Span], b: DocumentText, y: Sentence, spans_b: list[_Span]
+    a: DocumentText,
+    x: Sentence,
+    spans_a: list[_Span],
+    b: DocumentText,
+    y: Sentence,
+    spans_b: list[_Span],
 ) -> list[tuple[str, str, str]]:
     """(kind, value in A, value in B) for each change between two paired sentences."""
     ta, tb = _tokens(x), _tokens(y)
@@ -218,8 +251,16 @@ def sentence_changes(
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
-        a_start, a_end = (ta[i1][0], ta[i2 - 1][1]) if i2 > i1 else ((ta[i1][0],) * 2 if i1 < len(ta) else (x.end, x.end))
-        b_start, b_end = (tb[j1][0], tb[j2 - 1][1]) if j2 > j1 else ((tb[j1][0],) * 2 if j1 < len(tb) else (y.end, y.end))
+        a_start, a_end = (
+            (ta[i1][0], ta[i2 - 1][1])
+            if i2 > i1
+            else ((ta[i1][0],) * 2 if i1 < len(ta) else (x.end, x.end))
+        )
+        b_start, b_end = (
+            (tb[j1][0], tb[j2 - 1][1])
+            if j2 > j1
+            else ((tb[j1][0],) * 2 if j1 < len(tb) else (y.end, y.end))
+        )
         a_start, a_end, kind_a = _widen(a_start, a_end, spans_a)
         b_start, b_end, kind_b = _widen(b_start, b_end, spans_b)
         changed = [t[2] for t in ta[i1:i2]] + [t[2] for t in tb[j1:j2]]
@@ -262,39 +303,92 @@ def _section_citation(doc: DocumentText, section: _Section) -> Citation | None:
 
 def _one_sided_section(doc: DocumentText, section: _Section) -> OneSided | None:
     citation = _section_citation(doc, section)
-    return OneSided(section=section.label or "(no heading)", citation=citation) if citation else None
+    if citation is None:
+        return None
+    return OneSided(section=section.label or "(no heading)", whole_section=True, citation=citation)
+
+
+def _record(
+    findings: _Findings,
+    pairs: list[tuple[Sentence, Sentence]],
+    a: DocumentText,
+    spans_a: list[_Span],
+    b: DocumentText,
+    spans_b: list[_Span],
+) -> None:
+    for p, q in pairs:
+        if p.text == q.text:
+            continue
+        section = p.passage.anchor.section or "(no heading)"
+        for kind, value_a, value_b in sentence_changes(a, p, spans_a, b, q, spans_b):
+            findings.differences.append(
+                Difference(
+                    kind=kind,
+                    section=section,
+                    value_a=value_a,
+                    value_b=value_b,
+                    citation_a=p.citation(),
+                    citation_b=q.citation(),
+                )
+            )
+
+
+def _one_sided(
+    doc: DocumentText, sections: list[_Section], unaligned: list[int], remaining: set[int]
+) -> list[OneSided]:
+    """What only this document says, in its order: a section none of whose sentences has a
+    counterpart once, by its heading; otherwise each sentence without a counterpart."""
+    found: list[OneSided] = []
+    for index, section in enumerate(sections):
+        left = [s for s in section.sentences if s.start in remaining]
+        if index in unaligned and left and len(left) == len(section.sentences):
+            if (whole := _one_sided_section(doc, section)) is not None:
+                found.append(whole)
+            continue
+        found += [
+            OneSided(section=section.label or "(no heading)", citation=s.citation()) for s in left
+        ]
+    return found
 
 
 def _compare(a: DocumentText, b: DocumentText) -> _Findings:
     sa, sb = _sections(a), _sections(b)
     aligned, only_a_sections, only_b_sections = align_sections(a, sa, b, sb)
     spans_a, spans_b = _entity_spans(a), _entity_spans(b)
-    findings = _Findings([], [], [], [], 0, 0, len(sa), len(sb))
+    findings = _Findings([], [], [], [], 0, len(a.sentences) + len(b.sentences), len(sa), len(sb))
+    left_a: list[Sentence] = [s for i in only_a_sections for s in sa[i].sentences]
+    left_b: list[Sentence] = [s for j in only_b_sections for s in sb[j].sentences]
     for i, j, similarity in aligned:
         x, y = sa[i], sb[j]
         pairs = pair_sentences(x.sentences, y.sentences)
-        findings.sentences_paired += 2 * len(pairs)
-        findings.sentences_total += len(x.sentences) + len(y.sentences)
         identical = len(pairs) == len(x.sentences) == len(y.sentences) and all(
             p.text == q.text for p, q in pairs
         )
-        findings.pairs.append(SectionPair(section_a=x.label, section_b=y.label, similarity=round(similarity, 4), identical=identical))
-        for p, q in pairs:
-            if p.text == q.text:
-                continue
-            for kind, value_a, value_b in sentence_changes(a, p, spans_a, b, q, spans_b):
-                findings.differences.append(
-                    Difference(
-                        kind=kind, section=x.label or "(no heading)", value_a=value_a, value_b=value_b,
-                        citation_a=p.citation(), citation_b=q.citation(),
-                    )
-                )
-        paired_a = {p.start for p, _ in pairs}
-        paired_b = {q.start for _, q in pairs}
-        findings.only_a += [OneSided(section=x.label, citation=s.citation()) for s in x.sentences if s.start not in paired_a]
-        findings.only_b += [OneSided(section=y.label, citation=s.citation()) for s in y.sentences if s.start not in paired_b]
-    findings.only_a += [o for i in only_a_sections if (o := _one_sided_section(a, sa[i]))]
-    findings.only_b += [o for j in only_b_sections if (o := _one_sided_section(b, sb[j]))]
+        findings.pairs.append(
+            SectionPair(
+                section_a=x.label,
+                section_b=y.label,
+                similarity=round(similarity, 4),
+                identical=identical,
+            )
+        )
+        _record(findings, pairs, a, spans_a, b, spans_b)
+        findings.sentences_paired += 2 * len(pairs)
+        paired_a, paired_b = {p.start for p, _ in pairs}, {q.start for _, q in pairs}
+        left_a += [s for s in x.sentences if s.start not in paired_a]
+        left_b += [s for s in y.sentences if s.start not in paired_b]
+    # clauses moved to another section (restructured or renumbered) still pair up
+    moved = pair_sentences(
+        sorted(left_a, key=lambda s: s.start), sorted(left_b, key=lambda s: s.start)
+    )
+    _record(findings, moved, a, spans_a, b, spans_b)
+    findings.sentences_paired += 2 * len(moved)
+    findings.differences.sort(
+        key=lambda d: (d.citation_a.anchor.char_start, d.citation_b.anchor.char_start)
+    )
+    moved_a, moved_b = {p.start for p, _ in moved}, {q.start for _, q in moved}
+    findings.only_a = _one_sided(a, sa, only_a_sections, {s.start for s in left_a} - moved_a)
+    findings.only_b = _one_sided(b, sb, only_b_sections, {s.start for s in left_b} - moved_b)
     return findings
 
 
@@ -334,7 +428,13 @@ def _section_name(label: str) -> str:
     return f"§{label.split(' > ')[-1]}" if label else "(no heading)"
 
 
-def _answer(a: DocumentRef, b: DocumentRef, findings: _Findings, differences: list[Difference], focused: bool) -> str:
+def _answer(
+    a: DocumentRef,
+    b: DocumentRef,
+    findings: _Findings,
+    differences: list[Difference],
+    focused: bool,
+) -> str:
     changed = sum(1 for p in findings.pairs if not p.identical)
     lines = [
         f"A = {a.name}, B = {b.name}: {len(findings.pairs)} sections aligned, "
@@ -348,9 +448,14 @@ def _answer(a: DocumentRef, b: DocumentRef, findings: _Findings, differences: li
     for side, items in (("A", findings.only_a), ("B", findings.only_b)):
         if items:
             names = "; ".join(
-                f"{_section_name(o.section)}: “{_short(o.citation.quote)}”" for o in items[:SHOWN_ONE_SIDED]
+                f"{_section_name(o.section)} (the whole section)"
+                if o.whole_section
+                else f"{_section_name(o.section)}: “{_short(o.citation.quote)}”"
+                for o in items[:SHOWN_ONE_SIDED]
             )
-            more = f"; and {len(items) - SHOWN_ONE_SIDED} more" if len(items) > SHOWN_ONE_SIDED else ""
+            more = (
+                f"; and {len(items) - SHOWN_ONE_SIDED} more" if len(items) > SHOWN_ONE_SIDED else ""
+            )
             lines.append(f"Only in {side}: {names}{more}.")
     if not differences and not findings.only_a and not findings.only_b:
         lines.append("The documents say the same thing.")
@@ -377,13 +482,13 @@ def compare_documents(
         *(o.citation for o in findings.only_b[:SHOWN_ONE_SIDED]),
     ]:
         citations.setdefault((c.document_id, c.anchor.char_start, c.anchor.char_end), c)
-    passages = {}
+    passages: dict[str, Passage] = {}
     for c in citations.values():
         doc = a if c.document_id == a.document.id else b
         passage = doc.passage_at(c.anchor.char_start)
         if passage is not None:
             passages.setdefault(passage.id, passage)
-    return Comparison(
+    comparison = Comparison(
         document_a=document_a,
         document_b=document_b,
         label=f"{document_a.name} vs {document_b.name}",
@@ -392,7 +497,10 @@ def compare_documents(
         confidence=_confidence(findings),
         passages=list(passages.values())[:10],
         aligned=findings.pairs,
-        differences=differences[:200],
-        only_in_a=findings.only_a[:50],
-        only_in_b=findings.only_b[:50],
+        differences=differences[:MAX_DIFFERENCES],
+        only_in_a=findings.only_a[:MAX_ONE_SIDED],
+        only_in_b=findings.only_b[:MAX_ONE_SIDED],
     )
+    # with an LLM configured it writes the answer from the passages the differences cite
+    task = f"Compare {document_a.name} with {document_b.name}" + (f", on: {focus}" if focus else "")
+    return rewrite_answer_sync(comparison, task, list(passages.values()), purpose="compare")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from activities.llm.grounded import rewrite_answer_sync
 from activities.tools.anchoring import DocumentText
 from activities.tools.entity_patterns import (
     MONTH,
@@ -24,8 +25,9 @@ from activities.tools.entity_patterns import (
 from activities.tools.results import Entity, Extraction
 from models.documents import DocumentRef
 
-MAX_ENTITIES = 400
-"""Mentions kept in a result; beyond this the result says it was truncated."""
+MAX_ENTITIES = 200
+"""Mentions kept in a result (it travels through workflow history); beyond this the result says
+it was truncated."""
 SHOWN_PER_KIND = 8
 """Distinct values per kind written into the answer (and cited)."""
 
@@ -43,20 +45,36 @@ _KIND_WORDS: dict[EntityKind, str] = {
 }
 _ALL_WORDS = re.compile(r"\b(?:entit\w*|everything|all kinds)\b", re.IGNORECASE)
 _DEFAULT_ORDER = (
-    EntityKind.ORGANIZATION, EntityKind.PERSON, EntityKind.DATE, EntityKind.AMOUNT,
-    EntityKind.PERCENTAGE, EntityKind.EMAIL,
+    EntityKind.ORGANIZATION,
+    EntityKind.PERSON,
+    EntityKind.DATE,
+    EntityKind.AMOUNT,
+    EntityKind.PERCENTAGE,
+    EntityKind.EMAIL,
 )
 _PLURAL = {
-    EntityKind.ORGANIZATION: "Organisations", EntityKind.PERSON: "People", EntityKind.DATE: "Dates",
-    EntityKind.AMOUNT: "Amounts", EntityKind.PERCENTAGE: "Percentages", EntityKind.EMAIL: "Emails",
+    EntityKind.ORGANIZATION: "Organisations",
+    EntityKind.PERSON: "People",
+    EntityKind.DATE: "Dates",
+    EntityKind.AMOUNT: "Amounts",
+    EntityKind.PERCENTAGE: "Percentages",
+    EntityKind.EMAIL: "Emails",
 }
-_DATE_TERM = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\.?(?:,?\s+\d{{4}})?|{MONTH}\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?|\d{{4}})"
+_DATE_TERM = (
+    rf"(?:\d{{4}}-\d{{2}}-\d{{2}}"  # 2025-03-01
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\.?(?:,?\s+\d{{4}})?"  # 1 March [2025]
+    rf"|{MONTH}\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"  # March [1][, 2025]
+    r"|\d{4})"  # 2025
+)
 _FILTER = re.compile(
-    rf"\b(?P<op>after|since|from|later than|before|until|till|by|prior to|earlier than|in|during)\s+"
+    r"\b(?P<op>after|since|from|later than|before|until|till|by|prior to|earlier than|in|during)"
+    r"\s+"
     rf"(?:the\s+end\s+of\s+)?(?P<when>{_DATE_TERM})(?!\w)",
     re.IGNORECASE,
 )
-_BETWEEN = re.compile(rf"\bbetween\s+(?P<a>{_DATE_TERM})\s+and\s+(?P<b>{_DATE_TERM})(?!\w)", re.IGNORECASE)
+_BETWEEN = re.compile(
+    rf"\bbetween\s+(?P<a>{_DATE_TERM})\s+and\s+(?P<b>{_DATE_TERM})(?!\w)", re.IGNORECASE
+)
 
 
 # ---- reading the query ------------------------------------------------------------------------
@@ -112,7 +130,7 @@ def _period(text: str) -> Period | None:
 
 
 def date_filter(query: str | None) -> tuple[Callable[[Found], bool] | None, str | None]:
-    """A predicate over date mentions read from the query, and how it reads ('dates after March')."""
+    """A predicate over dates read from the query, and how it reads ('dates after March')."""
     if not query:
         return None, None
     between = _BETWEEN.search(query)
@@ -120,7 +138,11 @@ def date_filter(query: str | None) -> tuple[Callable[[Found], bool] | None, str 
         low, high = _period(between.group("a")), _period(between.group("b"))
         if low and high:
             return (
-                lambda f: f.first_day is not None and not low.before(f.first_day) and not high.after(f.first_day),
+                lambda f: (
+                    f.first_day is not None
+                    and not low.before(f.first_day)
+                    and not high.after(f.first_day)
+                ),
                 f"dates between {low.text} and {high.text}",
             )
     match = _FILTER.search(query)
@@ -131,16 +153,24 @@ def date_filter(query: str | None) -> tuple[Callable[[Found], bool] | None, str 
         return None, None
     op = match.group("op").lower()
     if op in ("after", "later than"):
-        return (lambda f: f.first_day is not None and period.after(f.first_day)), f"dates after {period.text}"
+        return (
+            lambda f: f.first_day is not None and period.after(f.first_day)
+        ), f"dates after {period.text}"
     if op in ("since", "from"):
         return (
             lambda f: f.first_day is not None and not period.before(f.first_day),
             f"dates from {period.text} on",
         )
     if op in ("before", "until", "till", "by", "prior to", "earlier than"):
-        return (lambda f: f.last_day is not None and period.before(f.last_day)), f"dates before {period.text}"
+        return (
+            lambda f: f.last_day is not None and period.before(f.last_day)
+        ), f"dates before {period.text}"
     return (
-        lambda f: f.first_day is not None and not period.before(f.first_day) and not period.after(f.first_day),
+        lambda f: (
+            f.first_day is not None
+            and not period.before(f.first_day)
+            and not period.after(f.first_day)
+        ),
         f"dates in {period.text}",
     )
 
@@ -160,9 +190,7 @@ def _entities(
 ) -> tuple[list[Entity], int]:
     """Cited entities of ``kinds`` (filtered), and how many amounts the date filter left out."""
     found = [f for f in find_entities(doc.text) if f.kind in kinds]
-    dates = [f for f in found if f.kind is EntityKind.DATE] or [
-        f for f in find_dates(doc.text)
-    ]
+    dates = [f for f in found if f.kind is EntityKind.DATE] or [f for f in find_dates(doc.text)]
     entities: list[Entity] = []
     dropped = 0
     for item in found:
@@ -174,7 +202,8 @@ def _entities(
             if keep_date is not None and not passing:
                 dropped += 1
                 continue
-            related = (passing or in_sentence or [None])[0]
+            nearby = passing or in_sentence
+            related = nearby[0] if nearby else None
         elif item.kind is EntityKind.DATE and keep_date is not None and not keep_date(item):
             continue
         citation = doc.citation(item.start, item.end)
@@ -182,15 +211,22 @@ def _entities(
             continue
         entities.append(
             Entity(
-                kind=item.kind, text=item.text, value=item.value, confidence=item.confidence,
-                amount=item.amount, currency=item.currency,
-                related_date=related.value if related else None, citation=citation,
+                kind=item.kind,
+                text=item.text,
+                value=item.value,
+                confidence=item.confidence,
+                amount=item.amount,
+                currency=item.currency,
+                related_date=related.value if related else None,
+                citation=citation,
             )
         )
     return entities, dropped
 
 
-def _answer_lines(entities: list[Entity], kinds: list[EntityKind]) -> tuple[list[str], list[Entity]]:
+def _answer_lines(
+    entities: list[Entity], kinds: list[EntityKind]
+) -> tuple[list[str], list[Entity]]:
     lines: list[str] = []
     shown: list[Entity] = []
     for kind in kinds:
@@ -246,8 +282,10 @@ def extract_entities(document: DocumentRef, query: str | None = None) -> Extract
         lines.append(f"Filter: {filter_text}; {dropped} amount(s) without such a date left out.")
     elif filter_text:
         lines.append(f"Filter: {filter_text}.")
-    passages = {c.passage_id: doc.passage_at(c.anchor.char_start) for c in (e.citation for e in shown)}
-    return Extraction(
+    passages = {
+        c.passage_id: doc.passage_at(c.anchor.char_start) for c in (e.citation for e in shown)
+    }
+    extraction = Extraction(
         document=document,
         label=document.name,
         answer="\n".join(lines),
@@ -259,3 +297,6 @@ def extract_entities(document: DocumentRef, query: str | None = None) -> Extract
         entities=entities[:MAX_ENTITIES],
         truncated=truncated,
     )
+    # with an LLM configured it writes the answer from the passages the entities stand in
+    task = query or f"List the {wanted} in {document.name}"
+    return rewrite_answer_sync(extraction, task, extraction.passages, purpose="extract")

@@ -41,9 +41,11 @@ class Found:
 
 # ---- dates ------------------------------------------------------------------------------------
 
-_MONTH_NUMBERS = {
-    name.lower(): number for number, name in enumerate(calendar.month_name) if name
-} | {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name} | {"sept": 9}
+_MONTH_NUMBERS = (
+    {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+    | {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
+    | {"sept": 9}
+)
 MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
@@ -51,8 +53,16 @@ MONTH = (
 _ORDINAL = r"(?:st|nd|rd|th)?"
 _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")),
-    ("dmy", re.compile(rf"\b(?P<d>\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?(?P<mon>{MONTH})\.?,?\s+(?P<y>\d{{4}})\b")),
-    ("mdy", re.compile(rf"\b(?P<mon>{MONTH})\.?\s+(?P<d>\d{{1,2}}){_ORDINAL},?\s+(?P<y>\d{{4}})\b")),
+    (
+        "dmy",
+        re.compile(
+            rf"\b(?P<d>\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?(?P<mon>{MONTH})\.?,?\s+(?P<y>\d{{4}})\b"
+        ),
+    ),
+    (
+        "mdy",
+        re.compile(rf"\b(?P<mon>{MONTH})\.?\s+(?P<d>\d{{1,2}}){_ORDINAL},?\s+(?P<y>\d{{4}})\b"),
+    ),
     ("numeric", re.compile(r"\b(?P<a>\d{1,2})(?P<sep>[./])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})\b")),
     ("my", re.compile(rf"\b(?P<mon>{MONTH})\.?\s+(?P<y>\d{{4}})\b")),
     ("dm", re.compile(rf"\b(?P<d>\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?(?P<mon>{MONTH})\b")),
@@ -104,8 +114,14 @@ def _date_match(kind: str, m: re.Match[str], default_year: int | None) -> Found 
         first = last = found
         value = found.isoformat()
     return Found(
-        EntityKind.DATE, m.start(), m.end(), m.group(0), value, confidence,
-        first_day=first, last_day=last,
+        EntityKind.DATE,
+        m.start(),
+        m.end(),
+        m.group(0),
+        value,
+        confidence,
+        first_day=first,
+        last_day=last,
     )
 
 
@@ -132,15 +148,41 @@ def find_dates(text: str) -> list[Found]:
 _CODES = (
     "EUR|USD|GBP|CHF|JPY|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|HUF|CNY|RMB|INR|BRL|MXN|ZAR|SGD|HKD|KRW"
 )
-_SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "A$": "AUD", "C$": "CAD"}
-_WORDS = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP", "pounds": "GBP"}
-_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
+_SYMBOLS = {
+    "€": "EUR",
+    "$": "USD",
+    "US$": "USD",
+    "£": "GBP",
+    "¥": "JPY",
+    "₹": "INR",
+    "A$": "AUD",
+    "C$": "CAD",
+}
+_WORDS = {
+    "euro": "EUR",
+    "euros": "EUR",
+    "dollar": "USD",
+    "dollars": "USD",
+    "pound": "GBP",
+    "pounds": "GBP",
+}
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+}
 _NUMBER = r"\d{1,3}(?:[,.'’\u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _SCALE = r"(?:\s?(?P<scale>thousand|million|billion|mn|bn|[kKmM])\b)?"
 _CURRENCY = rf"(?P<cur>{_CODES}|US\$|A\$|C\$|[€$£¥₹])"
 _AMOUNT_PATTERNS = (
     re.compile(rf"{_CURRENCY}\s?(?P<num>{_NUMBER}){_SCALE}"),
-    re.compile(rf"(?<![\w.,])(?P<num>{_NUMBER}){_SCALE}\s?(?P<cur>{_CODES}|euros?|dollars?|pounds?|[€$£])(?!\w)"),
+    re.compile(
+        rf"(?<![\w.,])(?P<num>{_NUMBER}){_SCALE}\s?(?P<cur>{_CODES}|euros?|dollars?|pounds?|[€$£])(?!\w)"
+    ),
 )
 _PERCENT = re.compile(r"(?<![\w.,])(?P<num>\d+(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|percent\b)")
 
@@ -152,7 +194,11 @@ def parse_number(raw: str) -> float | None:
         decimal = "," if text.rfind(",") > text.rfind(".") else "."
         text = text.replace("." if decimal == "," else ",", "").replace(decimal, ".")
     elif "," in text:
-        text = text.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", text) else text.replace(",", ".")
+        text = (
+            text.replace(",", "")
+            if re.fullmatch(r"\d{1,3}(?:,\d{3})+", text)
+            else text.replace(",", ".")
+        )
     elif text.count(".") > 1:
         text = text.replace(".", "")
     try:
@@ -180,8 +226,14 @@ def find_amounts(text: str) -> list[Found]:
             confidence = 0.95 if len(m.group("cur")) == 3 else 0.85
             found.append(
                 Found(
-                    EntityKind.AMOUNT, m.start(), m.end(), m.group(0), f"{currency} {amount:.2f}",
-                    confidence, amount=amount, currency=currency,
+                    EntityKind.AMOUNT,
+                    m.start(),
+                    m.end(),
+                    m.group(0),
+                    f"{currency} {amount:.2f}",
+                    confidence,
+                    amount=amount,
+                    currency=currency,
                 )
             )
     return found
@@ -193,7 +245,17 @@ def find_percentages(text: str) -> list[Found]:
         number = parse_number(m.group("num"))
         if number is not None:
             value = f"{number:g}%"
-            found.append(Found(EntityKind.PERCENTAGE, m.start(), m.end(), m.group(0), value, 0.95, amount=number))
+            found.append(
+                Found(
+                    EntityKind.PERCENTAGE,
+                    m.start(),
+                    m.end(),
+                    m.group(0),
+                    value,
+                    0.95,
+                    amount=number,
+                )
+            )
     return found
 
 
@@ -205,7 +267,9 @@ _ORG_SUFFIX = (
     r"BV|NV|Oy|AB|KG|Co|Company|Group|Holdings|Partners)"
 )
 _CAPITALISED = r"[A-Z][\w&'’-]*"
-_ORG = re.compile(rf"\b(?P<name>{_CAPITALISED}(?:\s+(?:&\s+)?{_CAPITALISED}){{0,3}}),?\s+(?P<suffix>{_ORG_SUFFIX})\b")
+_ORG = re.compile(
+    rf"\b(?P<name>{_CAPITALISED}(?:\s+(?:&\s+)?{_CAPITALISED}){{0,3}}),?\s+(?P<suffix>{_ORG_SUFFIX})\b"
+)
 _NAME_TOKEN = r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?"
 _PERSON = re.compile(
     rf"\b(?P<title>(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame)\.?\s+)?(?P<name>{_NAME_TOKEN}(?:\s+(?:[A-Z]\.\s+)?{_NAME_TOKEN}){{1,2}})\b"
@@ -216,28 +280,287 @@ _PERSON_CONTEXT = re.compile(
     r"reported|owns|signed|proposed|approved))",
     re.IGNORECASE,
 )
-_LEADING_NOISE = {"The", "A", "An", "This", "That", "And", "Between", "By", "With", "Of", "For", "To"}
+_LEADING_NOISE = {
+    "The",
+    "A",
+    "An",
+    "This",
+    "That",
+    "And",
+    "Between",
+    "By",
+    "With",
+    "Of",
+    "For",
+    "To",
+}
 NOT_NAMES = frozenset(
-    """The This That These Those Either Each Both All Any Our Their Its His Her If When On In For
-    After Before Between During Under With Within Without From Into Over Per Via Upon As At By Of
-    To And Or But Not No Yes Dear Regards Thanks Hi Hello Please Note Notes See Also Total Main
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June
-    July August September October November December Agreement Agreements Master Service Services
-    Client Customer Provider Supplier Vendor Party Parties Effective Date Dates Schedule Section
-    Article Annex Appendix Exhibit Table Figure Page Report Operations Operating Committee Meeting
-    Steering Summary Incident Incidents Review Root Cause Risk Risks Outlook Cost Costs Volume
-    Throughput Level Levels Governing Law Laws Termination Convenience Liability Confidentiality
-    Fee Fees Payment Payments Platform Document Documents Data Contract Contracts Renewal Renewals
-    Budget Actions Action Attendees Availability Credit Credits Invoice Invoices Quarter Annual
-    North South East West New United States Kingdom Street Road Avenue Health Bank University
-    Group Inc Ltd Corp Company Holdings Partners Limited Analysis Overview Introduction Background
-    Conclusion Conclusions Appendix Timeline Impact Owner Owners Status Region Regions Storage
-    Certificate Engineering Security Policy Plan Plans Project Program Programme Team Teams Office
-    Director Manager Chief Officer Head Lead Board Council Department Ministry Europe European
-    America American England English Germany German France French Wales Delaware London Berlin
-    Email Phone Address Contact Name Title Version Release Notice Notices Term Terms Scope Total
-    Internet Web Online Cloud Software System Systems Support Hosting Onboarding Maintenance Unit
-    Price Prices Rate Rates Interest Base Late Initial Full Monthly Weekly Daily Yearly Subtotal""".split()
+    [
+        "The",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "Either",
+        "Each",
+        "Both",
+        "All",
+        "Any",
+        "Our",
+        "Their",
+        "Its",
+        "His",
+        "Her",
+        "If",
+        "When",
+        "On",
+        "In",
+        "For",
+        "After",
+        "Before",
+        "Between",
+        "During",
+        "Under",
+        "With",
+        "Within",
+        "Without",
+        "From",
+        "Into",
+        "Over",
+        "Per",
+        "Via",
+        "Upon",
+        "As",
+        "At",
+        "By",
+        "Of",
+        "To",
+        "And",
+        "Or",
+        "But",
+        "Not",
+        "No",
+        "Yes",
+        "Dear",
+        "Regards",
+        "Thanks",
+        "Hi",
+        "Hello",
+        "Please",
+        "Note",
+        "Notes",
+        "See",
+        "Also",
+        "Total",
+        "Main",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Agreement",
+        "Agreements",
+        "Master",
+        "Service",
+        "Services",
+        "Client",
+        "Customer",
+        "Provider",
+        "Supplier",
+        "Vendor",
+        "Party",
+        "Parties",
+        "Effective",
+        "Date",
+        "Dates",
+        "Schedule",
+        "Section",
+        "Article",
+        "Annex",
+        "Appendix",
+        "Exhibit",
+        "Table",
+        "Figure",
+        "Page",
+        "Report",
+        "Operations",
+        "Operating",
+        "Committee",
+        "Meeting",
+        "Steering",
+        "Summary",
+        "Incident",
+        "Incidents",
+        "Review",
+        "Root",
+        "Cause",
+        "Risk",
+        "Risks",
+        "Outlook",
+        "Cost",
+        "Costs",
+        "Volume",
+        "Throughput",
+        "Level",
+        "Levels",
+        "Governing",
+        "Law",
+        "Laws",
+        "Termination",
+        "Convenience",
+        "Liability",
+        "Confidentiality",
+        "Fee",
+        "Fees",
+        "Payment",
+        "Payments",
+        "Platform",
+        "Document",
+        "Documents",
+        "Data",
+        "Contract",
+        "Contracts",
+        "Renewal",
+        "Renewals",
+        "Budget",
+        "Actions",
+        "Action",
+        "Attendees",
+        "Availability",
+        "Credit",
+        "Credits",
+        "Invoice",
+        "Invoices",
+        "Quarter",
+        "Annual",
+        "North",
+        "South",
+        "East",
+        "West",
+        "New",
+        "United",
+        "States",
+        "Kingdom",
+        "Street",
+        "Road",
+        "Avenue",
+        "Health",
+        "Bank",
+        "University",
+        "Group",
+        "Inc",
+        "Ltd",
+        "Corp",
+        "Company",
+        "Holdings",
+        "Partners",
+        "Limited",
+        "Analysis",
+        "Overview",
+        "Introduction",
+        "Background",
+        "Conclusion",
+        "Conclusions",
+        "Appendix",
+        "Timeline",
+        "Impact",
+        "Owner",
+        "Owners",
+        "Status",
+        "Region",
+        "Regions",
+        "Storage",
+        "Certificate",
+        "Engineering",
+        "Security",
+        "Policy",
+        "Plan",
+        "Plans",
+        "Project",
+        "Program",
+        "Programme",
+        "Team",
+        "Teams",
+        "Office",
+        "Director",
+        "Manager",
+        "Chief",
+        "Officer",
+        "Head",
+        "Lead",
+        "Board",
+        "Council",
+        "Department",
+        "Ministry",
+        "Europe",
+        "European",
+        "America",
+        "American",
+        "England",
+        "English",
+        "Germany",
+        "German",
+        "France",
+        "French",
+        "Wales",
+        "Delaware",
+        "London",
+        "Berlin",
+        "Email",
+        "Phone",
+        "Address",
+        "Contact",
+        "Name",
+        "Title",
+        "Version",
+        "Release",
+        "Notice",
+        "Notices",
+        "Term",
+        "Terms",
+        "Scope",
+        "Total",
+        "Internet",
+        "Web",
+        "Online",
+        "Cloud",
+        "Software",
+        "System",
+        "Systems",
+        "Support",
+        "Hosting",
+        "Onboarding",
+        "Maintenance",
+        "Unit",
+        "Price",
+        "Prices",
+        "Rate",
+        "Rates",
+        "Interest",
+        "Base",
+        "Late",
+        "Initial",
+        "Full",
+        "Monthly",
+        "Weekly",
+        "Daily",
+        "Yearly",
+        "Subtotal",
+    ]
 )
 
 ORG_SUFFIX_WORDS = frozenset(re.sub(r"[()?:\\]", " ", _ORG_SUFFIX).replace("|", " ").split())
@@ -262,12 +585,16 @@ def find_organizations(text: str) -> list[Found]:
             continue
         start = m.start() + m.group(0).index(words[0])
         canonical = f"{' '.join(words)} {m.group('suffix')}"
-        found.append(Found(EntityKind.ORGANIZATION, start, m.end(), text[start : m.end()], canonical, 0.9))
+        found.append(
+            Found(EntityKind.ORGANIZATION, start, m.end(), text[start : m.end()], canonical, 0.9)
+        )
     aliases = {f.value.split()[0]: f.value for f in found if f.value.split()[0] not in NOT_NAMES}
     for alias, canonical in aliases.items():
         for m in re.finditer(rf"\b{re.escape(alias)}\b", text):
             if not any(f.start <= m.start() < f.end for f in found):
-                found.append(Found(EntityKind.ORGANIZATION, m.start(), m.end(), m.group(0), canonical, 0.7))
+                found.append(
+                    Found(EntityKind.ORGANIZATION, m.start(), m.end(), m.group(0), canonical, 0.7)
+                )
     return sorted(found, key=lambda f: f.start)
 
 
@@ -293,7 +620,9 @@ def find_people(text: str, exclude: list[tuple[int, int]]) -> list[Found]:
         )
     counts = Counter(c.value for c in candidates)
     return [
-        replace(c, confidence=round(min(0.9, c.confidence + (0.15 if counts[c.value] > 1 else 0.0)), 2))
+        replace(
+            c, confidence=round(min(0.9, c.confidence + (0.15 if counts[c.value] > 1 else 0.0)), 2)
+        )
         for c in candidates
     ]
 
@@ -305,7 +634,9 @@ def find_entities(text: str) -> list[Found]:
     for group in (find_emails(text), find_dates(text), find_amounts(text), find_percentages(text)):
         chosen += [f for f in group if not any(c.start < f.end and f.start < c.end for c in chosen)]
     organizations = [
-        f for f in find_organizations(text) if not any(c.start < f.end and f.start < c.end for c in chosen)
+        f
+        for f in find_organizations(text)
+        if not any(c.start < f.end and f.start < c.end for c in chosen)
     ]
     chosen += organizations
     people = find_people(text, [(c.start, c.end) for c in chosen])

@@ -65,7 +65,8 @@ class Entity(BaseModel):
     amount: float | None = Field(default=None, description="Numeric value of amounts/percentages.")
     currency: str | None = Field(default=None, description="ISO 4217 code of amounts.")
     related_date: str | None = Field(
-        default=None, description="For an amount: the ISO date in its sentence (e.g. when it is due)."
+        default=None,
+        description="For an amount: the ISO date in its sentence (e.g. when it is due).",
     )
     citation: Citation
 
@@ -86,6 +87,8 @@ class Extraction(BaseModel):
     filters: list[str] = Field(default_factory=list, description="Filters read from the query.")
     entities: list[Entity] = Field(default_factory=list)
     truncated: bool = Field(default=False, description="True when mentions were left out.")
+    usage: LlmUsage | None = Field(default=None, description=USAGE_DESCRIPTION)
+    note: str | None = Field(default=None, description=NOTE_DESCRIPTION)
 
 
 class ExtractedTable(BaseModel):
@@ -102,7 +105,9 @@ class TableExtraction(BaseModel):
     label: str = Field(description="The document's name, for composed answers.")
     answer: str
     citations: list[Citation] = Field(default_factory=list)
-    confidence: float = Field(description="How regular the tables are (consistent column counts, filled cells).")
+    confidence: float = Field(
+        description="How regular the tables are (consistent column counts, filled cells)."
+    )
     passages: list[Passage] = Field(default_factory=list)
     tables: list[ExtractedTable] = Field(default_factory=list)
 
@@ -118,6 +123,10 @@ class OneSided(BaseModel):
     """A section or sentence that only one of the two documents has."""
 
     section: str
+    whole_section: bool = Field(
+        default=False,
+        description="True: the whole section (cited by its heading); else a sentence.",
+    )
     citation: Citation
 
 
@@ -146,3 +155,5 @@ class Comparison(BaseModel):
     differences: list[Difference] = Field(default_factory=list)
     only_in_a: list[OneSided] = Field(default_factory=list)
     only_in_b: list[OneSided] = Field(default_factory=list)
+    usage: LlmUsage | None = Field(default=None, description=USAGE_DESCRIPTION)
+    note: str | None = Field(default=None, description=NOTE_DESCRIPTION)

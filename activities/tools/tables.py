@@ -1,4 +1,4 @@
-"""extract_tables: the tables a document's parser found, as header + rows, with page and citation."""
+"""extract_tables: the tables a document's parser found, as header + rows, with page and anchor."""
 
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ def _describe(table: ExtractedTable) -> str:
     caption = f" — {table.caption}" if table.caption else ""
     shape = f"{len(table.rows)} rows × {len(table.columns)} columns"
     preview = _markdown(table.columns, table.rows[:PREVIEW_ROWS])
-    more = f"\n… {len(table.rows) - PREVIEW_ROWS} more rows" if len(table.rows) > PREVIEW_ROWS else ""
+    more = (
+        f"\n… {len(table.rows) - PREVIEW_ROWS} more rows" if len(table.rows) > PREVIEW_ROWS else ""
+    )
     return f"Table {table.index}{where}{caption}: {shape}\n{preview}{more}"
 
 
@@ -72,8 +74,12 @@ def extract_tables(document: DocumentRef) -> TableExtraction:
         regularity.append(_regularity(table))
         tables.append(
             ExtractedTable(
-                index=index, page=table.page, caption=table.caption, columns=table.rows[0],
-                rows=table.rows[1:], citation=_citation(doc, table),
+                index=index,
+                page=table.page,
+                caption=table.caption,
+                columns=table.rows[0],
+                rows=table.rows[1:],
+                citation=_citation(doc, table),
             )
         )
     if not tables:

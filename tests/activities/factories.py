@@ -1,4 +1,4 @@
-"""Documents made on the fly for the document-layer tests (fpdf2, python-docx), and a store fixture."""
+"""Documents made on the fly for the document-layer tests (fpdf2, python-docx), and helpers."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
-
-from activities.context import ToolContext, install
+from activities.context import ToolContext
 from models.documents import DocumentRef
-from models.settings import Settings
 
 Section = tuple[str, str]
 """(heading, paragraph text)"""
@@ -88,9 +85,7 @@ def scanned_pdf_bytes() -> bytes:
     return bytes(pdf.output())
 
 
-def docx_bytes(
-    blocks: Sequence[tuple[str, object]], *, title: str | None = None
-) -> bytes:
+def docx_bytes(blocks: Sequence[tuple[str, object]], *, title: str | None = None) -> bytes:
     """A Word document from ('title'|'h1'|'h2'|'p'|'bullet'|'table', content) blocks."""
     import docx
 
@@ -115,12 +110,6 @@ def docx_bytes(
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def context(settings: Settings) -> ToolContext:
-    """The tool context (settings + store) tools see, on the session's data directory."""
-    return install(settings)
 
 
 def ingest(context: ToolContext, folder: Path, name: str, data: bytes | str) -> DocumentRef:

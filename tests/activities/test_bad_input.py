@@ -20,7 +20,7 @@ from activities.errors import (
     PathNotAllowed,
     UnsupportedDocument,
 )
-from tests.activities.factories import context, docx_bytes, pdf_bytes  # noqa: F401
+from tests.activities.factories import docx_bytes, pdf_bytes
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -32,26 +32,32 @@ def test_empty_file_is_an_empty_document(name: str) -> None:
 
 
 def test_whitespace_only_text_is_an_empty_document() -> None:
-    with pytest.raises(EmptyDocument, match="blank.md"):
+    with pytest.raises(EmptyDocument, match=r"blank\.md"):
         parse_document(Path("blank.md"), b"  \n\n \t\n")
 
 
-def test_file_over_the_size_limit_is_refused_before_reading(context: ToolContext, tmp_path: Path) -> None:  # noqa: F811
+def test_file_over_the_size_limit_is_refused_before_reading(
+    context: ToolContext, tmp_path: Path
+) -> None:
     path = tmp_path / "big.txt"
     path.write_text("word " * 3000)
-    with pytest.raises(DocumentTooLarge, match=r"big\.txt: .* over the limit .*DOCORCH_MAX_DOCUMENT_BYTES"):
+    with pytest.raises(
+        DocumentTooLarge, match=r"big\.txt: .* over the limit .*DOCORCH_MAX_DOCUMENT_BYTES"
+    ):
         context.store.ingest_file(path, max_bytes=10_000)
 
 
 def test_non_utf8_text_is_decoded_and_warned_about() -> None:
-    data = "Résumé of the café meeting: the budget is 95 000 €. Ça va.".encode("latin-1", errors="replace")
+    data = "Résumé of the café meeting: the budget is 95 000 €. Ça va.".encode(
+        "latin-1", errors="replace"
+    )
     parsed = parse_document(Path("notes.txt"), data)
     assert "café" in parsed.text
     assert any("notes.txt: not UTF-8" in w for w in parsed.warnings)
 
 
 def test_binary_content_under_a_text_extension_is_unsupported() -> None:
-    with pytest.raises(UnsupportedDocument, match="image.md: binary content"):
+    with pytest.raises(UnsupportedDocument, match=r"image\.md: binary content"):
         parse_document(Path("image.md"), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
 
 
@@ -84,7 +90,7 @@ def test_zip_that_is_not_a_word_document_is_corrupt(tmp_path: Path) -> None:
     archive = tmp_path / "a.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("readme.txt", "hello")
-    with pytest.raises(CorruptDocument, match="report.docx: damaged DOCX, or a ZIP package"):
+    with pytest.raises(CorruptDocument, match=r"report\.docx: damaged DOCX, or a ZIP package"):
         parse_document(Path("report.docx"), archive.read_bytes())
 
 
@@ -97,7 +103,9 @@ def test_legacy_word_file_is_unsupported_and_protected_office_file_is_encrypted(
 
 
 def test_unsupported_extension_lists_the_supported_formats() -> None:
-    with pytest.raises(UnsupportedDocument, match=r"notes\.xyz: \.xyz is not a supported format \(.*docx.*pdf.*rst"):
+    with pytest.raises(
+        UnsupportedDocument, match=r"notes\.xyz: \.xyz is not a supported format \(.*docx.*pdf.*rst"
+    ):
         parse_document(Path("notes.xyz"), b"hello")
 
 
@@ -109,7 +117,7 @@ def test_path_outside_the_roots_is_refused(tmp_path: Path) -> None:
     root.mkdir()
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")
-    with pytest.raises(PathNotAllowed, match="outside the allowed roots.*DOCORCH_ALLOWED_ROOTS"):
+    with pytest.raises(PathNotAllowed, match=r"outside the allowed roots.*DOCORCH_ALLOWED_ROOTS"):
         confined_path(str(outside), (root.resolve(),))
 
 
@@ -128,7 +136,7 @@ def test_symlink_leading_out_of_a_root_is_refused(tmp_path: Path) -> None:
     secret.write_text("secret")
     (root / "innocent.txt").symlink_to(secret)
     (root / "linked-dir").symlink_to(tmp_path)
-    with pytest.raises(PathNotAllowed, match="innocent.txt"):
+    with pytest.raises(PathNotAllowed, match=r"innocent\.txt"):
         confined_path(str(root / "innocent.txt"), (root.resolve(),))
     with pytest.raises(PathNotAllowed):
         confined_path(str(root / "linked-dir" / "secret.txt"), (root.resolve(),))
@@ -145,7 +153,7 @@ def test_symlink_inside_a_root_is_followed(tmp_path: Path) -> None:
 
 def test_missing_file_and_directory_are_reported(tmp_path: Path) -> None:
     roots = (tmp_path.resolve(),)
-    with pytest.raises(DocumentNotFound, match="nope.md: no such file"):
+    with pytest.raises(DocumentNotFound, match=r"nope\.md: no such file"):
         confined_path(str(tmp_path / "nope.md"), roots)
     with pytest.raises(UnsupportedDocument, match="is a directory"):
         confined_path(str(tmp_path), roots)

@@ -15,17 +15,22 @@ from activities.tools.entities import extract_entities
 from activities.tools.search import search_documents
 from activities.tools.summarize import summarize_document
 from activities.tools.tables import extract_tables
-from tests.activities.factories import (  # noqa: F401
+from tests.activities.factories import (
     assert_citations_exact,
-    context,
     docx_bytes,
     ingest,
     pdf_bytes,
 )
 
 FACTS = [
-    ("1. Fees", "The Client pays a monthly fee of EUR 12,000. Invoices are due within 30 days of receipt."),
-    ("2. Notice", "Either party may terminate with 90 days written notice, sent to legal@globex.example."),
+    (
+        "1. Fees",
+        "The Client pays a monthly fee of EUR 12,000. Invoices are due within 30 days of receipt.",
+    ),
+    (
+        "2. Notice",
+        "Either party may terminate with 90 days written notice, sent to legal@globex.example.",
+    ),
 ]
 TABLE = [("Service", "Price"), ("Storage", "EUR 420")]
 
@@ -46,19 +51,30 @@ def _document(kind: str, facts: list[tuple[str, str]] = FACTS) -> tuple[str, byt
     body = "\n\n".join(f"{h}\n\n{t}" for h, t in facts)
     if kind == "html":
         sections = "".join(f"<h2>{h}</h2><p>{t}</p>" for h, t in facts)
-        table = "<table>" + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in TABLE) + "</table>"
-        return "terms.html", f"<html><body><h1>Terms of Service</h1>{sections}{table}</body></html>".encode()
+        table = (
+            "<table>" + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in TABLE) + "</table>"
+        )
+        return (
+            "terms.html",
+            f"<html><body><h1>Terms of Service</h1>{sections}{table}</body></html>".encode(),
+        )
     if kind == "rst":
         sections = "".join(f"{h}\n{'-' * len(h)}\n\n{t}\n\n" for h, t in facts)
         return "terms.rst", f"Terms of Service\n================\n\n{sections}".encode()
     if kind == "md":
         sections = "".join(f"## {h}\n\n{t}\n\n" for h, t in facts)
-        return "terms.md", f"# Terms of Service\n\n{sections}| Service | Price |\n|---|---|\n| Storage | EUR 420 |\n".encode()
+        return (
+            "terms.md",
+            f"# Terms of Service\n\n{sections}"
+            "| Service | Price |\n|---|---|\n| Storage | EUR 420 |\n".encode(),
+        )
     return "terms.txt", f"TERMS OF SERVICE\n\n{body}\n".encode()
 
 
 @pytest.mark.parametrize("kind", ["pdf", "docx", "html", "rst", "md", "txt"])
-async def test_every_tool_cites_exact_text_in_every_format(context: ToolContext, tmp_path: Path, kind: str) -> None:  # noqa: F811
+async def test_every_tool_cites_exact_text_in_every_format(
+    context: ToolContext, tmp_path: Path, kind: str
+) -> None:
     name, data = _document(kind)
     ref = ingest(context, tmp_path, name, data)
     assert ref.format == kind
@@ -74,8 +90,12 @@ async def test_every_tool_cites_exact_text_in_every_format(context: ToolContext,
     comparison = compare_documents(ref, other)
     assert [(d.value_a, d.value_b) for d in comparison.differences] == [("90 days", "60 days")]
     citations = [
-        *answer.citations, *summary.citations, *entities.citations, *tables.citations,
-        *comparison.citations, *(e.citation for e in entities.entities),
+        *answer.citations,
+        *summary.citations,
+        *entities.citations,
+        *tables.citations,
+        *comparison.citations,
+        *(e.citation for e in entities.entities),
     ]
     assert {c.document_name for c in citations} == {name, f"other-{name}"}
     assert_citations_exact(context, citations)
@@ -83,4 +103,6 @@ async def test_every_tool_cites_exact_text_in_every_format(context: ToolContext,
         assert {c.anchor.page for c in citations} == {1, 2}
     if kind in ("pdf", "docx", "html", "md", "rst"):
         fee = next(e for e in entities.entities if e.text == "EUR 12,000")
-        assert fee.citation.anchor.section is not None and fee.citation.anchor.section.endswith("1. Fees")
+        assert fee.citation.anchor.section is not None and fee.citation.anchor.section.endswith(
+            "1. Fees"
+        )

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.integration
 
 TERMS = [
     ("1. Fees", "The Client pays a monthly fee of USD 18,000. Invoices are due within 30 days."),
-    ("2. Termination", "Either party may terminate this Agreement by giving 45 days written notice."),
+    (
+        "2. Termination",
+        "Either party may terminate this Agreement by giving 45 days written notice.",
+    ),
 ]
 FEES = [("Service", "Unit", "Price (USD)"), ("Priority support", "per hour", "180")]
 
@@ -28,9 +31,14 @@ def pdf_and_docx(docs_dir: Path) -> tuple[Path, Path]:
     pdf.write_bytes(pdf_bytes([TERMS[:1], TERMS[1:]], title="Umbrella Terms", table=FEES))
     blocks: list[tuple[str, object]] = [("title", "Hooli Terms")]
     for heading, text in TERMS:
-        blocks += [("h1", heading), ("p", text.replace("18,000", "21,000").replace("45 days", "60 days"))]
+        blocks += [
+            ("h1", heading),
+            ("p", text.replace("18,000", "21,000").replace("45 days", "60 days")),
+        ]
     docx = docs_dir / "hooli_terms.docx"
-    docx.write_bytes(docx_bytes([*blocks, ("table", [("Owner", "Due"), ("Marcus Lee", "15 October 2025")])]))
+    docx.write_bytes(
+        docx_bytes([*blocks, ("table", [("Owner", "Due"), ("Marcus Lee", "15 October 2025")])])
+    )
     return pdf, docx
 
 
@@ -44,7 +52,10 @@ async def test_tables_are_extracted_from_a_pdf_and_a_docx_in_one_query(
     assert result.query_type is QueryType.EXTRACTION
     tools = [s.tool for s in result.execution_summary.steps]
     assert tools.count("extract_tables") == 2 and "compose_answers" in tools
-    assert "Table 1 (page 2)" in result.answer and "| Priority support | per hour | 180 |" in result.answer
+    assert (
+        "Table 1 (page 2)" in result.answer
+        and "| Priority support | per hour | 180 |" in result.answer
+    )
     assert "| Marcus Lee | 15 October 2025 |" in result.answer
     assert {c.document_name for c in result.citations} == {pdf.name, docx.name}
     assert_citations_exact(install(settings), result.citations)
@@ -55,7 +66,9 @@ async def test_question_and_comparison_over_a_pdf_and_a_docx(
 ) -> None:
     pdf, docx = pdf_and_docx
     async with run_worker() as sdk:
-        answer = await sdk.run("How many days of notice are needed to terminate?", [str(pdf), str(docx)])
+        answer = await sdk.run(
+            "How many days of notice are needed to terminate?", [str(pdf), str(docx)]
+        )
         comparison = await sdk.run("Compare the two agreements", [str(pdf), str(docx)])
     assert "45 days" in answer.answer and "60 days" in answer.answer
     notice = next(c for c in answer.citations if "45 days" in c.quote)

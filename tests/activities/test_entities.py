@@ -9,14 +9,15 @@ import pytest
 from activities.context import ToolContext
 from activities.tools.entities import date_filter, extract_entities, requested_kinds
 from activities.tools.entity_patterns import EntityKind, find_amounts, find_dates, find_entities
-from tests.activities.factories import assert_citations_exact, context, ingest  # noqa: F401
+from tests.activities.factories import assert_citations_exact, ingest
 
 NOTES = """Steering Committee - 2 October 2025
 
 Attendees: Dana Whitfield (Acme Corp), Priya Raman (Globex Ltd), Dr. Tom Becker.
 
 The Q4 budget of EUR 95,000 was approved; the storage region must not exceed $20k.
-Availability was 99.7 percent against a 99.9% target. Credits of EUR 775 are due on 30 November 2025.
+Availability was 99.7 percent against a 99.9% target.
+Credits of EUR 775 are due on 30 November 2025.
 An invoice of £1,250.50 is due 15 March 2026. Questions: Ops-Team@Acme.example.
 Acme will report again on 2025-12-15.
 """
@@ -68,14 +69,22 @@ def test_every_kind_is_found_with_exact_offsets() -> None:
 
 
 def test_query_picks_kinds_in_the_order_it_names_them() -> None:
-    assert requested_kinds("amounts due after March") == ([EntityKind.AMOUNT, EntityKind.DATE], True)
-    assert requested_kinds("who are the parties?")[0] == [EntityKind.PERSON, EntityKind.ORGANIZATION]
+    assert requested_kinds("amounts due after March") == (
+        [EntityKind.AMOUNT, EntityKind.DATE],
+        True,
+    )
+    assert requested_kinds("who are the parties?")[0] == [
+        EntityKind.PERSON,
+        EntityKind.ORGANIZATION,
+    ]
     kinds, named = requested_kinds("extract all entities")
     assert not named and len(kinds) == len(EntityKind)
 
 
 def test_date_filters_read_from_the_query() -> None:
-    dates = {d.value: d for d in find_dates("1 March 2025, 15 April 2025, 30 June 2025, 3 January 2026")}
+    dates = {
+        d.value: d for d in find_dates("1 March 2025, 15 April 2025, 30 June 2025, 3 January 2026")
+    }
     keep, described = date_filter("amounts due after March")
     assert described == "dates after March" and keep is not None
     assert sorted(v for v, d in dates.items() if keep(d)) == ["2025-04-15", "2025-06-30"]
@@ -88,7 +97,7 @@ def test_date_filters_read_from_the_query() -> None:
     assert date_filter("what are the amounts?") == (None, None)
 
 
-def test_extraction_cites_every_entity_at_its_anchor(context: ToolContext, tmp_path: Path) -> None:  # noqa: F811
+def test_extraction_cites_every_entity_at_its_anchor(context: ToolContext, tmp_path: Path) -> None:
     ref = ingest(context, tmp_path, "notes.md", NOTES)
     result = extract_entities(ref)
     assert result.label == "notes.md"
@@ -99,7 +108,9 @@ def test_extraction_cites_every_entity_at_its_anchor(context: ToolContext, tmp_p
     assert 0.5 < result.confidence <= 1.0
 
 
-def test_amounts_due_after_a_month_keep_only_amounts_dated_after_it(context: ToolContext, samples: Path) -> None:  # noqa: F811
+def test_amounts_due_after_a_month_keep_only_amounts_dated_after_it(
+    context: ToolContext, samples: Path
+) -> None:
     globex = context.store.ingest_file(samples / "contract_acme_globex.md", max_bytes=10**7)
     initech = context.store.ingest_file(samples / "contract_acme_initech.md", max_bytes=10**7)
     early = extract_entities(globex, "amounts due after March")
@@ -108,13 +119,16 @@ def test_amounts_due_after_a_month_keep_only_amounts_dated_after_it(context: Too
     assert [(e.text, e.related_date) for e in late.entities if e.kind is EntityKind.AMOUNT] == [
         ("EUR 8,500", "2025-06-30")
     ]
-    assert [e.value for e in late.entities if e.kind is EntityKind.DATE] == ["2025-06-01", "2025-06-30"]
+    assert [e.value for e in late.entities if e.kind is EntityKind.DATE] == [
+        "2025-06-01",
+        "2025-06-30",
+    ]
     assert late.filters == ["dates after March"]
     assert "left out" in late.answer
     assert late.confidence > early.confidence  # amounts were asked for and only one found them
 
 
-def test_nothing_found_is_said_with_low_confidence(context: ToolContext, tmp_path: Path) -> None:  # noqa: F811
+def test_nothing_found_is_said_with_low_confidence(context: ToolContext, tmp_path: Path) -> None:
     ref = ingest(context, tmp_path, "plain.txt", "nothing of note here, only lower case words.\n")
     result = extract_entities(ref, "list the emails")
     assert result.answer == "No emails found."

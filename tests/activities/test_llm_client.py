@@ -209,3 +209,14 @@ def test_concurrent_steps_cannot_jointly_overspend(tmp_path: Path) -> None:
     # 400 tokens each: two fit; a third would have 1000 - 800 - 200 = 0 completion tokens
     assert granted == [200, 200] and len(refused) == 4
     assert ledger.spending("wf-concurrent").reserved == 800
+
+
+def test_a_reused_workflow_id_starts_with_a_fresh_ledger(tmp_path: Path) -> None:
+    ledger = UsageLedger(tmp_path)
+    first = CallScope("query-1", "answer", 1, False, run_id="run-a")
+    again = CallScope("query-1", "answer", 1, False, run_id="run-b")
+    ledger.set_budget(first.query_key, 500)
+    granted = ledger.reserve(first, purpose="t", model="m", prompt_tokens=100, max_tokens=300)
+    ledger.settle(granted, prompt_tokens=100, completion_tokens=300, cost=0.0)
+    assert ledger.spending(first.query_key).tokens == 400
+    assert ledger.spending(again.query_key) == ledger.spending("never-seen")

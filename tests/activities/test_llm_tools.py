@@ -13,6 +13,8 @@ import pytest
 from activities.context import ToolContext
 from activities.llm.grounded import grounded_answer_sync
 from activities.tools.answer import answer_question, extractive_answer
+from activities.tools.compare import compare_documents
+from activities.tools.entities import extract_entities
 from activities.tools.summarize import summarize_document
 from models.documents import DocumentRef, Passage
 from models.settings import Settings
@@ -201,3 +203,23 @@ def test_plain_tools_can_use_the_helper_synchronously(
     fake_openai.default(ANSWER_ROUTE, answer_citing("90 days"))
     result = grounded_answer_sync(QUESTION, passages, purpose="compare")
     assert result.accepted and "90 days" in result.citations[0].quote
+
+
+async def test_compare_and_extract_answers_are_rewritten_with_checked_citations(
+    fake_openai: FakeOpenAI, llm_context: ToolContext, samples: Path, contract: DocumentRef
+) -> None:
+    other = llm_context.store.ingest_file(samples / "contract_acme_initech.md", max_bytes=10**7)
+    fake_openai.default(ANSWER_ROUTE, answer_citing("monthly fee", usage=(500, 60)))
+    comparison = compare_documents(contract, other, focus="fees")
+    assert comparison.answer.startswith("According to the documents") and comparison.usage
+    assert comparison.differences  # the structured comparison is kept as it was
+    for citation in comparison.citations:
+        _exact(llm_context, citation)
+    extraction = extract_entities(contract, "amounts")
+    assert extraction.answer.startswith("According to the documents") and extraction.entities
+    fake_openai.default(ANSWER_ROUTE, json_reply({"answer": "Nothing", "citations": []}))
+    plain = extract_entities(contract, "amounts")
+    assert "12,000" in plain.answer and plain.note and "cited no passage" in plain.note
+    tasks = [seen.context()["task"] for seen in fake_openai.seen(ANSWER_ROUTE)]
+    assert tasks[0] == "Compare contract_acme_globex.md with contract_acme_initech.md, on: fees"
+    assert tasks[1:] == ["amounts", "amounts"]

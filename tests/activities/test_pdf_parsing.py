@@ -13,7 +13,6 @@ from activities.documents.pdf_parser import parse_pdf
 from activities.errors import CorruptDocument, EmptyDocument, EncryptedDocument
 from activities.ingest import resolve_one
 from tests.activities.factories import (
-    context,  # noqa: F401  (fixture)
     pdf_bytes,
     scanned_pdf_bytes,
     two_column_pdf_bytes,
@@ -71,7 +70,9 @@ def test_a_table_is_extracted_with_its_page_and_rendered_into_the_text() -> None
 
 def test_two_columns_are_read_left_column_first() -> None:
     left = "Left column begins. " + " ".join(f"Alpha point {i} is on the left." for i in range(14))
-    right = "Right column begins. " + " ".join(f"Beta point {i} is on the right." for i in range(14))
+    right = "Right column begins. " + " ".join(
+        f"Beta point {i} is on the right." for i in range(14)
+    )
     parsed = parse_pdf("news.pdf", two_column_pdf_bytes(left, right))
     text = parsed.text
     assert text.index("Alpha point 13") < text.index("Right column begins")
@@ -85,7 +86,9 @@ def test_running_footer_and_page_numbers_are_dropped() -> None:
 
 
 def test_encrypted_pdf_without_password_is_refused_naming_the_file() -> None:
-    with pytest.raises(EncryptedDocument, match=r"minutes\.pdf: encrypted PDF; .*DOCORCH_PDF_PASSWORDS"):
+    with pytest.raises(
+        EncryptedDocument, match=r"minutes\.pdf: encrypted PDF; .*DOCORCH_PDF_PASSWORDS"
+    ):
         parse_pdf("minutes.pdf", pdf_bytes(PAGES, user_password="s3cret"))
 
 
@@ -100,11 +103,16 @@ def test_owner_only_protection_opens_without_a_password() -> None:
 
 
 def test_configured_password_opens_an_encrypted_pdf_at_ingest(
-    context: ToolContext, docs_dir: Path  # noqa: F811
+    context: ToolContext,
+    docs_dir: Path,
 ) -> None:
     path = docs_dir / "board-minutes.pdf"
-    path.write_bytes(pdf_bytes([[("Budget", "The Q4 budget of EUR 95,000 was approved.")]], user_password="s3cret"))
-    with pytest.raises(EncryptedDocument, match="board-minutes.pdf"):
+    path.write_bytes(
+        pdf_bytes(
+            [[("Budget", "The Q4 budget of EUR 95,000 was approved.")]], user_password="s3cret"
+        )
+    )
+    with pytest.raises(EncryptedDocument, match=r"board-minutes\.pdf"):
         resolve_one(context, str(path))
     settings = context.settings.model_copy(update={"pdf_passwords": {"board-*.pdf": "s3cret"}})
     ref = resolve_one(dataclasses.replace(context, settings=settings), str(path))
@@ -121,7 +129,9 @@ def test_damaged_pdf_is_a_corrupt_document() -> None:
 
 
 def test_pdf_without_a_text_layer_says_so() -> None:
-    with pytest.raises(EmptyDocument, match=r"scan\.pdf: .*no text layer \(scanned\?\); OCR is not supported"):
+    with pytest.raises(
+        EmptyDocument, match=r"scan\.pdf: .*no text layer \(scanned\?\); OCR is not supported"
+    ):
         parse_pdf("scan.pdf", scanned_pdf_bytes())
 
 

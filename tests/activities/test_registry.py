@@ -96,3 +96,16 @@ def test_model_parameters_are_validated_as_models() -> None:
     good = {"document": DocumentRef(id="abc", name="a.md").model_dump(), "max_sentences": 2}
     assert registry.validate_params("summarize_document", good) == []
     assert registry.validate_params("summarize_document", {"document": {"name": "a.md"}})
+
+
+def test_a_tool_that_is_not_idempotent_is_tried_once() -> None:
+    registry = ToolRegistry()
+    registry.register_function(lookup_rates, reliability=Reliability.LOW, idempotent=False)
+    assert registry.policy("lookup_rates").max_attempts == 1
+
+
+def test_a_given_heartbeat_timeout_is_kept_even_for_short_tools() -> None:
+    registry = ToolRegistry()
+    registry.register_function(lookup_rates, timeout=5, heartbeat=1)
+    policy = registry.policy("lookup_rates")
+    assert (policy.start_to_close_seconds, policy.heartbeat_seconds) == (5, 1)

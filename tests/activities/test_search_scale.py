@@ -1,4 +1,4 @@
-"""Search over 10,000 chunks still ranks an exact passage first (store built directly, no parsing)."""
+"""Search over 10,000 chunks ranks an exact passage first (store built directly, no parsing)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DOCX, HTML, reStructuredText and Markdown parsing: sections from headings, tables, boilerplate."""
+"""DOCX, HTML, reStructuredText and Markdown: sections from headings, tables, boilerplate."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_docx_core_title_wins_over_the_first_heading() -> None:
 
 def test_damaged_docx_is_a_corrupt_document() -> None:
     data = docx_bytes(REVIEW)
-    with pytest.raises(CorruptDocument, match="review.docx"):
+    with pytest.raises(CorruptDocument, match=r"review\.docx"):
         parse_document(Path("review.docx"), data[: len(data) // 2])
 
 
@@ -70,7 +70,8 @@ def test_html_boilerplate_is_dropped_and_headings_become_sections() -> None:
     <header><a href="/">Home</a> <a href="/docs">Docs</a></header>
     <nav><ul><li>Products</li><li>Pricing</li></ul></nav>
     <div class="cookie-banner">We use cookies.</div>
-    <main><h1>Release notes</h1><p>Version <b>2.1</b> makes   ingestion faster.<br>It ships today.</p>
+    <main><h1>Release notes</h1>
+    <p>Version <b>2.1</b> makes   ingestion faster.<br>It ships today.</p>
     <h2>Changes</h2><ul><li>Tables in PDFs</li><li>DOCX support</li></ul>
     <table><caption>Latency</caption><tr><th>Metric</th><th>Value</th></tr>
     <tr><td>p50</td><td>3 ms</td></tr></table></main>
@@ -86,14 +87,16 @@ def test_html_boilerplate_is_dropped_and_headings_become_sections() -> None:
 
 
 def test_html_in_a_declared_legacy_encoding_is_decoded_and_reported() -> None:
-    page = '<html><head><meta charset="windows-1252"></head><body><p>Café costs €4</p></body></html>'
+    page = (
+        '<html><head><meta charset="windows-1252"></head><body><p>Café costs €4</p></body></html>'
+    )
     parsed = parse_html("menu.html", page.encode("cp1252"))
     assert "Café costs €4" in parsed.text
     assert any("not UTF-8" in w for w in parsed.warnings)
 
 
 def test_html_with_nothing_readable_is_empty() -> None:
-    with pytest.raises(EmptyDocument, match="blank.html"):
+    with pytest.raises(EmptyDocument, match=r"blank\.html"):
         parse_html("blank.html", b"<html><body><nav>Menu</nav><script>x()</script></body></html>")
 
 
@@ -136,4 +139,7 @@ def test_markdown_pipe_tables_are_found_with_exact_offsets() -> None:
     parsed = parse_markdown("prices.md", text.encode())
     table = parsed.tables[0]
     assert table.rows == [["Item", "Price"], ["Storage", "EUR 420"]]
-    assert parsed.text[table.start : table.end] == "| Item | Price |\n|---|---:|\n| Storage | EUR 420 |"
+    assert (
+        parsed.text[table.start : table.end]
+        == "| Item | Price |\n|---|---:|\n| Storage | EUR 420 |"
+    )

@@ -7,24 +7,35 @@ from pathlib import Path
 from activities.context import ToolContext
 from activities.tools.compare import compare_documents, heading_similarity
 from activities.tools.tables import extract_tables
-from tests.activities.factories import (  # noqa: F401
+from tests.activities.factories import (
     assert_citations_exact,
-    context,
     docx_bytes,
     ingest,
     pdf_bytes,
 )
 
-FEES = [("Service", "Unit", "Price (USD)"), ("Storage", "per TB", "420"), ("Support", "per hour", "180")]
+FEES = [
+    ("Service", "Unit", "Price (USD)"),
+    ("Storage", "per TB", "420"),
+    ("Support", "per hour", "180"),
+]
 
 
-def test_pdf_table_comes_back_as_columns_and_rows_with_its_page(context: ToolContext, tmp_path: Path) -> None:  # noqa: F811
-    data = pdf_bytes([[("1. Fees", "Fees are listed below.")], [("2. Schedule", "Prices:")]], table=FEES)
+def test_pdf_table_comes_back_as_columns_and_rows_with_its_page(
+    context: ToolContext, tmp_path: Path
+) -> None:
+    data = pdf_bytes(
+        [[("1. Fees", "Fees are listed below.")], [("2. Schedule", "Prices:")]], table=FEES
+    )
     ref = ingest(context, tmp_path, "fees.pdf", data)
     result = extract_tables(ref)
     assert len(result.tables) == 1
     table = result.tables[0]
-    assert (table.page, table.columns, table.rows) == (2, list(FEES[0]), [list(r) for r in FEES[1:]])
+    assert (table.page, table.columns, table.rows) == (
+        2,
+        list(FEES[0]),
+        [list(r) for r in FEES[1:]],
+    )
     assert table.citation is not None and table.citation.anchor.page == 2
     assert table.citation.quote.startswith("| Service | Unit | Price (USD) |")
     assert_citations_exact(context, result.citations)
@@ -32,8 +43,13 @@ def test_pdf_table_comes_back_as_columns_and_rows_with_its_page(context: ToolCon
     assert result.confidence == 1.0
 
 
-def test_docx_tables_come_back_in_order(context: ToolContext, tmp_path: Path) -> None:  # noqa: F811
-    blocks = [("h1", "Plan"), ("table", FEES), ("p", "Then the owners:"), ("table", [("Owner", "Due"), ("Marcus Lee", "15 October 2025")])]
+def test_docx_tables_come_back_in_order(context: ToolContext, tmp_path: Path) -> None:
+    blocks = [
+        ("h1", "Plan"),
+        ("table", FEES),
+        ("p", "Then the owners:"),
+        ("table", [("Owner", "Due"), ("Marcus Lee", "15 October 2025")]),
+    ]
     ref = ingest(context, tmp_path, "plan.docx", docx_bytes(blocks))
     result = extract_tables(ref)
     assert [t.columns for t in result.tables] == [list(FEES[0]), ["Owner", "Due"]]
@@ -42,7 +58,7 @@ def test_docx_tables_come_back_in_order(context: ToolContext, tmp_path: Path) ->
     assert_citations_exact(context, result.citations)
 
 
-def test_no_tables_is_said_plainly(context: ToolContext, tmp_path: Path) -> None:  # noqa: F811
+def test_no_tables_is_said_plainly(context: ToolContext, tmp_path: Path) -> None:
     ref = ingest(context, tmp_path, "memo.md", "# Memo\n\nNo tables in here at all, just words.\n")
     result = extract_tables(ref)
     assert result.answer == "No tables found." and result.tables == []
@@ -50,7 +66,8 @@ def test_no_tables_is_said_plainly(context: ToolContext, tmp_path: Path) -> None
 
 
 def test_contracts_differing_in_dates_and_amounts_report_both_with_anchors(
-    context: ToolContext, samples: Path  # noqa: F811
+    context: ToolContext,
+    samples: Path,
 ) -> None:
     a = context.store.ingest_file(samples / "contract_acme_globex.md", max_bytes=10**7)
     b = context.store.ingest_file(samples / "contract_acme_initech.md", max_bytes=10**7)
@@ -65,7 +82,9 @@ def test_contracts_differing_in_dates_and_amounts_report_both_with_anchors(
     assert fee.section.endswith("3. Fees and Payment")
     assert fee.citation_a.document_id == a.id and fee.citation_b.document_id == b.id
     assert "EUR 12,000" in fee.citation_a.quote and "EUR 15,500" in fee.citation_b.quote
-    assert_citations_exact(context, [c for d in result.differences for c in (d.citation_a, d.citation_b)])
+    assert_citations_exact(
+        context, [c for d in result.differences for c in (d.citation_a, d.citation_b)]
+    )
     assert_citations_exact(context, result.citations)
     assert "amount: A EUR 12,000 → B EUR 15,500" in result.answer
     assert "date: A 1 March 2025 → B 1 June 2025" in result.answer
@@ -73,7 +92,7 @@ def test_contracts_differing_in_dates_and_amounts_report_both_with_anchors(
     assert len(result.aligned) == 12 and result.confidence > 0.9
 
 
-def test_focus_puts_its_differences_first(context: ToolContext, samples: Path) -> None:  # noqa: F811
+def test_focus_puts_its_differences_first(context: ToolContext, samples: Path) -> None:
     a = context.store.ingest_file(samples / "contract_acme_globex.md", max_bytes=10**7)
     b = context.store.ingest_file(samples / "contract_acme_initech.md", max_bytes=10**7)
     result = compare_documents(a, b, focus="notice period for termination")
@@ -81,8 +100,11 @@ def test_focus_puts_its_differences_first(context: ToolContext, samples: Path) -
     assert "(those about the focus first)" in result.answer
 
 
-def test_sections_only_in_one_document_are_reported(context: ToolContext, tmp_path: Path) -> None:  # noqa: F811
-    base = "# Terms\n\n## 1. Fees\n\nThe fee is EUR 100 per month.\n\n## 2. Term\n\nThe term is 12 months.\n"
+def test_sections_only_in_one_document_are_reported(context: ToolContext, tmp_path: Path) -> None:
+    base = (
+        "# Terms\n\n## 1. Fees\n\nThe fee is EUR 100 per month.\n\n"
+        "## 2. Term\n\nThe term is 12 months.\n"
+    )
     extra = base + "\n## 3. Data Protection\n\nPersonal data is processed in the EU only.\n"
     a = ingest(context, tmp_path, "base.md", base)
     b = ingest(context, tmp_path, "extended.md", extra)
@@ -93,14 +115,25 @@ def test_sections_only_in_one_document_are_reported(context: ToolContext, tmp_pa
     assert_citations_exact(context, result.citations)
 
 
-def test_a_pdf_and_a_markdown_version_align_across_formats(context: ToolContext, tmp_path: Path) -> None:  # noqa: F811
+def test_a_pdf_and_a_markdown_version_align_across_formats(
+    context: ToolContext, tmp_path: Path
+) -> None:
     md = "# Agreement\n\n## 1. Fees\n\nThe Client pays EUR 100 per month, due within 30 days.\n"
-    pdf = pdf_bytes([[("1. Fees", "The Client pays EUR 120 per month, due within 30 days.")]], title="Agreement")
-    result = compare_documents(ingest(context, tmp_path, "v1.md", md), ingest(context, tmp_path, "v2.pdf", pdf))
-    assert [(d.kind, d.value_a, d.value_b) for d in result.differences] == [("amount", "EUR 100", "EUR 120")]
+    pdf = pdf_bytes(
+        [[("1. Fees", "The Client pays EUR 120 per month, due within 30 days.")]], title="Agreement"
+    )
+    result = compare_documents(
+        ingest(context, tmp_path, "v1.md", md), ingest(context, tmp_path, "v2.pdf", pdf)
+    )
+    assert [(d.kind, d.value_a, d.value_b) for d in result.differences] == [
+        ("amount", "EUR 100", "EUR 120")
+    ]
     assert result.differences[0].citation_b.anchor.page == 1
 
 
 def test_heading_similarity_ignores_numbering() -> None:
-    assert heading_similarity("7.1 Termination for Convenience", "§ 9 Termination for convenience") == 1.0
+    assert (
+        heading_similarity("7.1 Termination for Convenience", "§ 9 Termination for convenience")
+        == 1.0
+    )
     assert heading_similarity("Fees and Payment", "Governing Law") < 0.5

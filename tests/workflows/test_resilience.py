@@ -44,6 +44,7 @@ pytestmark = pytest.mark.integration
 
 QUESTION = "What is the notice period for termination for convenience?"
 REPO = Path(__file__).resolve().parents[2]
+RECORDED = "resilience_fallback_replan"
 CALM = QueryConfig(confidence_threshold=0.0, max_replans=0)
 """For control-flow tests: never degrade or replan, so only the feature under test acts."""
 
@@ -64,8 +65,14 @@ def faulty(run_worker: WorkerFactory) -> Callable[[], Any]:
 
 
 def plan_of(*steps: Step, answer: str) -> dict[str, Any]:
-    plan = Plan(query=QUESTION, query_type=QueryType.QA, steps=steps, answer_step=answer,
-                reasoning="a test plan", source="llm")
+    plan = Plan(
+        query=QUESTION,
+        query_type=QueryType.QA,
+        steps=steps,
+        answer_step=answer,
+        reasoning="a test plan",
+        source="llm",
+    )
     return plan.model_dump(mode="json")
 
 
@@ -74,8 +81,12 @@ def search(step_id: str, tool: str = "search_documents") -> Step:
 
 
 def answer(step_id: str, source: str, tool: str = "answer_question", **options: Any) -> Step:
-    return Step(id=step_id, tool=tool,
-                params={"question": QUESTION, "passages": f"${source}.passages"}, **options)
+    return Step(
+        id=step_id,
+        tool=tool,
+        params={"question": QUESTION, "passages": f"${source}.passages"},
+        **options,
+    )
 
 
 def step(result: QueryResult, step_id: str) -> StepResult:
@@ -86,7 +97,8 @@ async def activity_ids(client: Client, workflow_id: str) -> list[str]:
     """Activity ids in the order they were scheduled."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     return [
-        e.activity_task_scheduled_event_attributes.activity_id for e in history.events
+        e.activity_task_scheduled_event_attributes.activity_id
+        for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
 
@@ -95,7 +107,8 @@ async def cancel_requested(client: Client, workflow_id: str) -> set[str]:
     """Activity ids whose cancellation the workflow requested."""
     history: WorkflowHistory = await client.get_workflow_handle(workflow_id).fetch_history()
     scheduled = {
-        e.event_id: e.activity_task_scheduled_event_attributes.activity_id for e in history.events
+        e.event_id: e.activity_task_scheduled_event_attributes.activity_id
+        for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     }
     return {
@@ -139,17 +152,38 @@ async def test_transient_failure_is_retried_to_success_with_lower_confidence(
     assert step(retried, "note_1").confidence == step(clean, "note_1").confidence
 
 
+async def test_rate_limited_call_is_retried_after_the_delay_it_asked_for(
+    faulty: Callable[[], Any], calls: InvocationLog, contracts: list[str]
+) -> None:
+    plan = plan_of(
+        Step(id="r", tool="rate_limited", params={"key": "r", "retry_after": 1.0}), answer="r"
+    )
+    async with faulty() as sdk:
+        result = await sdk.run(QUESTION, contracts, plan=plan, config=CALM)
+    assert step(result, "r").attempts == 2
+    (_, _, first_end), (_, second_start, _) = calls.spans("rate_limited")
+    assert second_start - first_end >= 0.9  # not the 0.2 s the policy would wait
+
+
 async def test_permanent_failure_is_saved_by_an_alternative(
     faulty: Callable[[], Any], calls: InvocationLog, contracts: list[str], client: Client
 ) -> None:
     async with faulty() as sdk:
-        clean = await sdk.run(QUESTION, contracts, config=CALM,
-                              plan=plan_of(search("search_1"), answer("answer_1", "search_1"),
-                                           answer="answer_1"))
+        clean = await sdk.run(
+            QUESTION,
+            contracts,
+            config=CALM,
+            plan=plan_of(search("search_1"), answer("answer_1", "search_1"), answer="answer_1"),
+        )
         handle = await sdk.start(
-            QUESTION, contracts, config=CALM,
-            plan=plan_of(search("search_1", "broken_search"), answer("answer_1", "search_1"),
-                         answer="answer_1"),
+            QUESTION,
+            contracts,
+            config=CALM,
+            plan=plan_of(
+                search("search_1", "broken_search"),
+                answer("answer_1", "search_1"),
+                answer="answer_1",
+            ),
         )
         result = await handle.result()
         events = [e async for e in sdk.events(handle.id)]
@@ -162,7 +196,11 @@ async def test_permanent_failure_is_saved_by_an_alternative(
         ("search_1", "search_documents", "broken_search")
     ]
     assert await activity_ids(client, handle.id) == [
-        "resolve_1", "plan", "search_1", "search_1~search_documents", "answer_1"
+        "resolve_1",
+        "plan",
+        "search_1",
+        "search_1~search_documents",
+        "answer_1",
     ]
     assert "90 days" in result.answer and result.answer == clean.answer
     assert result.execution_summary.fallbacks == 1
@@ -176,12 +214,18 @@ async def test_failure_without_alternative_replans_in_a_child_workflow(
     faulty: Callable[[], Any], contracts: list[str], client: Client
 ) -> None:
     """The search falls back to its alternative; the answer tool has none, so a ReplanWorkflow
-    child replaces it. This run's history is kept for the replay test."""
+    child replaces it. This run's history is kept for the replay test, which replays a history
+    under its file name: the workflow id is that name, so the child's id replays unchanged."""
     async with faulty() as sdk:
         handle = await sdk.start(
-            QUESTION, contracts,
-            plan=plan_of(search("search_1", "broken_search"),
-                         answer("answer_1", "search_1", "broken_answer"), answer="answer_1"),
+            QUESTION,
+            contracts,
+            workflow_id=RECORDED,
+            plan=plan_of(
+                search("search_1", "broken_search"),
+                answer("answer_1", "search_1", "broken_answer"),
+                answer="answer_1",
+            ),
         )
         result = await handle.result()
     summary = result.execution_summary
@@ -193,7 +237,9 @@ async def test_failure_without_alternative_replans_in_a_child_workflow(
     assert step(result, "answer_1").error_type == "ToolBroken"
     replacement = step(result, "answer_1_r1")
     assert (replacement.tool, replacement.replan, replacement.status) == (
-        "answer_question", 1, StepStatus.COMPLETED
+        "answer_question",
+        1,
+        StepStatus.COMPLETED,
     )
     child = await client.get_workflow_handle(f"{handle.id}-replan-1").describe()
     assert child.workflow_type == "ReplanWorkflow"
@@ -205,7 +251,7 @@ async def test_failure_without_alternative_replans_in_a_child_workflow(
         if e.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED
     ]
     assert children == [f"{handle.id}-replan-1"]
-    await record_history(client, handle.id, "resilience_fallback_replan")
+    await record_history(client, handle.id, RECORDED)
 
 
 async def test_exhausted_replans_degrade_to_the_direct_path_with_lower_confidence(
@@ -214,9 +260,14 @@ async def test_exhausted_replans_degrade_to_the_direct_path_with_lower_confidenc
     async with faulty() as sdk:
         clean = await sdk.run(QUESTION, contracts)
         handle = await sdk.start(
-            QUESTION, contracts, config=QueryConfig(max_replans=1),
-            plan=plan_of(search("search_1", "down_search"),
-                         answer("answer_1", "search_1", "broken_answer"), answer="answer_1"),
+            QUESTION,
+            contracts,
+            config=QueryConfig(max_replans=1),
+            plan=plan_of(
+                search("search_1", "down_search"),
+                answer("answer_1", "search_1", "broken_answer"),
+                answer="answer_1",
+            ),
         )
         result = await handle.result()
     summary = result.execution_summary
@@ -242,8 +293,11 @@ async def test_failed_branch_does_not_fail_its_sibling(
         Step(id="r", tool="reject", params={"key": "r"}),
         Step(id="b", tool="note", params={"key": "b"}),
         Step(id="b2", tool="note", params={"key": "b2", "inputs": ["$b.answer"]}),
-        Step(id="final", tool="note",
-             params={"key": "final", "inputs": ["$a2.answer", "$r.answer", "$b2.answer"]}),
+        Step(
+            id="final",
+            tool="note",
+            params={"key": "final", "inputs": ["$a2.answer", "$r.answer", "$b2.answer"]},
+        ),
         answer="final",
     )
     async with faulty() as sdk:
@@ -254,7 +308,9 @@ async def test_failed_branch_does_not_fail_its_sibling(
     # bad input is not retried
     rejected = step(result, "r")
     assert (rejected.status, rejected.attempts, rejected.error_type) == (
-        StepStatus.FAILED, 1, "BadInput"
+        StepStatus.FAILED,
+        1,
+        "BadInput",
     )
     assert calls.count("reject") == 1 and calls.count("always_fail") == 3
     assert step(result, "a2").status is StepStatus.SKIPPED and calls.count("strict_note") == 0
@@ -291,12 +347,23 @@ async def test_false_condition_skips_the_step_and_says_why(
 ) -> None:
     plan = plan_of(
         Step(id="items", tool="list_items", params={"key": "i", "n": 2}),
-        Step(id="many", tool="note", params={"key": "many"},
-             condition=Predicate(ref="$items.count", op=PredicateOp.GT, value=5)),
-        Step(id="few", tool="note", params={"key": "few"},
-             condition=Predicate(ref="$items.count", op=PredicateOp.LE, value=5)),
-        Step(id="final", tool="note",
-             params={"key": "final", "inputs": ["$many.answer", "$few.answer"]}),
+        Step(
+            id="many",
+            tool="note",
+            params={"key": "many"},
+            condition=Predicate(ref="$items.count", op=PredicateOp.GT, value=5),
+        ),
+        Step(
+            id="few",
+            tool="note",
+            params={"key": "few"},
+            condition=Predicate(ref="$items.count", op=PredicateOp.LE, value=5),
+        ),
+        Step(
+            id="final",
+            tool="note",
+            params={"key": "final", "inputs": ["$many.answer", "$few.answer"]},
+        ),
         answer="final",
     )
     async with faulty() as sdk:
@@ -315,14 +382,20 @@ async def test_for_each_fans_out_within_the_parallel_limit_and_max_items(
 ) -> None:
     plan = plan_of(
         Step(id="items", tool="list_items", params={"key": "it", "n": 7}),
-        Step(id="each", tool="slow", params={"key": "$item", "seconds": 0.3},
-             for_each="$items.items", max_items=5),
+        Step(
+            id="each",
+            tool="slow",
+            params={"key": "$item", "seconds": 0.3},
+            for_each="$items.items",
+            max_items=5,
+        ),
         Step(id="final", tool="note", params={"key": "final", "inputs": ["$each.items"]}),
         answer="final",
     )
     async with faulty() as sdk:
-        handle = await sdk.start(QUESTION, contracts, plan=plan,
-                                 config=CALM.model_copy(update={"max_parallel_steps": 2}))
+        handle = await sdk.start(
+            QUESTION, contracts, plan=plan, config=CALM.model_copy(update={"max_parallel_steps": 2})
+        )
         result = await handle.result()
     each = step(result, "each")
     assert each.status is StepStatus.COMPLETED and each.iterations == 5
@@ -338,9 +411,13 @@ async def test_repeat_until_repeats_until_the_predicate_holds(
     faulty: Callable[[], Any], calls: InvocationLog, contracts: list[str], client: Client
 ) -> None:
     plan = plan_of(
-        Step(id="grow", tool="count_up", params={"key": "g", "iteration": "$iteration"},
-             repeat_until=Predicate(ref="$self.count", op=PredicateOp.GE, value=3),
-             max_iterations=5),
+        Step(
+            id="grow",
+            tool="count_up",
+            params={"key": "g", "iteration": "$iteration"},
+            repeat_until=Predicate(ref="$self.count", op=PredicateOp.GE, value=3),
+            max_iterations=5,
+        ),
         answer="grow",
     )
     async with faulty() as sdk:
@@ -349,7 +426,9 @@ async def test_repeat_until_repeats_until_the_predicate_holds(
     assert result.answer == "count 3" and step(result, "grow").iterations == 3
     assert calls.count("count_up") == 3
     assert [i for i in await activity_ids(client, handle.id) if i.startswith("grow")] == [
-        "grow", "grow#2", "grow#3"
+        "grow",
+        "grow#2",
+        "grow#3",
     ]
 
 
@@ -372,28 +451,36 @@ async def test_eager_scheduling_starts_a_step_before_a_slow_sibling_of_its_input
         assert window("c")[0] < window("b")[1]
         calls.entries.clear()
         calls.path.write_text("")  # type: ignore[union-attr]
-        levels = await sdk.run(QUESTION, contracts, plan=plan,
-                               config=CALM.model_copy(update={"scheduling": "levels"}))
+        levels = await sdk.run(
+            QUESTION, contracts, plan=plan, config=CALM.model_copy(update={"scheduling": "levels"})
+        )
         assert window("c")[0] >= window("b")[1]
-    assert eager.execution_summary.levels == levels.execution_summary.levels == [
-        ["a", "b"], ["c"], ["final"]
-    ]
+    assert (
+        eager.execution_summary.levels
+        == levels.execution_summary.levels
+        == [["a", "b"], ["c"], ["final"]]
+    )
 
 
 async def test_at_most_max_parallel_steps_run_at_once(
     faulty: Callable[[], Any], calls: InvocationLog, contracts: list[str]
 ) -> None:
-    wide = [Step(id=f"s{i}", tool="slow", params={"key": f"s{i}", "seconds": 0.25})
-            for i in range(6)]
+    wide = [
+        Step(id=f"s{i}", tool="slow", params={"key": f"s{i}", "seconds": 0.25}) for i in range(6)
+    ]
     plan = plan_of(
         *wide,
-        Step(id="final", tool="note",
-             params={"key": "f", "inputs": [f"${s.id}.answer" for s in wide]}),
+        Step(
+            id="final",
+            tool="note",
+            params={"key": "f", "inputs": [f"${s.id}.answer" for s in wide]},
+        ),
         answer="final",
     )
     async with faulty() as sdk:
-        result = await sdk.run(QUESTION, contracts, plan=plan,
-                               config=CALM.model_copy(update={"max_parallel_steps": 3}))
+        result = await sdk.run(
+            QUESTION, contracts, plan=plan, config=CALM.model_copy(update={"max_parallel_steps": 3})
+        )
     assert max_overlap(calls.spans("slow")) == 3
     assert result.execution_summary.max_concurrent_steps == 3
     assert result.answer == "note f (6 inputs)"
@@ -406,8 +493,11 @@ def _slow_plan() -> dict[str, Any]:
     return plan_of(
         Step(id="quick", tool="note", params={"key": "quick"}),
         Step(id="long", tool="slow", params={"key": "long", "seconds": 30}),
-        Step(id="final", tool="note",
-             params={"key": "final", "inputs": ["$quick.answer", "$long.answer"]}),
+        Step(
+            id="final",
+            tool="note",
+            params={"key": "final", "inputs": ["$quick.answer", "$long.answer"]},
+        ),
         answer="final",
     )
 
@@ -417,8 +507,12 @@ async def test_deadline_returns_a_partial_answer_with_what_finished(
 ) -> None:
     async with faulty() as sdk:
         started = time.monotonic()
-        handle = await sdk.start(QUESTION, contracts, plan=_slow_plan(),
-                                 config=CALM.model_copy(update={"deadline_seconds": 1.5}))
+        handle = await sdk.start(
+            QUESTION,
+            contracts,
+            plan=_slow_plan(),
+            config=CALM.model_copy(update={"deadline_seconds": 1.5}),
+        )
         result = await handle.result()
         elapsed = time.monotonic() - started
         await eventually(lambda: calls.outcomes("slow", "long") == ["cancelled"])
@@ -460,16 +554,30 @@ async def worker_process(
     """A docorch worker with the fault tools in a subprocess, connected (and polling unless
     ``on_cue``: then it polls once a line is written to its stdin); killed on exit."""
     command = [
-        sys.executable, "-m", "tests.worker_process",
-        "--address", client.service_client.config.target_host, "--task-queue", task_queue,
-        "--data-dir", str(settings.data_dir), "--calls", str(calls),
+        sys.executable,
+        "-m",
+        "tests.worker_process",
+        "--address",
+        client.service_client.config.target_host,
+        "--task-queue",
+        task_queue,
+        "--data-dir",
+        str(settings.data_dir),
+        "--calls",
+        str(calls),
     ]
     for root in settings.allowed_roots:
         command += ["--allowed-root", str(root)]
     if on_cue:
         command.append("--on-cue")
-    process = subprocess.Popen(command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True, env={**os.environ, "DOCORCH_LOG_FORMAT": "json"})
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DOCORCH_LOG_FORMAT": "json"},
+    )
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 30)
@@ -492,16 +600,23 @@ async def cue(process: subprocess.Popen[str]) -> None:
 
 
 async def test_worker_killed_mid_query_resumes_without_rerunning_completed_steps(
-    run_worker: WorkerFactory, client: Client, settings: Settings, contracts: list[str],
+    run_worker: WorkerFactory,
+    client: Client,
+    settings: Settings,
+    contracts: list[str],
     tmp_path: Path,
 ) -> None:
     chain = [
-        Step(id=f"s{i}", tool="slow",
-             params={"key": f"s{i}", "seconds": 0.6, "inputs": [f"${prev}.count"]})
+        Step(
+            id=f"s{i}",
+            tool="slow",
+            params={"key": f"s{i}", "seconds": 0.6, "inputs": [f"${prev}.count"]},
+        )
         for i, prev in enumerate(["search_1", "s0", "s1"])
     ]
     plan = plan_of(
-        search("search_1", "counted_search"), *chain,
+        search("search_1", "counted_search"),
+        *chain,
         answer("answer_1", "search_1", "counted_answer", depends_on=("s2",)),
         answer="answer_1",
     )
@@ -527,7 +642,8 @@ async def test_worker_killed_mid_query_resumes_without_rerunning_completed_steps
         first.send_signal(signal.SIGKILL)
         first.wait()
         finished_before_kill = {
-            (e["tool"], e["key"]) for e in log.read()
+            (e["tool"], e["key"])
+            for e in log.read()
             if e["event"] == "end" and e["outcome"] == "ok"
         }
         killed_at = time.monotonic()

@@ -1,0 +1,250 @@
+"""Streaming: the delay from the workflow recording a progress event (its ``at``, workflow time)
+to an SSE client of the HTTP API receiving it, p50/p95.
+
+The API runs as `docorch api` would (uvicorn, its own Temporal client and an in-process worker)
+in a thread of its own; the benchmark process is the SSE client (httpx), on the same machine and
+clock. Scenarios: a chain of sleep steps (events spread over time: the steady state of a reader
+blocked on the ``wait_events`` update), several such streams at once, and a real question over
+the sample documents (events in bursts). Also counted: events and workflow updates per query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import uvicorn
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from activities.registry import ToolRegistry
+from activities.tools.catalog import default_registry
+from bench import common
+from bench.common import SLEEP_TOOL, Dag, DagStep, md_table, sleep_tool
+from client.api import create_app
+from models.settings import Settings
+from worker import build_worker
+
+NAME = "streaming"
+TITLE = "Streaming: event to SSE client"
+
+
+def _registry() -> ToolRegistry:
+    registry = default_registry()
+    registry.register_function(sleep_tool, name=SLEEP_TOOL, estimated_duration=0.1)
+    return registry
+
+
+class _ApiThread:
+    """The API with its own event loop, Temporal client and worker, in a background thread."""
+
+    def __init__(self, target_host: str, settings: Settings, task_queue: str) -> None:
+        self.target_host, self.settings, self.task_queue = target_host, settings, task_queue
+        self.base_url = ""
+        self._server: uvicorn.Server | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="bench-api", daemon=True)
+
+    def __enter__(self) -> _ApiThread:
+        self._thread.start()
+        if not self._ready.wait(60) or self._error is not None:
+            raise RuntimeError(f"the API did not start: {self._error!r}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        self._thread.join(20)
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as error:
+            self._error = error
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        client = await Client.connect(self.target_host, data_converter=pydantic_data_converter)
+        worker = build_worker(
+            client, self.settings, registry=_registry(), task_queue=self.task_queue
+        )
+        async with worker:
+            app = create_app(
+                client, self.settings, task_queue=self.task_queue, registry=_registry()
+            )
+            config = uvicorn.Config(
+                app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+            )
+            self._server = uvicorn.Server(config)
+            serving = asyncio.create_task(self._server.serve())
+            while not self._server.started:
+                if serving.done():
+                    serving.result()
+                await asyncio.sleep(0.02)
+            port = self._server.servers[0].sockets[0].getsockname()[1]
+            self.base_url = f"http://127.0.0.1:{port}"
+            self._ready.set()
+            await serving
+
+
+async def _events(response: httpx.Response) -> AsyncIterator[tuple[float, dict[str, Any]]]:
+    """(receive time, data) per SSE event, the time taken as soon as the event is complete."""
+    data: str | None = None
+    async for line in response.aiter_lines():
+        if line.startswith("data:"):
+            data = line[5:].strip()
+        elif not line and data is not None:
+            yield time.time(), json.loads(data)
+            data = None
+
+
+async def _stream(http: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+    delays: list[float] = []
+    workflow_id = ""
+    async with http.stream("POST", "/chat/stream", json=body) as response:
+        response.raise_for_status()
+        workflow_id = response.headers["x-workflow-id"]
+        async for received, data in _events(response):
+            if "at" in data:
+                at = datetime.fromisoformat(data["at"])
+                at = at if at.tzinfo else at.replace(tzinfo=UTC)
+                delays.append((received - at.timestamp()) * 1000)
+    return {"workflow_id": workflow_id, "delays": delays}
+
+
+async def _updates(client: Client, workflow_id: str) -> int:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    return sum(1 for e in history.events if e.event_type == accepted)
+
+
+def _chain(steps: int, ms: int) -> dict[str, Any]:
+    dag = Dag(
+        name=f"chain{steps}x{ms}",
+        steps=tuple(
+            DagStep(id=f"s{i}", ms=ms, deps=(f"s{i - 1}",) if i else ()) for i in range(steps)
+        ),
+    )
+    return dag.plan().model_dump(mode="json")
+
+
+async def _scenario(
+    http: httpx.AsyncClient, client: Client, bodies: list[dict[str, Any]], concurrency: int
+) -> dict[str, Any]:
+    delays: list[float] = []
+    events: list[int] = []
+    updates: list[int] = []
+    for start in range(0, len(bodies), concurrency):
+        batch = bodies[start : start + concurrency]
+        streams = await asyncio.gather(*(_stream(http, body) for body in batch))
+        for stream in streams:
+            delays += stream["delays"]
+            events.append(len(stream["delays"]))
+            updates.append(await _updates(client, stream["workflow_id"]))
+    return {
+        "queries": len(bodies),
+        "concurrency": concurrency,
+        "delay_ms": {
+            "p50": round(common.percentile(delays, 50), 2),
+            "p95": round(common.percentile(delays, 95), 2),
+            "max": round(max(delays), 2),
+            "n": len(delays),
+        },
+        "events_per_query": common.median(events),
+        "updates_per_query": common.median(updates),
+    }
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    bench = await common.environment()
+    queries = 4 if quick else 20
+    parallel = 4 if quick else 8
+    chain = _chain(steps=5, ms=50)
+    question = "What is the notice period for termination for convenience?"
+    sample_docs = [
+        str(common.SAMPLES / "contract_acme_globex.md"),
+        str(common.SAMPLES / "contract_acme_initech.md"),
+    ]
+
+    def chain_body() -> dict[str, Any]:
+        return {
+            "query": "benchmark chain",
+            "documents": sample_docs[:1],
+            "plan": chain,
+            "config": {"confidence_threshold": 0},
+            "workflow_id": f"query-{uuid.uuid4()}",
+        }
+
+    target = bench.client.service_client.config.target_host
+    with _ApiThread(target, bench.settings, common.new_task_queue("streaming")) as api:
+        async with httpx.AsyncClient(base_url=api.base_url, timeout=60) as http:
+            await _stream(http, chain_body())  # warm-up: worker caches, sandbox imports
+            scenarios = {
+                "chain of 5 × 50 ms steps, one stream": await _scenario(
+                    http, bench.client, [chain_body() for _ in range(queries)], 1
+                ),
+                f"chain of 5 × 50 ms steps, {parallel} streams at once": await _scenario(
+                    http, bench.client, [chain_body() for _ in range(parallel * 2)], parallel
+                ),
+                "QA over 2 sample contracts, one stream": await _scenario(
+                    http,
+                    bench.client,
+                    [{"query": question, "documents": sample_docs} for _ in range(queries)],
+                    1,
+                ),
+            }
+    first = next(iter(scenarios.values()))
+    return {
+        "scenarios": scenarios,
+        "goals": [
+            {
+                "goal": "event → SSE client p95 < 250 ms (one stream, steady state)",
+                "measured": f"{first['delay_ms']['p95']:.0f} ms",
+                "met": first["delay_ms"]["p95"] < 250,
+            }
+        ],
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [
+        [
+            name,
+            r["queries"],
+            r["delay_ms"]["p50"],
+            r["delay_ms"]["p95"],
+            r["delay_ms"]["max"],
+            r["delay_ms"]["n"],
+            r["events_per_query"],
+            r["updates_per_query"],
+        ]
+        for name, r in results["scenarios"].items()
+    ]
+    return (
+        "Delay from the workflow recording an event (`at`, workflow time) to the SSE client "
+        "receiving it through `POST /chat/stream` (uvicorn + its own Temporal client and worker in "
+        "a thread; httpx client in the benchmark process; one machine, one clock). Updates per "
+        "query = `wait_events` updates accepted into the history.\n\n"
+        + md_table(
+            [
+                "scenario",
+                "queries",
+                "p50 ms",
+                "p95 ms",
+                "max ms",
+                "events",
+                "events/query",
+                "updates/query",
+            ],
+            rows,
+        )
+    )
