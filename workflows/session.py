@@ -102,8 +102,10 @@ class SessionWorkflow:
         known = {t.query_workflow_id for t in self.state.turns}
         if query_id not in known:
             raise ApplicationError(f"no turn {query_id!r} in this session", type="UnknownTurn")
+        # started in this run, or answered already (possibly in an earlier run)
         await workflow.wait_condition(
-            lambda: query_id in self.started or query_id not in {q for q, _ in self.queue}
+            lambda: query_id in self.started
+            or any(t.query_workflow_id == query_id and t.status != "pending" for t in self.state.turns)
         )
         return query_id
 
