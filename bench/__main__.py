@@ -149,6 +149,16 @@ def write_markdown() -> Path:
             "The machine is shared (other work may run alongside), which is why each "
             "figure is a median and comparisons are paired within a round.\n"
         )
+    took = [(name, d["duration_s"], d.get("quick")) for name, d in documents.items()]
+    if took:
+        modes = {q for _, _, q in took}
+        mode = "quick" if modes == {True} else "full" if modes == {False} else "mixed"
+        parts.append(
+            "**Run time:** "
+            + ", ".join(f"`{n}` {s:.0f} s" for n, s, _ in took)
+            + f"; {mode} total {sum(s for _, s, _ in took):.0f} s (budget: full < 15 min, "
+            "quick < 2 min).\n"
+        )
     goals = _goals(documents)
     if goals:
         parts.append(goals)

@@ -119,7 +119,7 @@ async def close() -> None:
 
 
 def _child_pid(matches: Callable[[str], bool]) -> int | None:
-    """A process of this process's tree whose command line matches (Linux /proc)."""
+    """A direct child of this process whose command line matches (Linux /proc)."""
     me = os.getpid()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -143,6 +143,15 @@ def cpu_seconds(pid: int | None = None) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores (Linux /proc/stat):
+    the busy share between two readings says whether the machine was saturated."""
+    fields = [float(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
 
 
 # ---- workers ------------------------------------------------------------------------------------
@@ -401,15 +410,22 @@ class HistorySizes:
     max_payload_event: str
     max_event_bytes: int
     max_event: str
+    activities: int = 0
+    """Activity tasks scheduled (attempts not counted)."""
+    largest_events: tuple[tuple[str, int], ...] = ()
+    """The five largest events, biggest first: (name, serialized bytes)."""
 
 
 def history_sizes(history: WorkflowHistory) -> HistorySizes:
     """Event count, serialized history size and the largest payload / event (with which one)."""
     max_payload, max_payload_event, max_event, max_event_name, total = 0, "", 0, "", 0
+    activities: dict[int, str] = {}
+    sized: list[tuple[str, int]] = []
     for event in history.events:
         size = event.ByteSize()
         total += size
-        name = _event_name(event)
+        name = event_name(event, activities)
+        sized.append((name, size))
         if size > max_event:
             max_event, max_event_name = size, name
         for payload in _payload_sizes(event):
@@ -422,17 +438,28 @@ def history_sizes(history: WorkflowHistory) -> HistorySizes:
         max_payload_event=max_payload_event,
         max_event_bytes=max_event,
         max_event=max_event_name,
+        activities=len(activities),
+        largest_events=tuple(sorted(sized, key=lambda e: -e[1])[:5]),
     )
 
 
-def _event_name(event: Any) -> str:
+def event_name(event: Any, activities: dict[int, str]) -> str:
+    """``#41 ACTIVITY_TASK_COMPLETED (search_documents, id search_1)``; ``activities`` maps
+    scheduled event ids to that label and is filled as the history is read in order."""
     kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
     label = f"#{event.event_id} {kind}"
     if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
         a = event.activity_task_scheduled_event_attributes
-        label += f" ({a.activity_type.name}, id {a.activity_id})"
-    elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-        label += f" (of #{event.activity_task_completed_event_attributes.scheduled_event_id})"
+        activities[event.event_id] = f"{a.activity_type.name}, id {a.activity_id}"
+        return f"{label} ({activities[event.event_id]})"
+    for attributes in (
+        "activity_task_started_event_attributes",
+        "activity_task_completed_event_attributes",
+        "activity_task_failed_event_attributes",
+    ):
+        if event.HasField(attributes):
+            of = getattr(event, attributes).scheduled_event_id
+            return f"{label} ({activities.get(of, f'of #{of}')})"
     return label
 
 

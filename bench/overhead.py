@@ -204,11 +204,10 @@ async def run(quick: bool) -> dict[str, Any]:
                     else:
                         c.append(await common.run_in_process(dag))
             shapes_out.append(_analyse(dag, a, b, c))
-    met_ratio = all(s["goal_ratio_met"] for s in shapes_out)
-    met_level = all(s["goal_per_level_met"] for s in shapes_out)
-    worst_ratio = max(s["ratio_docorch_to_bare_steps"] for s in shapes_out)
-    worst_level = max(s["overhead_per_level_ms"]["docorch_steps"] for s in shapes_out)
-    worst_bare_level = max(s["overhead_per_level_ms"]["bare_steps"] for s in shapes_out)
+
+    def each(value: Any) -> str:
+        return ", ".join(f"{s['shape']} {value(s)}" for s in shapes_out)
+
     return {
         "rounds": rounds,
         "step_ms": STEP_MS,
@@ -217,14 +216,25 @@ async def run(quick: bool) -> dict[str, Any]:
         "goals": [
             {
                 "goal": f"docorch ≤ {RATIO_GOAL} × bare Temporal (step execution)",
-                "measured": f"worst {worst_ratio:.2f}×",
-                "met": met_ratio,
+                "measured": each(lambda s: f"{s['ratio_docorch_to_bare_steps']:.2f}×"),
+                "met": all(s["goal_ratio_met"] for s in shapes_out),
+            },
+            {
+                "goal": f"docorch ≤ {RATIO_GOAL} × bare Temporal (end to end, with resolving "
+                "and planning)",
+                "measured": each(lambda s: f"{s['ratio_docorch_to_bare_e2e']:.2f}×"),
+                "met": all(s["ratio_docorch_to_bare_e2e"] <= RATIO_GOAL for s in shapes_out),
             },
             {
                 "goal": f"makespan ≤ critical path + {PER_LEVEL_GOAL_MS:.0f} ms per level",
-                "measured": f"worst +{worst_level:.1f} ms/level (bare Temporal: "
-                f"+{worst_bare_level:.1f})",
-                "met": met_level,
+                "measured": each(
+                    lambda s: (
+                        f"+{s['overhead_per_level_ms']['docorch_steps']:.0f}"
+                        f" (bare +{s['overhead_per_level_ms']['bare_steps']:.0f})"
+                    )
+                )
+                + " ms/level",
+                "met": all(s["goal_per_level_met"] for s in shapes_out),
             },
         ],
     }
@@ -331,5 +341,30 @@ def table(results: dict[str, Any]) -> str:
         "completion RPC), a workflow task's dispatch to the worker, and its run (decoding, the "
         "workflow code, encoding, the completion RPC and the server's write). Each level of a "
         "chain costs about one of each.\n\n"
-        f"{phases}\n"
+        f"{phases}\n{_reading(results)}"
     )
+
+
+def _reading(results: dict[str, Any]) -> str:
+    """What the figures say about the goals, from the figures themselves."""
+    notes = []
+    chain = results["shapes"][0]
+    bare_level = chain["overhead_per_level_ms"]["bare_steps"]
+    if bare_level > PER_LEVEL_GOAL_MS:
+        p = chain["phases_ms"]["bare"]
+        notes.append(
+            f"Bare Temporal itself spends {bare_level:+.0f} ms per level on the {chain['shape']} "
+            f"(activity {p['activity_extra']:.0f} + task dispatch {p['task_dispatch']:.0f} + "
+            f"task run {p['task_run']:.0f} ms), so the {PER_LEVEL_GOAL_MS:.0f} ms/level goal is "
+            "below what one activity round trip costs on this server and machine: no "
+            "orchestration on top of it can meet it."
+        )
+    wide = [s for s in results["shapes"] if s["steps"] > 20]
+    for s in wide:
+        notes.append(
+            f"The {s['shape']} plan is bound by CPU, not by orchestration: {s['steps']} activity "
+            f"completions and ~{s['phases_ms']['bare']['tasks']:.0f} workflow tasks per run on "
+            "a dev server and a worker sharing the machine's cores (bare Temporal: "
+            f"{s['makespan_over_critical_path']['bare_steps']:.1f}× the critical path)."
+        )
+    return "\n" + "\n\n".join(notes) + "\n" if notes else ""

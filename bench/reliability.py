@@ -4,7 +4,10 @@ Every built-in tool fails transiently with probability p (each call, independent
 tool fails on every call, with and without a registered alternative. The queries are the
 template plans docorch makes for questions and summaries over the sample documents, run on
 docorch's own worker: Temporal retries, alternatives, replanning and the direct path all act
-as in production. Planning and document resolution do not fail (they are not tools).
+as in production, and so does the planner's use of the per-tool figures (a tool observed to
+fail often gets more attempts); each scenario starts from an empty data directory, so what
+one scenario taught the planner does not carry into the next. Planning and document
+resolution do not fail (they are not tools).
 
 A query counts as answered when it completes with an answer that cites the documents; the
 goal is 100 % answered at p ≤ 0.3.
@@ -15,11 +18,12 @@ goal is 100 % answered at p ≤ 0.3.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +33,10 @@ from temporalio.exceptions import ApplicationError
 from activities.registry import ToolFunction, ToolRegistry
 from activities.tools.catalog import default_registry
 from bench import common
+from client.sdk import OrchestratorClient
 from models.query import DEGRADED_ORCHESTRATOR_VERSION, QueryConfig, QueryResult, QueryStatus
 from tests.fault_tools import broken, transient
+from worker import build_worker
 
 NAME = "reliability"
 TITLE = "Reliability under tool failures"
@@ -154,7 +160,7 @@ class Outcome:
     error_type: str | None = None
 
 
-async def _one(sdk: Any, index: int) -> Outcome:
+async def _one(sdk: OrchestratorClient, index: int) -> Outcome:
     question, names = QUESTIONS[index % len(QUESTIONS)]
     documents = [str(common.SAMPLES / n) for n in names]
     started = time.perf_counter()
@@ -173,10 +179,23 @@ async def _one(sdk: Any, index: int) -> Outcome:
     )
 
 
+@contextlib.asynccontextmanager
+async def _worker(scenario: Scenario, seed: int) -> AsyncIterator[OrchestratorClient]:
+    """docorch's worker with the scenario's tools, on a data directory of its own: the
+    per-tool figures the planner adapts policies to start from nothing in each scenario."""
+    bench = await common.environment()
+    settings = bench.settings.model_copy(update={"data_dir": bench.root / f"{NAME}-{seed}"})
+    queue = common.new_task_queue(NAME)
+    async with build_worker(
+        bench.client, settings, registry=scenario.registry(seed), task_queue=queue
+    ):
+        yield OrchestratorClient(bench.client, task_queue=queue)
+
+
 async def _scenario(scenario: Scenario, queries: int, seed: int) -> dict[str, Any]:
     limit = asyncio.Semaphore(IN_FLIGHT)
 
-    async with common.docorch_worker(scenario.registry(seed)) as sdk:
+    async with _worker(scenario, seed) as sdk:
 
         async def bounded(index: int) -> Outcome:
             async with limit:

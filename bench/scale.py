@@ -81,12 +81,14 @@ def _row(count: int, kind: str, runs: list[tuple[float, HistorySizes, int]]) -> 
         "question": kind,
         "wall_ms": summary([r[0] for r in runs]),
         "events": largest.events,
+        "activities": largest.activities,
         "history_bytes": largest.history_bytes,
         "history_bytes_server": max(r[2] for r in runs),
         "max_payload_bytes": biggest.max_payload_bytes,
         "max_payload_event": biggest.max_payload_event,
         "max_event_bytes": largest.max_event_bytes,
         "max_event": largest.max_event,
+        "largest_events": [{"event": name, "bytes": size} for name, size in biggest.largest_events],
         "payload_ok": biggest.max_payload_bytes <= PAYLOAD_LIMIT,
         "history_ok": largest.history_bytes <= HISTORY_LIMIT,
     }
@@ -157,7 +159,7 @@ def table(results: dict[str, Any]) -> str:
                 f"{r['documents']:,}",
                 r["question"],
                 r["wall_ms"]["median"],
-                r["events"],
+                f"{r['events']} / {r.get('activities', '-')}",
                 f"{r['history_bytes'] / 1024:,.0f}" + ("" if r["history_ok"] else " ✗"),
                 f"{r['max_payload_bytes'] / 1024:,.1f}" + ("" if r["payload_ok"] else " ✗"),
                 r["max_payload_event"],
@@ -178,7 +180,7 @@ def table(results: dict[str, Any]) -> str:
                 "documents",
                 "question",
                 "wall ms",
-                "events",
+                "events / activities",
                 "history KiB",
                 "largest payload KiB",
                 "largest payload in",
@@ -190,4 +192,53 @@ def table(results: dict[str, Any]) -> str:
         "references the plan request and the search carry), so at this rate one query reaches "
         f"the 512 KiB payload limit near {results['documents_at_payload_limit']:,} documents and "
         f"the 4 MiB history near {results['documents_at_history_limit']:,}.\n"
+        + _fan_out_note(results)
+        + _over_limit(results)
+    )
+
+
+def _fan_out_note(results: dict[str, Any]) -> str:
+    busy = [
+        r
+        for r in results["sizes"]
+        if r["question"] == "answerable" and r.get("activities", 0) > 2.5 * r["documents"]
+    ]
+    if not busy:
+        return ""
+    r = busy[0]
+    return (
+        f"\nAt {r['documents']} documents the QA template searches each document on its own "
+        "(up to 12), and a search over a one-chunk document never finds the two passages its "
+        "`repeat_until` asks for, so it runs three times (`broaden` 0, 1, 2): "
+        f"{r['activities']} activities for {r['documents']} documents, more than at 100.\n"
+    )
+
+
+def _over_limit(results: dict[str, Any]) -> str:
+    """What exceeds a limit, event by event (empty when nothing does)."""
+    lines = []
+    for r in results["sizes"]:
+        if r["payload_ok"] and r["history_ok"]:
+            continue
+        over = [e for e in r.get("largest_events", []) if e["bytes"] > PAYLOAD_LIMIT]
+        events = "; ".join(f"{e['event']}: {e['bytes'] / 1024:,.0f} KiB" for e in over)
+        history = (
+            ""
+            if r["history_ok"]
+            else f" The history is {r['history_bytes'] / 1024 / 1024:.2f} MiB (limit 4 MiB)."
+        )
+        lines.append(
+            f"- **{r['documents']:,} documents, {r['question']} question:** events over "
+            f"512 KiB: {events or 'none'}.{history}"
+        )
+    if not lines:
+        return ""
+    return (
+        "\n**Over the limits** (architecture decision 1):\n\n"
+        + "\n".join(lines)
+        + "\n\nWhen a search finds fewer than two passages, the template's `repeat_until` "
+        "reruns it with `broaden` 1 then 2, and `broaden=2` adds the opening passage of every "
+        "document nothing matched: over many documents that result holds a passage per "
+        "document, and the answer step's input carries it again (the direct path repeats "
+        "both).\n"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from typing import Any
 
@@ -51,9 +52,11 @@ async def _batch(
             statuses[result.status.value] = statuses.get(result.status.value, 0) + 1
 
     cpu_before = {k: common.cpu_seconds(pid) for k, pid in pids.items()}
+    machine_before = common.machine_cpu()
     started = time.perf_counter()
     await asyncio.gather(*(client_loop() for _ in range(concurrency)))
     wall = time.perf_counter() - started
+    machine_after = common.machine_cpu()
     cpu = {k: (common.cpu_seconds(pid) - cpu_before[k]) * 1000 / queries for k, pid in pids.items()}
     return {
         "qps": queries / wall,
@@ -61,6 +64,12 @@ async def _batch(
         "cpu_ms_per_query": cpu,
         "completed": statuses.get(QueryStatus.COMPLETED.value, 0),
         "queries": queries,
+        "machine_busy": (machine_after[0] - machine_before[0])
+        / max(1e-9, machine_after[1] - machine_before[1]),
+        "our_cpu_share": sum(cpu.values())
+        * queries
+        / 1000
+        / max(1e-9, machine_after[1] - machine_before[1]),
     }
 
 
@@ -96,6 +105,8 @@ async def run(quick: bool) -> dict[str, Any]:
                         k: round(common.median([b["cpu_ms_per_query"][k] for b in batches]), 2)
                         for k in pids
                     },
+                    "machine_busy": round(common.median([b["machine_busy"] for b in batches]), 3),
+                    "our_cpu_share": round(common.median([b["our_cpu_share"] for b in batches]), 3),
                     "completed_share": round(
                         sum(b["completed"] for b in batches) / sum(b["queries"] for b in batches), 3
                     ),
@@ -106,14 +117,17 @@ async def run(quick: bool) -> dict[str, Any]:
         "queries": [{"query": q, "documents": d} for q, d in QUERIES],
         "levels": out,
         "peak": {"concurrency": peak["concurrency"], "qps": peak["qps"]["median"]},
+        "cores": os.cpu_count(),
         "goals": [],
     }
 
 
 def table(results: dict[str, Any]) -> str:
     rows = []
+    cores = results.get("cores") or 1
     for r in results["levels"]:
         cpu = r["cpu_ms_per_query"]
+        total = sum(v for v in cpu.values() if isinstance(v, int | float))
         rows.append(
             [
                 r["concurrency"],
@@ -124,6 +138,8 @@ def table(results: dict[str, Any]) -> str:
                 cpu.get("worker", "-"),
                 cpu.get("server", "-"),
                 cpu.get("client", "-"),
+                round(cores * 1000 / total, 1) if total else "-",
+                f"{r.get('machine_busy', 0):.0%} ({r.get('our_cpu_share', 0):.0%})",
                 f"{r['completed_share']:.0%}",
             ]
         )
@@ -133,7 +149,10 @@ def table(results: dict[str, Any]) -> str:
         f"pydantic converter, built-in tools); template plans. Queries, in rotation: {queries} "
         "sample document(s). Medians over batches; latency percentiles over all queries of a "
         "level. CPU per query in ms: the worker process, the dev server, and the benchmark "
-        "process (the client).\n\n"
+        "process (the client); *CPU ceiling*: the queries per second the machine's cores "
+        "could sustain at that CPU per query, were nothing else running; *machine busy*: share "
+        "of all cores busy during the batches (ours: the share used by worker, server and "
+        "client).\n\n"
         + md_table(
             [
                 "in flight",
@@ -144,10 +163,36 @@ def table(results: dict[str, Any]) -> str:
                 "worker CPU/query",
                 "server CPU/query",
                 "client CPU/query",
+                "CPU ceiling q/s",
+                "machine busy (ours)",
                 "completed",
             ],
             rows,
         )
         + f"\n\nPeak: **{results['peak']['qps']:.1f} queries/s** at "
-        f"{results['peak']['concurrency']} in flight.\n"
+        f"{results['peak']['concurrency']} in flight. " + _where_cpu_goes(results) + "\n"
     )
+
+
+def _where_cpu_goes(results: dict[str, Any]) -> str:
+    peak = next(r for r in results["levels"] if r["concurrency"] == results["peak"]["concurrency"])
+    cpu = peak["cpu_ms_per_query"]
+    if "server" not in cpu:
+        return ""
+    total = sum(cpu.values())
+    text = (
+        f"There a query costs {total:.0f} ms of CPU: {cpu['server'] / total:.0%} in the dev "
+        f"server, {cpu['worker'] / total:.0%} in the worker, {cpu['client'] / total:.0%} in "
+        "the client."
+    )
+    busy = peak.get("machine_busy")
+    if busy is not None and busy >= 0.9:
+        text += (
+            f" The machine's {results.get('cores', 1)} cores were {busy:.0%} busy, "
+            f"{peak['our_cpu_share']:.0%} of them with this benchmark's processes: throughput "
+            "is bound by CPU (the rest went to whatever else ran on the machine), not by a "
+            "lock or a queue in docorch."
+        )
+    elif busy is not None:
+        text += f" The machine's cores were only {busy:.0%} busy: something else limits it."
+    return text

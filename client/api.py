@@ -11,13 +11,15 @@ and uploads at ``DOCORCH_MAX_DOCUMENT_BYTES``, both counted while the body strea
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -301,10 +303,6 @@ async def serve(
 ) -> None:
     """Run the API until interrupted. Connects to Temporal; unless ``connect_only``, starts the
     embedded dev server when none answers and runs a worker in-process (``client.embedded``)."""
-    import contextlib
-
-    import uvicorn
-
     from client.connection import connect, target_host
     from client.embedded import runtime
     from client.visibility import enable_search_attributes
@@ -322,7 +320,18 @@ async def serve(
             client, settings, address=address, ui_url=ui_url, temporal_metrics_url=metrics_url
         )
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        await uvicorn.Server(config).serve()
+        await _Server(config).serve()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM once it has shut down, which would end the process
+    before the embedded dev server and worker are stopped; here the caller stops them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
 
 
 def _install_prometheus_runtime(port: int | None) -> str | None:

@@ -35,7 +35,10 @@ class ChatRequest(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    detail: str
+    """An error: what went wrong (or, for a request that failed validation, FastAPI's list of
+    problems), its stable type, and the query it concerns."""
+
+    detail: str | list[dict[str, Any]]
     error_type: str | None = None
     workflow_id: str | None = None
 

@@ -92,7 +92,7 @@ def _failure(error: WorkflowFailureError, workflow_id: str) -> ApiError:
 @router.post(
     "/chat",
     response_model=QueryResult,
-    responses={413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses={400: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     summary="Ask a question and wait for the answer",
 )
 async def chat(body: ChatRequest, ctx: Ctx) -> Any:
@@ -172,6 +172,8 @@ def sse_response(ctx: ApiContext, workflow_id: str, after: int) -> EventSourceRe
 
 SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-sent events."},
+    400: {"model": ErrorBody},
+    413: {"model": ErrorBody},
     422: {"model": ErrorBody},
 }
 

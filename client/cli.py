@@ -31,7 +31,9 @@ console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
 
-DocOption = Annotated[list[str], typer.Option("--doc", "-d", help="Document path or id (repeatable).")]
+DocOption = Annotated[
+    list[str], typer.Option("--doc", "-d", help="Document path or id (repeatable).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a rendering.")]
 
 
@@ -54,7 +56,9 @@ def _settings() -> Settings:
 
 
 @app.command()
-def server(port: Annotated[int | None, typer.Option(help="Frontend port (UI on port+1000).")] = None) -> None:
+def server(
+    port: Annotated[int | None, typer.Option(help="Frontend port (UI on port+1000).")] = None,
+) -> None:
     """Run the embedded Temporal dev server (persistent, in the data directory) until Ctrl-C."""
     from client.devserver import DevServerError, dev_server
 
@@ -95,10 +99,14 @@ def ingest(paths: list[Path], as_json: JsonOption = False) -> None:
             ref = resolve_one(ctx, str(path))
             rows.append(ref.model_dump(mode="json"))
             if not as_json:
-                console.print(f"[green]ingested[/] {ref.name} → {ref.id} ({ref.format}, {ref.chunks} chunks)")
+                console.print(
+                    f"[green]ingested[/] {ref.name} → {ref.id} ({ref.format}, {ref.chunks} chunks)"
+                )
         except BadInput as error:
             failed = True
-            rows.append({"source": str(path), "error_type": error.error_type, "message": str(error)})
+            rows.append(
+                {"source": str(path), "error_type": error.error_type, "message": str(error)}
+            )
             if not as_json:
                 err.print(f"[red]{error.error_type}[/]: {error}")
     if as_json:
@@ -145,7 +153,9 @@ def plan(
         console.print_json(response.model_dump_json())
     else:
         console.print(plan_tree(response))
-        console.print("[green]valid[/]: every tool exists, parameters match, references resolve, no cycle")
+        console.print(
+            "[green]valid[/]: every tool exists, parameters match, references resolve, no cycle"
+        )
 
 
 async def follow_live(sdk: OrchestratorClient, workflow_id: str, *, after: int = -1) -> None:
@@ -156,6 +166,7 @@ async def follow_live(sdk: OrchestratorClient, workflow_id: str, *, after: int =
     with Live(view, console=console, refresh_per_second=10):
         async for event in sdk.events(workflow_id, after=after):
             view.apply(event)
+    console.print()
 
 
 async def _ask(
@@ -321,13 +332,35 @@ def cancel(workflow_id: str) -> None:
 
 DEMO_QUERIES = (
     # one query of each type, over Markdown, text, PDF and DOCX samples (samples/make_samples.py)
-    ("Find where the expired certificate is mentioned", ["q3_operations_report.md", "incident_review_2025-09-22.docx"]),
-    ("Summarize the incident review and the Umbrella agreement", ["incident_review_2025-09-22.docx", "contract_acme_umbrella.pdf"]),
-    ("What are the main risks to availability?", ["q3_operations_report.md", "steering_meeting_notes.txt", "incident_review_2025-09-22.docx"]),
-    ("Compare the Globex and Umbrella service agreements", ["contract_acme_globex.md", "contract_acme_umbrella.pdf"]),
-    ("Extract the amounts and dates due after August", ["contract_acme_umbrella.pdf", "incident_review_2025-09-22.docx"]),
+    (
+        "Find where the expired certificate is mentioned",
+        ["q3_operations_report.md", "incident_review_2025-09-22.docx"],
+    ),
+    (
+        "Summarize the incident review and the Umbrella agreement",
+        ["incident_review_2025-09-22.docx", "contract_acme_umbrella.pdf"],
+    ),
+    (
+        "What are the main risks to availability?",
+        [
+            "q3_operations_report.md",
+            "steering_meeting_notes.txt",
+            "incident_review_2025-09-22.docx",
+        ],
+    ),
+    (
+        "Compare the Globex and Umbrella service agreements",
+        ["contract_acme_globex.md", "contract_acme_umbrella.pdf"],
+    ),
+    (
+        "Extract the amounts and dates due after August",
+        ["contract_acme_umbrella.pdf", "incident_review_2025-09-22.docx"],
+    ),
     ("Extract the tables", ["contract_acme_umbrella.pdf", "incident_review_2025-09-22.docx"]),
-    ("What is the notice period for termination for convenience?", ["contract_acme_globex.md", "contract_acme_initech.md", "contract_acme_umbrella.pdf"]),
+    (
+        "What is the notice period for termination for convenience?",
+        ["contract_acme_globex.md", "contract_acme_initech.md", "contract_acme_umbrella.pdf"],
+    ),
 )
 
 

@@ -86,20 +86,24 @@ class OrchestratorClient:
             plan=plan,
         )
         workflow_id = workflow_id or new_query_id()
-        policies: dict[str, Any] = {}
         if attach_existing:
-            policies = {
-                "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
-                "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            }
+            conflict, reuse = (
+                WorkflowIDConflictPolicy.USE_EXISTING,
+                WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        else:
+            conflict, reuse = (
+                WorkflowIDConflictPolicy.UNSPECIFIED,
+                WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
         try:
             return await self.temporal.start_workflow(
                 QueryWorkflow.run,
                 request,
                 id=workflow_id,
                 task_queue=self.task_queue,
-                result_type=QueryResult,
-                **policies,
+                id_conflict_policy=conflict,
+                id_reuse_policy=reuse,
             )
         except WorkflowAlreadyStartedError:
             if not attach_existing:
@@ -137,6 +141,7 @@ class OrchestratorClient:
         catch_up = True
         backoff = _BACKOFF_START
         while True:
+            batch: list[ProgressEvent] | None
             if catch_up:
                 batch = await handle.query(QueryWorkflow.events_after, offset)
             else:

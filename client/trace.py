@@ -1,5 +1,7 @@
 """The execution trace is the Temporal history: one row per step activity, read back from the
-query's history (and its replan children's), with the pending activities of a running query.
+query's history, with the pending activities of a running query. The plans come from the
+history too: the plan_query activity's result (first plan, direct path) and each replan child's
+result (``<id>-replan-<n>``, the plan the query ran next), which give levels and policies.
 
 Activity ids are step ids (decision 2 of the architecture), so a row maps back to the plan:
 ``step`` is the step, ``step#n`` its n-th repeat, ``step[i]`` its i-th for_each item and
@@ -110,7 +112,6 @@ class Trace(BaseModel):
 class _Plan(BaseModel):
     label: str
     replan: int
-    adopted_at_event: int
     response: PlanResponse
 
     def level_of(self, step_id: str) -> int | None:
@@ -174,28 +175,6 @@ async def _describe(client: Client, workflow_id: str) -> WorkflowExecutionDescri
         raise
 
 
-async def _replan_plan(
-    client: Client, child_id: str, adopted_at: int, attempt: int
-) -> _Plan | None:
-    """The plan a replan child returned (its plan_query activity's result)."""
-    try:
-        events = await _history(client, child_id)
-    except TraceNotFound:
-        return None
-    for event in events:
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-            payloads = event.workflow_execution_completed_event_attributes.result.payloads
-            response = await _decode(client, payloads, PlanResponse)
-            if isinstance(response, PlanResponse):
-                return _Plan(
-                    label=f"replan-{attempt}",
-                    replan=attempt,
-                    adopted_at_event=adopted_at,
-                    response=response,
-                )
-    return None
-
-
 class _Builder:
     """Walks one history into rows; plans are collected on the way."""
 
@@ -250,12 +229,15 @@ class _Builder:
                 self.replan_starts[event.event_id] = (child_id, attempt)
                 self.trace.replans.append(child_id)
         elif kind == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
-            initiated = event.child_workflow_execution_completed_event_attributes.initiated_event_id
-            if initiated in self.replan_starts:
-                child_id, attempt = self.replan_starts[initiated]
-                plan = await _replan_plan(self.client, child_id, event.event_id, attempt)
-                if plan is not None:
-                    self.plans.append(plan)
+            # a replan child's result is the plan the parent runs next
+            done = event.child_workflow_execution_completed_event_attributes
+            if done.initiated_event_id in self.replan_starts:
+                _, attempt = self.replan_starts[done.initiated_event_id]
+                response = await _decode(self.client, done.result.payloads, PlanResponse)
+                if isinstance(response, PlanResponse):
+                    self.plans.append(
+                        _Plan(label=f"replan-{attempt}", replan=attempt, response=response)
+                    )
         else:
             await self._closing(event)
 
@@ -313,7 +295,6 @@ class _Builder:
                         _Plan(
                             label=label,
                             replan=replan if replan is not None else len(self.trace.replans),
-                            adopted_at_event=event.event_id,
                             response=response,
                         )
                     )

@@ -14,14 +14,15 @@ worker running in another process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import json
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,19 +60,27 @@ class InvocationLog:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.entries: list[dict[str, Any]] = []
+        self._started: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
 
     def _write(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self.entries.append(entry)
+            if entry["event"] == "start":
+                self._started[entry["tool"], entry["key"]] += 1
             if self.path is not None:
                 with self.path.open("a") as file:
                     file.write(json.dumps(entry) + "\n")
 
-    @contextmanager
+    @contextlib.contextmanager
     def call(self, tool: str, key: str = "") -> Iterator[int]:
-        """Record one call; yields how many calls of ``tool`` with ``key`` came before it."""
-        before = self.count(tool, key=key)
+        """Record one call; yields how many calls of ``tool`` with ``key`` came before it (in
+        any process writing the same file)."""
+        if self.path is not None:
+            before = self.count(tool, key=key)
+        else:
+            with self._lock:
+                before = self._started[tool, key]
         self._write({"tool": tool, "key": key, "event": "start", "at": time.time()})
         outcome = "ok"
         try:
@@ -226,29 +235,30 @@ def list_items(key: str, n: int) -> Note:
         return Note(key=key, answer=", ".join(items), count=n, items=items)
 
 
-def _wrap(tool: F, *, name: str, fails: Callable[[], str | None]) -> F:
+def _wrap(tool: F, *, name: str, fails: Callable[[], str | None], logged: bool = True) -> F:
     """``tool`` (same signature, docstring and sync/async kind) with each call logged under
-    ``name``; a call fails with ToolBroken when ``fails()`` returns a reason."""
+    ``name`` (when ``logged``); a call fails with ToolBroken when ``fails()`` gives a reason."""
 
-    def check(kwargs: dict[str, Any]) -> None:
-        reason = fails()
-        if reason:
-            raise ToolBroken(f"{name}: {reason}")
+    @contextlib.contextmanager
+    def attempt(kwargs: dict[str, Any]) -> Iterator[None]:
+        with LOG.call(name, _key(kwargs)) if logged else contextlib.nullcontext():
+            reason = fails()
+            if reason:
+                raise ToolBroken(f"{name}: {reason}")
+            yield
 
     if inspect.iscoroutinefunction(tool):
 
         @functools.wraps(tool)
         async def async_wrapper(**kwargs: Any) -> Any:
-            with LOG.call(name, _key(kwargs)):
-                check(kwargs)
+            with attempt(kwargs):
                 return await tool(**kwargs)
 
         return async_wrapper  # type: ignore[return-value]
 
     @functools.wraps(tool)
     def sync_wrapper(**kwargs: Any) -> Any:
-        with LOG.call(name, _key(kwargs)):
-            check(kwargs)
+        with attempt(kwargs):
             return tool(**kwargs)
 
     return sync_wrapper  # type: ignore[return-value]
@@ -269,14 +279,15 @@ def counted(tool: F, *, name: str) -> F:
 
 
 def transient(tool: F, *, name: str, failure_rate: float, rng: random.Random) -> F:
-    """``tool`` failing each call with ``failure_rate`` (drawn from ``rng``), else itself."""
+    """``tool`` failing each call with ``failure_rate`` (drawn from ``rng``), else itself.
+    Not logged: benchmarks make thousands of calls."""
     lock = threading.Lock()
 
     def fails() -> str | None:
         with lock:
             return "transient failure" if rng.random() < failure_rate else None
 
-    return _wrap(tool, name=name, fails=fails)
+    return _wrap(tool, name=name, fails=fails, logged=False)
 
 
 def fault_registry(*, heartbeat: float = 1.0) -> ToolRegistry:

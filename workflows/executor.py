@@ -2,11 +2,10 @@
 activity id = step id, started as soon as its inputs are ready (or level by level), at most
 ``max_parallel`` activities at once.
 
-Per step, in order: missing inputs (skip, or run without them when the tool accepts that and
-at least one input is there) ->
-condition (skip when false) -> for_each / repeat_until -> the tool with Temporal retries ->
-its fallbacks in order. A failed step never fails its siblings; it is recorded and the caller
-decides whether to replan.
+Per step, in order: missing inputs (skip; or run without them when the tool accepts that and
+at least one input is there) -> condition (skip when false) -> for_each / repeat_until -> the
+tool with Temporal retries -> its fallbacks in order. A failed step never fails its siblings;
+it is recorded and the caller decides whether to replan.
 """
 
 from __future__ import annotations
@@ -399,12 +398,19 @@ class PlanExecutor:
         self.llm.add(reported_usage(envelope["output"]), step_id=step.id)
         return envelope["output"], int(envelope.get("attempt", 1))
 
-    def not_run(self) -> dict[str, str]:
-        return {
+    def not_run(self, plan: Plan | None = None, stopped: str | None = None) -> dict[str, str]:
+        """Step id -> why it did not complete; with ``plan`` and ``stopped`` (why the query
+        stopped early), also the plan's steps that never started."""
+        why = {
             r.step_id: r.error or r.status.value
             for r in self.results.values()
             if r.status is not StepStatus.COMPLETED
         }
+        if plan is not None and stopped:
+            for step in plan.steps:
+                if step.id not in self.results:
+                    why[step.id] = f"not started: {stopped}"
+        return why
 
 
 def failed_steps_the_answer_needs(plan: Plan, results: dict[str, StepResult]) -> list[Step]:

@@ -93,7 +93,7 @@ class QueryWorkflow:
                              error_type=cause.type if cause else type(error).__name__)
             raise
         self.summary.total_ms = (workflow.now() - started).total_seconds() * 1000
-        result.execution_summary = self._finish_summary()
+        result.execution_summary = self._finish_summary(result.status)
         result.workflow_id = workflow.info().workflow_id
         search_attributes.record(
             query_type=result.query_type.value, confidence=result.confidence_score,
@@ -378,12 +378,14 @@ class QueryWorkflow:
     def _results(self) -> list[StepResult]:
         return list(self.executor.results.values()) if self.executor else []
 
-    def _finish_summary(self) -> ExecutionSummary:
+    def _finish_summary(self, status: QueryStatus) -> ExecutionSummary:
         summary = self.summary
+        # a query stopped early (deadline, cancel) lists the steps it never started, and why
+        stopped = summary.degraded_reason if status is not QueryStatus.COMPLETED else None
         if self.executor is not None:
             summary.steps = self._results()
             summary.levels = self.executor.levels
-            summary.not_run = self.executor.not_run()
+            summary.not_run = self.executor.not_run(self.plan, stopped)
             summary.retries = sum(
                 max(0, r.attempts - 1) for r in summary.steps if r.fell_back_from is None
             )

@@ -8,6 +8,7 @@ bindings, and cycles (named).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -135,13 +136,33 @@ def drop_dead_steps(plan: Plan) -> tuple[Plan, tuple[str, ...]]:
     return plan.model_copy(update={"steps": kept}), dropped
 
 
+GIVE_UP_ODDS = 0.001
+"""Observed failure rates set attempts so that all of them fail at most this often."""
+MAX_OBSERVED_ATTEMPTS = 6
+LOOKS_DOWN_BELOW = 0.2
+"""A tool succeeding less often than this looks down: more attempts would only add delay
+before its alternatives, a replan or the direct path take over."""
+
+
+def observed_attempts(success_rate: float, registered: int) -> int:
+    """Attempts for a tool that succeeded ``success_rate`` of its recent calls: enough that
+    every one failing is rarer than GIVE_UP_ODDS (at most MAX_OBSERVED_ATTEMPTS), never fewer
+    than registered; the registered count for a tool that looks down or never failed."""
+    if success_rate >= 1.0 or success_rate < LOOKS_DOWN_BELOW:
+        return registered
+    needed = math.ceil(math.log(GIVE_UP_ODDS) / math.log(1.0 - success_rate))
+    return max(registered, min(MAX_OBSERVED_ATTEMPTS, needed))
+
+
 def attach_policies(
     plan: Plan, registry: ToolRegistry, observed: Mapping[str, ToolStats] | None = None
 ) -> Plan:
     """Copy each tool's retry/timeout policy and alternatives onto its steps.
 
     Where completed steps showed a tool is slower than registered (``observed``, the global
-    per-tool figures), the start-to-close timeout grows to four times its observed p95.
+    per-tool figures), the start-to-close timeout grows to four times its observed p95; where
+    they showed it fails more often than its registered reliability allows for, it gets more
+    attempts (see ``observed_attempts``).
     """
     observed = observed or {}
     steps = []
@@ -151,8 +172,11 @@ def attach_policies(
         policy = registry.policy(step.tool)
         stats = observed.get(step.tool)
         timeout = policy.start_to_close_seconds
+        attempts = policy.max_attempts
         if stats is not None and stats.calls >= 10:
             timeout = max(timeout, 4 * stats.p95_ms / 1000)
+            if spec.idempotent:
+                attempts = observed_attempts(stats.success_rate, attempts)
         steps.append(
             step.model_copy(
                 update={
@@ -160,6 +184,7 @@ def attach_policies(
                         update={
                             "accepts_missing_inputs": spec.accepts_missing_inputs,
                             "start_to_close_seconds": timeout,
+                            "max_attempts": attempts,
                         }
                     ),
                     "fallback": tuple(dict.fromkeys(fallback)),

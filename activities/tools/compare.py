@@ -12,12 +12,13 @@ are reported with their citation.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from activities.llm.grounded import rewrite_answer_sync
+from activities.tools.alignment import Section, align_sections, document_sections, pair_sentences
 from activities.tools.anchoring import DocumentText
 from activities.tools.entities import requested_kinds
 from activities.tools.entity_patterns import EntityKind, find_entities
@@ -25,27 +26,16 @@ from activities.tools.results import Comparison, Difference, OneSided, SectionPa
 from activities.tools.text import Sentence, stems
 from models.documents import Citation, DocumentRef, Passage
 
-HEADING_MATCH = 0.5
-"""Minimum heading similarity for two sections to be aligned."""
-CONTENT_MATCH = 0.5
-"""Minimum word overlap for leftover sections (renamed headings) to be aligned by content."""
-SENTENCE_MATCH = 0.45
-"""Minimum word overlap (Jaccard, numbers ignored) for two sentences to be the same clause."""
 SHOWN_DIFFERENCES = 20
 SHOWN_ONE_SIDED = 8
 MAX_DIFFERENCES = 100
+MAX_ALIGNED = 100
 MAX_ONE_SIDED = 30
 """Caps on what a result carries: it travels through workflow history, so it stays well under
 Temporal's payload limits even for long documents that barely align."""
 MAX_VALUE_CHARS = 120
 
-_NUMBERING = re.compile(
-    r"^\s*(?:§|section|article|clause|part|chapter)?\s*[\dIVXivx]+(?:\.\d+)*[.):]?\s+",
-    re.IGNORECASE,
-)
 _TOKEN = re.compile(r"\w+(?:[.,:'’-]\w+)*|[^\w\s]")
-_WORD = re.compile(r"[^\W\d_]{2,}")
-_EMAIL_OR_LINK = re.compile(r"\S+@\S+|https?://\S+")
 _DURATION = re.compile(
     r"\b\d+(?:[.,]\d+)?\s+(?:business\s+|calendar\s+|working\s+)?"
     r"(?:days?|weeks?|months?|years?|hours?|minutes?)\b",
@@ -72,15 +62,6 @@ _FOCUS_NOISE = {
 }
 
 
-@dataclass
-class _Section:
-    label: str
-    title: str
-    start: int
-    end: int
-    sentences: list[Sentence]
-
-
 @dataclass(frozen=True)
 class _Span:
     start: int
@@ -88,127 +69,24 @@ class _Span:
     kind: str
 
 
-# ---- sections ---------------------------------------------------------------------------------
-
-
-def _sections(doc: DocumentText) -> list[_Section]:
-    """Consecutive chunks with the same heading path, as sections with their sentences."""
-    sections: list[_Section] = []
-    for passage in doc.passages:
-        label = passage.anchor.section or ""
-        if sections and sections[-1].label == label:
-            sections[-1].end = passage.anchor.char_end
-        else:
-            title = label.split(" > ")[-1] if label else ""
-            sections.append(
-                _Section(label, title, passage.anchor.char_start, passage.anchor.char_end, [])
-            )
-    for sentence in doc.sentences:
-        for section in sections:
-            if section.start <= sentence.start < section.end:
-                section.sentences.append(sentence)
-                break
-    return sections
-
-
-def _normal_title(title: str) -> str:
-    return " ".join(_WORD.findall(_NUMBERING.sub("", title).lower()))
-
-
-def heading_similarity(a: str, b: str) -> float:
-    """How alike two headings are, numbering ignored: the better of character and word overlap."""
-    na, nb = _normal_title(a), _normal_title(b)
-    if not na and not nb:
-        return 1.0 if a.strip() == b.strip() else 0.0
-    ratio = difflib.SequenceMatcher(None, na, nb, autojunk=False).ratio()
-    sa, sb = stems(na), stems(nb)
-    jaccard = len(sa & sb) / len(sa | sb) if sa | sb else 0.0
-    return max(ratio, jaccard)
-
-
-def _words(text: str) -> set[str]:
-    """Lower-cased words, numbers, emails and links left out: what a clause is about."""
-    return {w.lower() for w in _WORD.findall(_EMAIL_OR_LINK.sub(" ", text))}
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a | b else 0.0
-
-
-def _section_words(doc: DocumentText, section: _Section) -> set[str]:
-    return _words(doc.text[section.start : section.end])
-
-
-def align_sections(
-    a: DocumentText, sa: list[_Section], b: DocumentText, sb: list[_Section]
-) -> tuple[list[tuple[int, int, float]], list[int], list[int]]:
-    """(index in A, index in B, similarity) pairs in A's order, and the unaligned indexes."""
-    scored = []
-    for i, x in enumerate(sa):
-        for j, y in enumerate(sb):
-            similarity = heading_similarity(x.title, y.title)
-            position = 1 - abs(i / max(1, len(sa)) - j / max(1, len(sb)))
-            scored.append((similarity + 0.05 * position, similarity, i, j))
-    pairs: dict[int, tuple[int, float]] = {}
-    taken_b: set[int] = set()
-    for _, similarity, i, j in sorted(scored, reverse=True):
-        if similarity >= HEADING_MATCH and i not in pairs and j not in taken_b:
-            pairs[i] = (j, similarity)
-            taken_b.add(j)
-    # a renamed section still pairs when its text is mostly the same
-    words_b = {j: _section_words(b, y) for j, y in enumerate(sb) if j not in taken_b}
-    for i, x in enumerate(sa):
-        if i in pairs or not words_b:
-            continue
-        words = _section_words(a, x)
-        j, overlap = max(((j, _jaccard(words, w)) for j, w in words_b.items()), key=lambda p: p[1])
-        if overlap >= CONTENT_MATCH:
-            pairs[i] = (j, round(overlap * 0.8, 4))
-            taken_b.add(j)
-            del words_b[j]
-    aligned = [(i, j, s) for i, (j, s) in sorted(pairs.items())]
-    return (
-        aligned,
-        [i for i in range(len(sa)) if i not in pairs],
-        [j for j in range(len(sb)) if j not in taken_b],
-    )
-
-
 # ---- sentences --------------------------------------------------------------------------------
 
 
-def pair_sentences(xs: list[Sentence], ys: list[Sentence]) -> list[tuple[Sentence, Sentence]]:
-    """One-to-one pairs of sentences about the same thing (word overlap, numbers ignored)."""
-    words_y = [_words(y.text) for y in ys]
-    index: dict[str, list[int]] = {}
-    for j, words in enumerate(words_y):
-        for word in words:
-            index.setdefault(word, []).append(j)
-    scored: list[tuple[float, int, int]] = []
-    for i, x in enumerate(xs):
-        words = _words(x.text)
-        shared = Counter(j for word in words for j in index.get(word, ()))
-        for j, _ in shared.most_common(20):
-            similarity = _jaccard(words, words_y[j])
-            if x.text == ys[j].text:
-                similarity = 2.0
-            if similarity >= SENTENCE_MATCH:
-                scored.append((similarity, i, j))
-    used_x: set[int] = set()
-    used_y: set[int] = set()
-    pairs: list[tuple[int, int]] = []
-    for _, i, j in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
-        if i not in used_x and j not in used_y:
-            used_x.add(i)
-            used_y.add(j)
-            pairs.append((i, j))
-    return [(xs[i], ys[j]) for i, j in sorted(pairs)]
+class _Spans:
+    """A document's entity and duration spans, found once, looked up by range."""
 
+    LONGEST = 200
 
-def _entity_spans(doc: DocumentText) -> list[_Span]:
-    spans = [_Span(f.start, f.end, _ENTITY_KIND_NAMES[f.kind]) for f in find_entities(doc.text)]
-    spans += [_Span(m.start(), m.end(), "duration") for m in _DURATION.finditer(doc.text)]
-    return spans
+    def __init__(self, doc: DocumentText) -> None:
+        found = [_Span(f.start, f.end, _ENTITY_KIND_NAMES[f.kind]) for f in find_entities(doc.text)]
+        found += [_Span(m.start(), m.end(), "duration") for m in _DURATION.finditer(doc.text)]
+        self.spans = sorted(found, key=lambda span: span.start)
+        self.starts = [span.start for span in self.spans]
+
+    def within(self, start: int, end: int) -> list[_Span]:
+        low = bisect.bisect_left(self.starts, start - self.LONGEST)
+        high = bisect.bisect_left(self.starts, end)
+        return [span for span in self.spans[low:high] if span.end > start]
 
 
 def _widen(start: int, end: int, spans: list[_Span]) -> tuple[int, int, str | None]:
@@ -237,14 +115,10 @@ def _short(text: str) -> str:
 
 
 def sentence_changes(
-    a: DocumentText,
-    x: Sentence,
-    spans_a: list[_Span],
-    b: DocumentText,
-    y: Sentence,
-    spans_b: list[_Span],
+    a: DocumentText, x: Sentence, spans_a: _Spans, b: DocumentText, y: Sentence, spans_b: _Spans
 ) -> list[tuple[str, str, str]]:
     """(kind, value in A, value in B) for each change between two paired sentences."""
+    local_a, local_b = spans_a.within(x.start, x.end), spans_b.within(y.start, y.end)
     ta, tb = _tokens(x), _tokens(y)
     matcher = difflib.SequenceMatcher(None, [t[2] for t in ta], [t[2] for t in tb], autojunk=False)
     changes: list[tuple[int, int, int, int, str]] = []
@@ -261,8 +135,8 @@ def sentence_changes(
             if j2 > j1
             else ((tb[j1][0],) * 2 if j1 < len(tb) else (y.end, y.end))
         )
-        a_start, a_end, kind_a = _widen(a_start, a_end, spans_a)
-        b_start, b_end, kind_b = _widen(b_start, b_end, spans_b)
+        a_start, a_end, kind_a = _widen(a_start, a_end, local_a)
+        b_start, b_end, kind_b = _widen(b_start, b_end, local_b)
         changed = [t[2] for t in ta[i1:i2]] + [t[2] for t in tb[j1:j2]]
         numeric = changed and all(re.fullmatch(r"[\d.,:%]+", t) for t in changed)
         kind = kind_a or kind_b or ("number" if numeric else "text")
@@ -292,7 +166,7 @@ class _Findings:
     sections_b: int
 
 
-def _section_citation(doc: DocumentText, section: _Section) -> Citation | None:
+def _section_citation(doc: DocumentText, section: Section) -> Citation | None:
     line_start, line_end = doc.line_around(section.start, section.start)
     citation = doc.citation(line_start, line_end)
     if section.sentences and (citation is None or not citation.quote.startswith("#")):
@@ -301,7 +175,7 @@ def _section_citation(doc: DocumentText, section: _Section) -> Citation | None:
     return citation
 
 
-def _one_sided_section(doc: DocumentText, section: _Section) -> OneSided | None:
+def _one_sided_section(doc: DocumentText, section: Section) -> OneSided | None:
     citation = _section_citation(doc, section)
     if citation is None:
         return None
@@ -312,9 +186,9 @@ def _record(
     findings: _Findings,
     pairs: list[tuple[Sentence, Sentence]],
     a: DocumentText,
-    spans_a: list[_Span],
+    spans_a: _Spans,
     b: DocumentText,
-    spans_b: list[_Span],
+    spans_b: _Spans,
 ) -> None:
     for p, q in pairs:
         if p.text == q.text:
@@ -334,7 +208,7 @@ def _record(
 
 
 def _one_sided(
-    doc: DocumentText, sections: list[_Section], unaligned: list[int], remaining: set[int]
+    doc: DocumentText, sections: list[Section], unaligned: list[int], remaining: set[int]
 ) -> list[OneSided]:
     """What only this document says, in its order: a section none of whose sentences has a
     counterpart once, by its heading; otherwise each sentence without a counterpart."""
@@ -352,9 +226,9 @@ def _one_sided(
 
 
 def _compare(a: DocumentText, b: DocumentText) -> _Findings:
-    sa, sb = _sections(a), _sections(b)
+    sa, sb = document_sections(a), document_sections(b)
     aligned, only_a_sections, only_b_sections = align_sections(a, sa, b, sb)
-    spans_a, spans_b = _entity_spans(a), _entity_spans(b)
+    spans_a, spans_b = _Spans(a), _Spans(b)
     findings = _Findings([], [], [], [], 0, len(a.sentences) + len(b.sentences), len(sa), len(sb))
     left_a: list[Sentence] = [s for i in only_a_sections for s in sa[i].sentences]
     left_b: list[Sentence] = [s for j in only_b_sections for s in sb[j].sentences]
@@ -418,7 +292,8 @@ def _confidence(findings: _Findings) -> float:
     alignment = 2 * len(findings.pairs) / (sections_a + sections_b)
     headings = sum(p.similarity for p in findings.pairs) / len(findings.pairs)
     pairing = findings.sentences_paired / max(1, findings.sentences_total)
-    value = 0.5 * alignment + 0.25 * min(1.0, headings) + 0.25 * pairing
+    # sections that align by heading but share no sentence are different documents alike in form
+    value = 0.4 * alignment + 0.2 * min(1.0, headings) + 0.4 * pairing
     if sections_a == sections_b == 1:
         value *= 0.85  # no headings to align by: the comparison rests on sentences alone
     return round(min(1.0, value), 4)
@@ -496,7 +371,9 @@ def compare_documents(
         citations=list(citations.values()),
         confidence=_confidence(findings),
         passages=list(passages.values())[:10],
-        aligned=findings.pairs,
+        sections_aligned=len(findings.pairs),
+        sections_identical=sum(1 for p in findings.pairs if p.identical),
+        aligned=sorted(findings.pairs, key=lambda p: p.identical)[:MAX_ALIGNED],
         differences=differences[:MAX_DIFFERENCES],
         only_in_a=findings.only_a[:MAX_ONE_SIDED],
         only_in_b=findings.only_b[:MAX_ONE_SIDED],

@@ -151,7 +151,11 @@ class Comparison(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     confidence: float = Field(description="How well the two documents' sections align.")
     passages: list[Passage] = Field(default_factory=list)
-    aligned: list[SectionPair] = Field(default_factory=list)
+    sections_aligned: int = Field(default=0, description="Section pairs aligned in all.")
+    sections_identical: int = Field(default=0, description="Aligned pairs with the same text.")
+    aligned: list[SectionPair] = Field(
+        default_factory=list, description="Aligned section pairs (at most 100; differing first)."
+    )
     differences: list[Difference] = Field(default_factory=list)
     only_in_a: list[OneSided] = Field(default_factory=list)
     only_in_b: list[OneSided] = Field(default_factory=list)

@@ -12,9 +12,10 @@ from activities.documents.store import query_terms
 from models.documents import Anchor, Citation, Passage
 
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?;:])\s+(?=[\"'(\[]?[A-Z0-9§])"  # end punctuation, then a capital or number
+    r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9§])"  # end punctuation, then a capital or number
     r"|\n\s*\n"  # a blank line
     r"|\n(?=\s*(?:[-*•]|\d+[.)])\s)"  # a list item
+    r"|\n(?=\|)|(?<=\|)\n"  # a table row (pipe table lines) stands alone
 )
 _HEADING_LINE = re.compile(r"^[^\n]{1,80}$", re.MULTILINE)
 _MIN_SENTENCE_CHARS = 20
@@ -50,7 +51,7 @@ def _breaks(text: str) -> list[tuple[int, int]]:
     found = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
     for line in _HEADING_LINE.finditer(text):
         # a short line without end punctuation followed by more text is a heading
-        if line.end() < len(text) and line.group(0).rstrip()[-1:] not in ".!?;:,":
+        if line.end() < len(text) and line.group(0).rstrip()[-1:] not in ".!?;:,|":
             found.append((line.end(), line.end() + 1))
     found.sort()
     merged: list[tuple[int, int]] = []

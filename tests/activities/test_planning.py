@@ -7,11 +7,12 @@ import pytest
 from activities.errors import InvalidPlan
 from activities.planning.activity import Planner
 from activities.planning.classify import classify_query
-from activities.planning.validation import drop_dead_steps, validate_plan
+from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
 from activities.tools.catalog import default_registry
 from models.documents import DocumentRef
 from models.plan import Plan, PlanRequest, Predicate, PredicateOp, Step
 from models.query import QueryConfig, QueryType, Strategy
+from models.state import ToolStats
 
 DOCS = tuple(DocumentRef(id=f"d{i}", name=f"doc{i}.md") for i in range(3))
 
@@ -63,6 +64,28 @@ def test_policies_are_attached_from_the_registry() -> None:
     registry = default_registry()
     for step in plan.steps:
         assert step.policy.max_attempts == registry.policy(step.tool).max_attempts
+
+
+def test_observed_failures_raise_the_attempts_of_a_flaky_tool_only() -> None:
+    plan = Plan(
+        query="q", query_type=QueryType.QA, answer_step="answer_1",
+        steps=(
+            Step(id="search_1", tool="search_documents",
+                 params={"query": "q", "documents": "$input.documents"}),
+            Step(id="answer_1", tool="answer_question",
+                 params={"question": "q", "passages": "$search_1.passages"}),
+        ),
+    )
+
+    def stats(tool: str, success_rate: float) -> ToolStats:
+        return ToolStats(tool=tool, calls=50, success_rate=success_rate, p50_ms=1, p95_ms=2)
+
+    registered = default_registry().policy("search_documents").max_attempts
+    for rate, attempts in ((1.0, registered), (0.7, 6), (0.05, registered)):
+        observed = {"search_documents": stats("search_documents", rate)}
+        ready = attach_policies(plan, default_registry(), observed)
+        assert ready.step("search_1").policy.max_attempts == attempts, rate
+        assert ready.step("answer_1").policy.max_attempts == registered
 
 
 def _check(*steps: Step, answer: str) -> list[str]:

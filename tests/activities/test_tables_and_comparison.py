@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from activities.context import ToolContext
-from activities.tools.compare import compare_documents, heading_similarity
+from activities.tools.alignment import heading_similarity
+from activities.tools.compare import compare_documents
 from activities.tools.tables import extract_tables
 from tests.activities.factories import (
     assert_citations_exact,

@@ -38,7 +38,10 @@ async def _sse(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
 
 
 async def _read_stream(
-    http: httpx.AsyncClient, body: dict[str, Any], *, last_event_id: str | None = None,
+    http: httpx.AsyncClient,
+    body: dict[str, Any],
+    *,
+    last_event_id: str | None = None,
     stop_after: int | None = None,
 ) -> tuple[httpx.Response, list[dict[str, Any]]]:
     headers = {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
@@ -125,9 +128,7 @@ async def test_query_failures_are_422_with_the_error_type(
 
 
 async def test_chat_stream_is_read_to_its_end(http: httpx.AsyncClient, samples: Path) -> None:
-    response, events = await _read_stream(
-        http, {"query": QUESTION, "documents": _docs(samples)}
-    )
+    response, events = await _read_stream(http, {"query": QUESTION, "documents": _docs(samples)})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     workflow_id = response.headers["x-workflow-id"]
@@ -144,8 +145,11 @@ async def test_stream_reconnect_with_last_event_id_neither_loses_nor_repeats(
     http: httpx.AsyncClient, samples: Path
 ) -> None:
     body = {
-        "query": QUESTION, "documents": _docs(samples), "workflow_id": f"query-{uuid.uuid4()}",
-        "plan": retry_and_fallback_plan(QUESTION), "config": {"confidence_threshold": 0},
+        "query": QUESTION,
+        "documents": _docs(samples),
+        "workflow_id": f"query-{uuid.uuid4()}",
+        "plan": retry_and_fallback_plan(QUESTION),
+        "config": {"confidence_threshold": 0},
     }
     _, first = await _read_stream(http, body, stop_after=3)
     assert len(first) == 3
@@ -158,8 +162,9 @@ async def test_stream_reconnect_with_last_event_id_neither_loses_nor_repeats(
     # the same body again attaches to the same query: nothing new starts
     _, replay = await _read_stream(http, body)
     assert [e["id"] for e in replay] == [str(o) for o in offsets]
-    bad = await http.post("/chat/stream", json={**body, "workflow_id": None},
-                          headers={"Last-Event-ID": "2"})
+    bad = await http.post(
+        "/chat/stream", json={**body, "workflow_id": None}, headers={"Last-Event-ID": "2"}
+    )
     assert bad.status_code == 422
     not_a_number = await http.post("/chat/stream", json=body, headers={"Last-Event-ID": "x"})
     assert not_a_number.status_code == 422
@@ -170,8 +175,12 @@ async def test_stream_reconnect_with_last_event_id_neither_loses_nor_repeats(
 
 async def test_execution_trace_events_and_cancel(http: httpx.AsyncClient, samples: Path) -> None:
     workflow_id = f"query-{uuid.uuid4()}"
-    body = {"query": QUESTION, "documents": _docs(samples), "workflow_id": workflow_id,
-            "plan": slow_plan(QUESTION, seconds=2)}
+    body = {
+        "query": QUESTION,
+        "documents": _docs(samples),
+        "workflow_id": workflow_id,
+        "plan": slow_plan(QUESTION, seconds=2),
+    }
     _, first = await _read_stream(http, body, stop_after=1)  # started, plan created
     running = await http.get(f"/executions/{workflow_id}")
     assert running.status_code == 200
@@ -180,8 +189,9 @@ async def test_execution_trace_events_and_cancel(http: httpx.AsyncClient, sample
     assert view["state"]["plan"]["steps"] and view["result"] is None
     cancelled = await http.post(f"/executions/{workflow_id}/cancel")
     assert cancelled.status_code == 202 and cancelled.json()["cancel_requested"]
-    async with http.stream("GET", f"/executions/{workflow_id}/events",
-                           headers={"Last-Event-ID": first[-1]["id"]}) as response:
+    async with http.stream(
+        "GET", f"/executions/{workflow_id}/events", headers={"Last-Event-ID": first[-1]["id"]}
+    ) as response:
         events = [e async for e in _sse(response)]
     assert int(events[0]["id"]) == int(first[-1]["id"]) + 1
     assert events[-1]["event"] == "final_answer"
@@ -197,8 +207,11 @@ async def test_execution_trace_events_and_cancel(http: httpx.AsyncClient, sample
 
 
 async def test_unknown_executions_are_404(http: httpx.AsyncClient) -> None:
-    for path in ("/executions/query-nope", "/executions/query-nope/trace",
-                 "/executions/query-nope/events"):
+    for path in (
+        "/executions/query-nope",
+        "/executions/query-nope/trace",
+        "/executions/query-nope/events",
+    ):
         assert (await http.get(path)).status_code == 404, path
     assert (await http.post("/executions/query-nope/cancel")).status_code == 404
     assert (await http.get("/executions/bad%20id")).status_code == 422
@@ -217,8 +230,10 @@ async def test_execution_summary_from_visibility(http: httpx.AsyncClient, sample
 
         await asyncio.sleep(0.1)
     assert 0 < summary["success_rate"] < 1
-    assert summary["latency_ms"]["p50"] > 0 and summary["latency_ms"]["p95"] >= summary[
-        "latency_ms"]["p50"]
+    assert (
+        summary["latency_ms"]["p50"] > 0
+        and summary["latency_ms"]["p95"] >= summary["latency_ms"]["p50"]
+    )
     assert sum(summary["confidence"].values()) >= 1 and summary["mean_confidence"] > 0
     assert summary["query_types"].get("qa", 0) >= 1
     assert any("NoUsableDocuments" in e["error"] for e in summary["most_common_errors"])
@@ -231,7 +246,9 @@ async def test_execution_summary_from_visibility(http: httpx.AsyncClient, sample
 async def test_upload_ingests_and_lists_documents(http: httpx.AsyncClient) -> None:
     text = f"# Upload test {uuid.uuid4()}\n\nThe upload fee is 42 euros per month.\n".encode()
     response = await http.post(
-        "/documents", params={"filename": "upload_test.md"}, content=text,
+        "/documents",
+        params={"filename": "upload_test.md"},
+        content=text,
         headers={"content-type": "application/octet-stream"},
     )
     assert response.status_code == 201, response.text
@@ -240,8 +257,9 @@ async def test_upload_ingests_and_lists_documents(http: httpx.AsyncClient) -> No
     listed = (await http.get("/documents")).json()
     assert ref["id"] in {d["id"] for d in listed["documents"]}
     assert listed["stats"]["documents"] >= 1
-    answer = await http.post("/chat", json={"query": "What is the upload fee?",
-                                            "documents": [ref["id"]]})
+    answer = await http.post(
+        "/chat", json={"query": "What is the upload fee?", "documents": [ref["id"]]}
+    )
     assert answer.status_code == 200 and "42 euros" in answer.json()["answer"]
 
 
@@ -271,7 +289,9 @@ async def test_uploads_are_size_limited_while_streaming_and_names_confined(
 # ---- system ----------------------------------------------------------------------------------
 
 
-async def test_system_status_and_orchestrator(http: httpx.AsyncClient, api_server: ApiServer) -> None:
+async def test_system_status_and_orchestrator(
+    http: httpx.AsyncClient, api_server: ApiServer
+) -> None:
     status = (await http.get("/system/status")).json()
     assert status["temporal"]["reachable"] and status["temporal"]["server_version"]
     assert status["temporal"]["search_attributes"] is True
@@ -305,9 +325,13 @@ async def test_health_is_open_and_everything_else_needs_the_token(
 ) -> None:
     async with httpx.AsyncClient(base_url=secured_api_server.base_url, timeout=30) as http:
         assert (await http.get("/health")).status_code == 200
-        for method, path in (("GET", "/system/status"), ("GET", "/openapi.json"),
-                             ("GET", "/documents"), ("POST", "/chat"),
-                             ("GET", "/executions/query-x")):
+        for method, path in (
+            ("GET", "/system/status"),
+            ("GET", "/openapi.json"),
+            ("GET", "/documents"),
+            ("POST", "/chat"),
+            ("GET", "/executions/query-x"),
+        ):
             response = await http.request(method, path)
             assert response.status_code == 401, path
             assert response.headers["www-authenticate"] == "Bearer"

@@ -12,8 +12,9 @@ from temporalio.client import Client
 
 from models.events import EventKind, ProgressEvent
 from models.query import QueryConfig
-from tests.client.tools import fault_registry, retry_and_fallback_plan
+from tests.client.tools import fault_registry, replan_plan, retry_and_fallback_plan, slow_plan
 from tests.conftest import WorkerFactory
+from workflows import progress
 
 pytestmark = pytest.mark.integration
 QUESTION = "What is the notice period for termination for convenience?"
@@ -55,7 +56,9 @@ async def test_fallbacks_are_events_and_retries_do_not_break_the_stream(
     assert [(e.step_id, e.tool, e.data["failed_tool"]) for e in fell_back] == [
         ("search_b", "search_documents", "broken_search")
     ]
-    flaky = next(e for e in events if e.kind is EventKind.STEP_COMPLETED and e.step_id == "search_a")
+    flaky = next(
+        e for e in events if e.kind is EventKind.STEP_COMPLETED and e.step_id == "search_a"
+    )
     assert flaky.data["attempts"] == 2
     assert events[-1].kind is EventKind.FINAL_ANSWER
 
@@ -112,10 +115,63 @@ async def test_following_a_query_costs_few_updates_even_with_many_readers(
     assert all(log == logs[0] for log in logs)
     history = await client.get_workflow_handle(handle.id).fetch_history()
     accepted = [
-        e for e in history.events
+        e
+        for e in history.events
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
     ]
     # readers at the same offset share one update; at most one per batch of new events
     assert len(accepted) <= len(logs[0])
-    assert len({e.workflow_execution_update_accepted_event_attributes.protocol_instance_id
-                for e in accepted}) == len(accepted)
+    assert len(
+        {
+            e.workflow_execution_update_accepted_event_attributes.protocol_instance_id
+            for e in accepted
+        }
+    ) == len(accepted)
+
+
+async def test_failures_skips_and_replans_are_events(
+    run_worker: WorkerFactory, samples: Path
+) -> None:
+    docs = [str(samples / "contract_acme_globex.md")]
+    plan = replan_plan(QUESTION)
+    never = {"ref": "$search.count", "op": "lt", "value": 0}
+    extra = {
+        "id": "extra",
+        "tool": "search_documents",
+        "description": "never runs",
+        "params": {"query": "$input.query", "documents": "$input.documents"},
+        "condition": never,
+    }
+    middle = {  # answer_question runs without the skipped input
+        "id": "middle",
+        "tool": "answer_question",
+        "description": "a first answer",
+        "params": {"question": "$input.query", "passages": ["$search.passages", "$extra.passages"]},
+    }
+    plan["steps"][1:1] = [extra, middle]
+    plan["steps"][-1]["params"]["passages"] = "$middle.passages"
+    async with run_worker(registry=fault_registry()) as sdk:
+        events = [e async for e in sdk.stream(QUESTION, docs, plan=plan)]
+    by_kind = {e.kind: e for e in events}
+    assert by_kind[EventKind.STEP_SKIPPED].step_id == "extra"
+    assert "condition false" in by_kind[EventKind.STEP_SKIPPED].message
+    assert by_kind[EventKind.STEP_FAILED].step_id == "answer"
+    assert by_kind[EventKind.STEP_FAILED].data["error_type"] == "BadInput"
+    assert by_kind[EventKind.REPLAN_STARTED].data["attempt"] == 1
+    assert by_kind[EventKind.REPLAN_FINISHED].data["ok"] is True
+    assert events[-1].kind is EventKind.FINAL_ANSWER
+
+
+async def test_readers_fall_back_to_the_query_once_the_update_budget_is_spent(
+    run_worker: WorkerFactory, samples: Path, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "MAX_WAIT_UPDATES", 1)
+    docs = [str(samples / "contract_acme_globex.md")]
+    async with run_worker(registry=fault_registry()) as sdk:
+        handle = await sdk.start(QUESTION, docs, plan=slow_plan(QUESTION, seconds=0.5))
+        events = [e async for e in sdk.events(handle.id)]
+    assert _offsets(events) == list(range(len(events)))
+    assert events[-1].kind is EventKind.FINAL_ANSWER
+    history = await client.get_workflow_handle(handle.id).fetch_history()
+    accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    assert sum(1 for e in history.events if e.event_type == accepted) <= 1

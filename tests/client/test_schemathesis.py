@@ -31,20 +31,28 @@ async def test_generated_requests_never_cause_a_server_error(
     command = _schemathesis()
     if command is None:
         pytest.skip("schemathesis is not installed (pip install -e '.[dev]')")
-    process = await asyncio.create_subprocess_exec(
-        command, "run", f"{api_server.base_url}/openapi.json",
-        "--checks", "not_a_server_error",
-        "--max-examples", str(MAX_EXAMPLES),
-        "--max-time", str(TIME_BUDGET_SECONDS),
-        "--phases", "coverage,fuzzing",
-        "--request-timeout", "15",
-        "--seed", "7",
+    arguments = [
+        *("--checks", "not_a_server_error"),
+        *("--max-examples", str(MAX_EXAMPLES)),
+        *("--max-time", str(TIME_BUDGET_SECONDS)),
+        *("--phases", "coverage,fuzzing"),
+        *("--request-timeout", "15"),
+        *("--seed", "7"),
         "--no-shrink",
-        "--workers", "1",  # hypothesis parses lambdas with ast: not thread-safe on 3.11
-        # SSE endpoints stream until the query ends; they are exercised in test_api.py
-        "--exclude-path-regex", "stream|events",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"},
+        # one worker: hypothesis describes strategies with ast.parse, not thread-safe on 3.11
+        *("--workers", "1"),
+        # the SSE endpoints stream until the query ends; test_api.py covers them
+        *("--exclude-path-regex", "stream|events"),
+    ]
+    process = await asyncio.create_subprocess_exec(
+        command,
+        "run",
+        f"{api_server.base_url}/openapi.json",
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     report = output.decode(errors="replace")
