@@ -171,7 +171,7 @@ def _analyse(
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    rounds = 3 if quick else 15
+    rounds = 3 if quick else 12
     warmup = 0 if quick else 2
     registry = common.sleep_registry()
     shapes_out = []

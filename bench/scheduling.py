@@ -87,7 +87,7 @@ async def _run(sdk: OrchestratorClient, dag: Dag, config: QueryConfig) -> dict[s
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    rounds = 3 if quick else 7
+    rounds = 3 if quick else 5
     out = []
     async with common.docorch_worker(common.sleep_registry(), max_concurrent_activities=64) as sdk:
         for n, dag in enumerate(plans(quick)):
@@ -121,6 +121,19 @@ async def run(quick: bool) -> dict[str, Any]:
                     "speedup": speedup,
                     "speedup_bound": round(total / cp, 3),
                     "speedup_efficiency": round(speedup / (total / cp), 3),
+                    # what each mode pays on top of its bound: sequential once per step,
+                    # eager and levels once per level
+                    "over_bound_ms": {
+                        "eager_per_level": round(
+                            (common.median(ms["eager"]) - cp) / len(dag.levels()), 1
+                        ),
+                        "levels_per_level": round(
+                            (common.median(ms["levels"]) - bound) / len(dag.levels()), 1
+                        ),
+                        "sequential_per_step": round(
+                            (common.median(ms["sequential"]) - total) / len(dag.steps), 1
+                        ),
+                    },
                 }
             )
     return {
@@ -145,8 +158,8 @@ def table(results: dict[str, Any]) -> str:
                 m["levels"]["median"],
                 m["sequential"]["median"],
                 f"{p['levels_over_eager']:.2f} (bound {p['levels_over_eager_bound']:.2f})",
-                f"{p['speedup']:.2f} (bound {p['speedup_bound']:.2f}, "
-                f"{p['speedup_efficiency']:.0%} of it)",
+                f"{p['speedup']:.2f} (bound {p['speedup_bound']:.2f})",
+                _over(p),
             ]
         )
     return (
@@ -166,8 +179,22 @@ def table(results: dict[str, Any]) -> str:
                 "sequential",
                 "levels ÷ eager",
                 "speedup sequential ÷ eager",
+                "ms over bound: eager, levels per level / sequential per step",
             ],
             rows,
         )
-        + "\n"
+        + "\n\nThe speedup's bound (sum ÷ critical path) assumes steps cost only their "
+        "duration. Each step also pays an activity round trip: sequential pays it once per "
+        "step, eager once per level of the critical path, so the measured speedup can come "
+        "out above the bound when the round trip is long (a loaded machine).\n"
+    )
+
+
+def _over(p: dict[str, Any]) -> str:
+    over = p.get("over_bound_ms")
+    if not over:
+        return "-"
+    return (
+        f"{over['eager_per_level']:+.0f}, {over['levels_per_level']:+.0f} / "
+        f"{over['sequential_per_step']:+.0f}"
     )

@@ -59,16 +59,21 @@ def _settings() -> Settings:
 def server(
     port: Annotated[int | None, typer.Option(help="Frontend port (UI on port+1000).")] = None,
 ) -> None:
-    """Run the embedded Temporal dev server (persistent, in the data directory) until Ctrl-C."""
+    """Run the embedded Temporal dev server (persistent, in the data directory) until Ctrl-C or
+    SIGTERM; either stops the server too."""
+    import signal
+
     from client.devserver import DevServerError, dev_server
 
     settings = _settings()
 
     async def serve() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         async with dev_server(settings, port=port) as address:
             ui_port = int(address.rsplit(":", 1)[1]) + 1000
             console.print(f"Temporal dev server on [bold]{address}[/], UI http://127.0.0.1:{ui_port}")
-            await asyncio.Event().wait()
+            await stop.wait()
 
     try:
         _run(serve())
