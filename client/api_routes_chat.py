@@ -47,7 +47,7 @@ def _looks_like_path(source: str) -> bool:
     return "/" in source or "\\" in source or source.startswith("~")
 
 
-def _check_documents(ctx: ApiContext, documents: list[str]) -> None:
+def check_documents(ctx: ApiContext, documents: list[str]) -> None:
     """Refuse paths outside the allowed roots before a query starts (the worker checks again)."""
     roots = ctx.settings.roots()
     for source in documents:
@@ -62,7 +62,7 @@ def _check_documents(ctx: ApiContext, documents: list[str]) -> None:
 
 
 async def _start(ctx: ApiContext, body: ChatRequest) -> WorkflowHandle[QueryWorkflow, QueryResult]:
-    _check_documents(ctx, body.documents)
+    check_documents(ctx, body.documents)
     try:
         handle = await ctx.sdk.start(
             body.query,

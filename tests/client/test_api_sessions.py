@@ -1,0 +1,53 @@
+"""Sessions and state over HTTP, on the real API server and dev server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_session_over_http_answers_a_follow_up(http: httpx.AsyncClient, samples: Path) -> None:
+    docs = [str(samples / "contract_acme_globex.md"), str(samples / "contract_acme_initech.md")]
+    created = await http.post("/sessions", json={"documents": docs})
+    assert created.status_code == 201, created.text
+    session = created.json()["session_id"]
+    assert session in (await http.get("/sessions")).json()
+
+    first = await http.post(f"/sessions/{session}/ask", json={"question": "What is the monthly fee?"})
+    assert first.status_code == 200, first.text
+    second = await http.post(
+        f"/sessions/{session}/ask", json={"question": "And what about the second contract?"}
+    )
+    query_id = second.json()["query_workflow_id"]
+    assert query_id == f"{session}-turn-2"
+
+    removed = await http.post(f"/sessions/{session}/documents/remove", json={"documents": docs[:1]})
+    assert removed.json() == docs[1:]
+    added = await http.post(f"/sessions/{session}/documents", json={"documents": docs[:1]})
+    assert sorted(added.json()) == sorted(docs)
+
+    closed = await http.post(f"/sessions/{session}/close")
+    assert closed.status_code == 200, closed.text
+    turns = (await http.get(f"/sessions/{session}/turns")).json()
+    assert [t["status"] for t in turns] == ["completed", "completed"]
+    assert "15,500" in turns[1]["answer_summary"]
+
+    refused = await http.post(f"/sessions/{session}/ask", json={"question": "Anything else?"})
+    assert refused.status_code in (404, 409)
+
+
+async def test_session_documents_are_confined(http: httpx.AsyncClient) -> None:
+    response = await http.post("/sessions", json={"documents": ["/etc/passwd"]})
+    assert response.status_code == 422
+    assert response.json()["error_type"] == "PathNotAllowed"
+
+
+async def test_system_state_reports_every_scope(http: httpx.AsyncClient) -> None:
+    response = await http.get("/system/state")
+    assert response.status_code == 200, response.text
+    scopes = {s["scope"] for s in response.json()["scopes"]}
+    assert scopes == {"global", "session", "execution", "step"}
