@@ -89,7 +89,8 @@ def _section(name: str, document: dict[str, Any] | None, module: ModuleType | No
     mode = "quick" if document.get("quick") else "full"
     meta = (
         f"*{document['machine']['date']}, {mode} run (`{document['command']}`), "
-        f"took {document['duration_s']} s, git {document['machine']['git']}.*"
+        f"took {document['duration_s']} s, git {document['machine']['git']}, load average at "
+        f"start {document['machine']['load_average_at_start']}.*"
     )
     if "error" in document:
         last = document["error"].strip().splitlines()[-1]
@@ -118,8 +119,7 @@ def _machine_line(machine: dict[str, Any]) -> str:
     return (
         f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
         f"{machine['os']}; Python {machine['python']}, temporalio {machine['temporalio']}, "
-        f"Temporal CLI {machine['temporal_cli']}, pydantic {machine['pydantic']}; "
-        f"load average at start {machine['load_average_at_start']}"
+        f"Temporal CLI {machine['temporal_cli']}, pydantic {machine['pydantic']}"
     )
 
 

@@ -187,11 +187,12 @@ def _where_cpu_goes(results: dict[str, Any]) -> str:
     )
     busy = peak.get("machine_busy")
     if busy is not None and busy >= 0.9:
+        others = busy - peak["our_cpu_share"]
         text += (
             f" The machine's {results.get('cores', 1)} cores were {busy:.0%} busy, "
-            f"{peak['our_cpu_share']:.0%} of them with this benchmark's processes: throughput "
-            "is bound by CPU (the rest went to whatever else ran on the machine), not by a "
-            "lock or a queue in docorch."
+            f"{peak['our_cpu_share']:.0%} with this benchmark's processes"
+            + (f" and {others:.0%} with other work on the machine" if others > 0.05 else "")
+            + ": throughput is bound by CPU, not by a lock or a queue in docorch."
         )
     elif busy is not None:
         text += f" The machine's cores were only {busy:.0%} busy: something else limits it."

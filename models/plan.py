@@ -133,7 +133,10 @@ class ReplanContext(BaseModel):
 
     attempt: int = Field(ge=1, description="1 for the first replan of a query.")
     failed_step: str
-    failed_tools: tuple[str, ...] = Field(description="Tools that failed for good; avoid them.")
+    failed_tools: tuple[str, ...] = Field(
+        description="Tools to avoid: they failed with bad input, or failed again after being "
+        "tried again in a replan. A failed step whose tool is not here may be tried again."
+    )
     error: str
     also_failed: dict[str, str] = Field(
         default_factory=dict,

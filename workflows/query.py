@@ -236,14 +236,23 @@ class QueryWorkflow:
         """Replan (as a child workflow) while steps the answer needs have failed for good; the
         answered plan, or None when replans are exhausted or replanning failed."""
         assert self.executor is not None
-        failed_tools: list[str] = []
+        avoid: list[str] = []
+        failed_before: set[str] = set()
         while plan.answer_step not in self.outputs:
             failed = failed_steps_the_answer_needs(plan, self.executor.results)
             if not failed or self.summary.replans >= request.config.max_replans:
                 return None
-            failed_tools += [t for s in failed for t in (s.tool, *s.fallback)]
+            # a tool is avoided once it failed on bad input or failed in two rounds; until then
+            # the replan may try it again (it only met errors a retry may fix)
+            for step in failed:
+                bad_input = self.executor.results[step.id].error_type in (
+                    step.policy.non_retryable_error_types
+                )
+                tools = (step.tool, *step.fallback)
+                avoid += [t for t in tools if bad_input or t in failed_before]
+                failed_before.update(tools)
             self.summary.replans += 1
-            context = self._replan_context(plan, failed, failed_tools)
+            context = self._replan_context(plan, failed, avoid)
             replanned = await self._replan(request, documents, context)
             if replanned is None:
                 return None

@@ -443,7 +443,8 @@ class DocumentStore:
         """BM25-ranked passages of ``doc_ids`` matching ``query`` (best first, score > 0).
 
         ``broaden`` widens the match: 0 exact terms, 1 also prefixes; >= 2 also returns the
-        opening passages of documents nothing matched in, so every document is represented.
+        opening passages of documents nothing matched in (at most ``top_k`` of them, so the
+        result stays small however many documents are searched).
         """
         if not doc_ids:
             return []
@@ -456,12 +457,12 @@ class DocumentStore:
                 found = [self._passage(r, names, float(r["score"])) for r in rows]
             if broaden >= 2:
                 covered = {p.document_id for p in found}
-                for doc_id in doc_ids:
-                    if doc_id not in covered:
-                        row = db.execute(
-                            "SELECT * FROM chunks WHERE document_id=? ORDER BY seq LIMIT 1",
-                            (doc_id,),
-                        ).fetchone()
-                        if row:
-                            found.append(self._passage(row, names, 0.0))
+                uncovered = [d for d in doc_ids if d not in covered][:top_k]
+                for doc_id in uncovered:
+                    row = db.execute(
+                        "SELECT * FROM chunks WHERE document_id=? ORDER BY seq LIMIT 1",
+                        (doc_id,),
+                    ).fetchone()
+                    if row:
+                        found.append(self._passage(row, names, 0.0))
         return found

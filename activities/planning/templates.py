@@ -53,7 +53,7 @@ def _broadening_search(b: PlanBuilder, query: str, documents: str, top_k: int, l
         "search_documents",
         {"query": query, "documents": documents, "top_k": top_k, "broaden": "$iteration"},
         f"Search {label} for passages about the question (broadened if too few are found)",
-        repeat_until=Predicate(ref="$self.count", op=PredicateOp.GE, value=min(2, top_k)),
+        repeat_until=Predicate(ref="$self.sufficient", op=PredicateOp.EQ, value=True),
         max_iterations=3,
     )
 

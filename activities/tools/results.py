@@ -17,6 +17,11 @@ class SearchResult(BaseModel):
     passages: list[Passage]
     count: int
     documents_covered: int
+    sufficient: bool = Field(
+        default=True,
+        description="True when the search found as much as it can: at least 2 passages (or "
+        "top_k, or every chunk the documents have). Broadening loops stop on it.",
+    )
     confidence: float = Field(description="Share of query terms the top passages contain.")
 
 

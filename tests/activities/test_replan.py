@@ -70,6 +70,15 @@ def test_failed_step_is_replaced_and_references_keep_their_field() -> None:
     assert plan.answer_step == "compose_1" and plan.source == "replan"
 
 
+def test_a_tool_that_met_only_retryable_errors_is_tried_again() -> None:
+    plan = replan(_context(failed_tools=()), TOOLS)
+    again, compose = plan.steps
+    assert (again.id, again.tool) == ("summarize_2_r1", "summarize_document")
+    assert again.params == _plan().step("summarize_2").params
+    assert compose.params["parts"] == ["$summarize_1", "$summarize_2_r1.answer"]
+    assert "summarize_2 tried again" in plan.reasoning
+
+
 def test_every_failed_step_is_replaced_at_once() -> None:
     context = _context(completed={}, also_failed={"summarize_1": "down too"})
     plan = replan(context, TOOLS)
@@ -122,4 +131,4 @@ def test_the_replan_is_validated_against_the_completed_steps() -> None:
 
 def test_no_replan_without_search_and_answer() -> None:
     with pytest.raises(InvalidPlan, match="search_documents and answer_question are unavailable"):
-        replan(_context(failed_tools=("search_documents",)), TOOLS)
+        replan(_context(failed_tools=("summarize_document", "search_documents")), TOOLS)

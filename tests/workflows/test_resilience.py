@@ -213,9 +213,11 @@ async def test_permanent_failure_is_saved_by_an_alternative(
 async def test_failure_without_alternative_replans_in_a_child_workflow(
     faulty: Callable[[], Any], contracts: list[str], client: Client
 ) -> None:
-    """The search falls back to its alternative; the answer tool has none, so a ReplanWorkflow
-    child replaces it. This run's history is kept for the replay test, which replays a history
-    under its file name: the workflow id is that name, so the child's id replays unchanged."""
+    """The search falls back to its alternative; the answer tool has none, so ReplanWorkflow
+    children take over: the first tries it again (its errors were retryable), the second, after
+    it failed again, replaces it by a search + answer. This run's history is kept for the replay
+    test, which replays a history under its file name: the workflow id is that name, so the
+    children's ids replay unchanged."""
     async with faulty() as sdk:
         handle = await sdk.start(
             QUESTION,
@@ -232,26 +234,45 @@ async def test_failure_without_alternative_replans_in_a_child_workflow(
     assert result.status is QueryStatus.COMPLETED
     assert result.orchestrator_version == ORCHESTRATOR_VERSION and not summary.degraded
     assert "90 days" in result.answer
-    assert summary.replans == 1 and summary.fallbacks == 1
-    assert step(result, "answer_1").status is StepStatus.FAILED
+    assert summary.replans == 2 and summary.fallbacks == 1
+    tried = [(s.step_id, s.tool, s.replan, s.status) for s in summary.steps]
+    assert tried == [
+        ("search_1", "search_documents", 0, StepStatus.COMPLETED),
+        ("answer_1", "broken_answer", 0, StepStatus.FAILED),
+        ("answer_1_r1", "broken_answer", 1, StepStatus.FAILED),
+        ("answer_1_r1_r2_search", "search_documents", 2, StepStatus.COMPLETED),
+        ("answer_1_r1_r2", "answer_question", 2, StepStatus.COMPLETED),
+    ]
     assert step(result, "answer_1").error_type == "ToolBroken"
-    replacement = step(result, "answer_1_r1")
-    assert (replacement.tool, replacement.replan, replacement.status) == (
-        "answer_question",
-        1,
-        StepStatus.COMPLETED,
-    )
-    child = await client.get_workflow_handle(f"{handle.id}-replan-1").describe()
-    assert child.workflow_type == "ReplanWorkflow"
-    assert child.status is WorkflowExecutionStatus.COMPLETED
+    for n in (1, 2):
+        child = await client.get_workflow_handle(f"{handle.id}-replan-{n}").describe()
+        assert child.workflow_type == "ReplanWorkflow"
+        assert child.status is WorkflowExecutionStatus.COMPLETED
     history = await client.get_workflow_handle(handle.id).fetch_history()
     children = [
         e.child_workflow_execution_completed_event_attributes.workflow_execution.workflow_id
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED
     ]
-    assert children == [f"{handle.id}-replan-1"]
+    assert children == [f"{handle.id}-replan-1", f"{handle.id}-replan-2"]
+    # 0.9 per replan on the answer
+    assert result.confidence_score <= round(0.9**2, 4)
     await record_history(client, handle.id, RECORDED)
+
+
+async def test_bad_input_is_replaced_at_the_first_replan(
+    faulty: Callable[[], Any], contracts: list[str]
+) -> None:
+    plan = plan_of(Step(id="r", tool="reject", params={"key": "r"}), answer="r")
+    async with faulty() as sdk:
+        result = await sdk.run(QUESTION, contracts, plan=plan)
+    assert result.execution_summary.replans == 1
+    assert [(s.step_id, s.tool, s.status) for s in result.execution_summary.steps] == [
+        ("r", "reject", StepStatus.FAILED),
+        ("r_r1_search", "search_documents", StepStatus.COMPLETED),
+        ("r_r1", "answer_question", StepStatus.COMPLETED),
+    ]
+    assert "90 days" in result.answer
 
 
 async def test_exhausted_replans_degrade_to_the_direct_path_with_lower_confidence(
@@ -271,10 +292,13 @@ async def test_exhausted_replans_degrade_to_the_direct_path_with_lower_confidenc
         )
         result = await handle.result()
     summary = result.execution_summary
-    # replan 1 replaced the search; the kept answer step then failed, with no replan left
+    # replan 1 tried the search again; it failed again, with no replan left
     assert summary.replans == 1
-    assert step(result, "search_1_r1").status is StepStatus.COMPLETED
-    assert step(result, "answer_1").status is StepStatus.FAILED
+    assert (step(result, "search_1_r1").tool, step(result, "search_1_r1").status) == (
+        "down_search",
+        StepStatus.FAILED,
+    )
+    assert step(result, "answer_1").status is StepStatus.SKIPPED
     child = await client.get_workflow_handle(f"{handle.id}-replan-1").describe()
     assert child.status is WorkflowExecutionStatus.COMPLETED
     assert summary.degraded and summary.degraded_reason == "no answer after 1 replan(s)"
