@@ -77,8 +77,13 @@ def print_result(console: Console, result: QueryResult, *, ui_url: str | None = 
         console.print(
             f"  [red]skipped document[/] {failure.source}: {failure.error_type}: {failure.message}"
         )
-    if summary.degraded_reason:
-        console.print(f"  [yellow]note[/]: {summary.degraded_reason}")
+    if summary.degraded_reason and summary.degraded:
+        console.print(f"  [yellow]degraded[/]: {summary.degraded_reason}; the direct path answered")
+    elif summary.degraded_reason:
+        console.print(
+            f"  [yellow]note[/]: {summary.degraded_reason}; the direct path was tried and the "
+            "planned answer kept"
+        )
     if ui_url:
         console.print(f"  trace: {ui_url}/namespaces/default/workflows/{result.workflow_id}")
 

@@ -30,12 +30,16 @@ with workflow.unsafe.imports_passed_through():
 
 
 class StepFailure(Exception):
-    """A step (or one call of it) that failed for good; ``attempts`` calls were spent on it."""
+    """A step (or one call of it) that failed for good; ``attempts`` calls were spent on it.
+    Not ``retryable`` when a retry cannot help (bad input, a plan that does not fit)."""
 
-    def __init__(self, message: str, error_type: str | None, attempts: int = 0) -> None:
+    def __init__(
+        self, message: str, error_type: str | None, attempts: int = 0, *, retryable: bool = True
+    ) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.attempts = attempts
+        self.retryable = retryable
 
 
 def _attempts_spent(error: ActivityError, cause: ApplicationError | None, max_attempts: int) -> int:
@@ -53,13 +57,16 @@ def _failure(error: ActivityError, max_attempts: int) -> StepFailure:
     cause: BaseException | None = error
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__
+    retryable = error.retry_state != RetryState.NON_RETRYABLE_FAILURE
     if isinstance(cause, ApplicationError):
-        return StepFailure(cause.message, cause.type, _attempts_spent(error, cause, max_attempts))
+        attempts = _attempts_spent(error, cause, max_attempts)
+        return StepFailure(cause.message, cause.type, attempts, retryable=retryable)
     inner = error.__cause__ or error
     return StepFailure(
         str(inner) or type(inner).__name__,
         type(inner).__name__,
         _attempts_spent(error, None, max_attempts),
+        retryable=retryable,
     )
 
 
@@ -93,6 +100,8 @@ class PlanExecutor:
         self._scheduling = scheduling
         self._in_flight = 0
         self.max_in_flight = 0
+        self.not_retryable: set[str] = set()
+        """Steps whose failure a retry cannot fix (bad input): a replan replaces them."""
         self.llm = LlmTally(events)
 
     # ---- scheduling ------------------------------------------------------------------------
@@ -209,6 +218,8 @@ class PlanExecutor:
                 )
         except StepFailure as failure:
             ms = (workflow.now() - started).total_seconds() * 1000
+            if not failure.retryable:
+                self.not_retryable.add(step.id)
             self._record(
                 step,
                 level,
@@ -298,9 +309,13 @@ class PlanExecutor:
         try:
             items = dag.lookup(step.for_each, self.outputs)
         except (dag.MissingInput, dag.BadReference) as error:
-            raise StepFailure(f"for_each {step.for_each}: {error}", "MissingInput") from None
+            raise StepFailure(
+                f"for_each {step.for_each}: {error}", "MissingInput", retryable=False
+            ) from None
         if not isinstance(items, list):
-            raise StepFailure(f"for_each {step.for_each} is not a list", "InvalidPlan")
+            raise StepFailure(
+                f"for_each {step.for_each} is not a list", "InvalidPlan", retryable=False
+            )
         items = items[: step.max_items]
 
         async def one(index: int, item: Any) -> tuple[Any, str, int, str | None]:
@@ -333,7 +348,7 @@ class PlanExecutor:
         try:
             resolved: dict[str, Any] = dag.resolve(step.params, scope, drop_missing=drop_missing)
         except (dag.MissingInput, dag.BadReference) as error:
-            raise StepFailure(str(error), "InvalidPlan") from None
+            raise StepFailure(str(error), "InvalidPlan", retryable=False) from None
         return {k: v for k, v in resolved.items() if v is not None or not drop_missing}
 
     async def _call_with_fallbacks(

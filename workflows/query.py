@@ -245,9 +245,7 @@ class QueryWorkflow:
             # a tool is avoided once it failed on bad input or failed in two rounds; until then
             # the replan may try it again (it only met errors a retry may fix)
             for step in failed:
-                bad_input = self.executor.results[step.id].error_type in (
-                    step.policy.non_retryable_error_types
-                )
+                bad_input = step.id in self.executor.not_retryable
                 tools = (step.tool, *step.fallback)
                 avoid += [t for t in tools if bad_input or t in failed_before]
                 failed_before.update(tools)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from activities.llm.grounded import grounded_answer
 from activities.tools.results import Answer, AnswerPart
-from activities.tools.text import Sentence, inverse_document_frequency, sentences, stems
+from activities.tools.text import (
+    Sentence,
+    coverage_signal,
+    inverse_document_frequency,
+    sentences,
+    stems,
+)
 from models.documents import Passage
 
 
@@ -58,7 +64,7 @@ def extractive_answer(question: str, passages: list[Passage], max_sentences: int
     """Answer by quoting the sentences of ``passages`` that best support the question.
 
     The confidence is the share of the question's content words that the quoted sentences
-    contain (its support). With no relevant passage the answer says so, with confidence 0.
+    contain (its support, see ``coverage_signal``). With no relevant passage the answer says so, with confidence 0.
     """
     unique = list({p.id: p for p in passages}.values())
     ranked = _rank_sentences(question, unique)
@@ -75,7 +81,7 @@ def extractive_answer(question: str, passages: list[Passage], max_sentences: int
             chosen.append(sentence)
     wanted = stems(question)
     covered = set().union(*(stems(s.text) for s in chosen)) & wanted
-    support = len(covered) / len(wanted) if wanted else 0.5
+    support = coverage_signal(len(covered), len(wanted))
     lines = [f"{s.text} [{i}]" for i, s in enumerate(chosen, start=1)]
     return Answer(
         answer="\n".join(lines),

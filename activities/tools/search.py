@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from activities.context import current
 from activities.tools.results import SearchResult
-from activities.tools.text import stems
+from activities.tools.text import coverage_signal, stems
 from models.documents import DocumentRef
 
 
@@ -22,7 +22,7 @@ def search_documents(
     found: set[str] = set()
     for passage in passages:
         found |= wanted & stems(passage.text)
-    term_coverage = len(found) / len(wanted) if wanted else (1.0 if passages else 0.0)
+    term_coverage = coverage_signal(len(found), len(wanted)) if wanted else 1.0
     available = sum(d.chunks for d in documents) or top_k
     return SearchResult(
         passages=passages,

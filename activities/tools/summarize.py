@@ -55,8 +55,8 @@ async def summarize_document(
 ) -> DocumentSummary:
     """Summarise one document section by section, in document order, with citations.
 
-    ``focus`` favours a topic. The confidence is the share of the document's sections the
-    summary covers.
+    ``focus`` favours a topic. The confidence grows with the share of the document's sections
+    the summary covers, out of as many as ``max_sentences`` sentences could cover.
     """
     extractive, shown = await asyncio.to_thread(
         _extractive_summary, document, max_sentences, focus
@@ -76,15 +76,17 @@ async def summarize_document(
             "citations": llm.citations,
             "passages": llm.passages,
             "sections_covered": len(covered),
-            "confidence": _coverage(len(covered), extractive.sections_total),
+            "confidence": _coverage(len(covered), extractive.sections_total, max_sentences),
             "usage": llm.usage,
             "note": llm.note,
         }
     )
 
 
-def _coverage(covered: int, total: int) -> float:
-    return round(min(1.0, 0.5 + 0.5 * covered / max(1, total)), 4)
+def _coverage(covered: int, total: int, max_sentences: int) -> float:
+    """0.5 + 0.5 × the sections covered, out of as many as ``max_sentences`` could cover."""
+    reachable = max(1, min(total, max_sentences))
+    return round(min(1.0, 0.5 + 0.5 * covered / reachable), 4)
 
 
 def _extractive_summary(
@@ -110,7 +112,7 @@ def _extractive_summary(
         passages=list({s.passage.id: s.passage for s in chosen}.values()),
         sections_covered=len(covered),
         sections_total=len(sections),
-        confidence=_coverage(len(covered), len(sections)),
+        confidence=_coverage(len(covered), len(sections), max_sentences),
     )
     openers = list({p.anchor.section: p for p in reversed(passages)}.values())[::-1]
     shown = list({p.id: p for p in [*summary.passages, *openers]}.values())

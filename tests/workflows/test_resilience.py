@@ -214,15 +214,17 @@ async def test_failure_without_alternative_replans_in_a_child_workflow(
     faulty: Callable[[], Any], contracts: list[str], client: Client
 ) -> None:
     """The search falls back to its alternative; the answer tool has none, so ReplanWorkflow
-    children take over: the first tries it again (its errors were retryable), the second, after
-    it failed again, replaces it by a search + answer. This run's history is kept for the replay
-    test, which replays a history under its file name: the workflow id is that name, so the
-    children's ids replay unchanged."""
+    children take over: the first tries it again (its errors were retryable), the second
+    replaces it by a search + answer. Its history is kept for the replay test, which replays
+    a history under its file name: the workflow id is that name, so the children's ids replay
+    unchanged. (Threshold 0: the answer after two replans is not also compared with the
+    direct path.)"""
     async with faulty() as sdk:
         handle = await sdk.start(
             QUESTION,
             contracts,
             workflow_id=RECORDED,
+            config=QueryConfig(confidence_threshold=0.0),
             plan=plan_of(
                 search("search_1", "broken_search"),
                 answer("answer_1", "search_1", "broken_answer"),
@@ -265,7 +267,9 @@ async def test_bad_input_is_replaced_at_the_first_replan(
 ) -> None:
     plan = plan_of(Step(id="r", tool="reject", params={"key": "r"}), answer="r")
     async with faulty() as sdk:
-        result = await sdk.run(QUESTION, contracts, plan=plan)
+        result = await sdk.run(
+            QUESTION, contracts, plan=plan, config=QueryConfig(confidence_threshold=0.0)
+        )
     assert result.execution_summary.replans == 1
     assert [(s.step_id, s.tool, s.status) for s in result.execution_summary.steps] == [
         ("r", "reject", StepStatus.FAILED),
