@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy models workflows
+	$(BIN)/mypy activities client worker.py bench
 
 format: $(STAMP)
 	$(BIN)/ruff format .

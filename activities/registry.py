@@ -77,7 +77,7 @@ def _params_model(name: str, func: ToolFunction) -> type[BaseModel]:
             raise ValueError(f"tool {name}: parameter {param.name!r} needs a type hint")
         default = ... if param.default is param.empty else param.default
         fields[param.name] = (hints[param.name], default)
-    return create_model(  # type: ignore[call-overload, no-any-return]
+    return create_model(
         f"{name}_params", __config__=ConfigDict(extra="forbid"), **fields
     )
 
@@ -290,7 +290,7 @@ class ToolRegistry:
                 "output": dumped,
                 "attempt": info.attempt,
                 "duration_ms": elapsed,
-                "output_ref": _keep_output(info.workflow_id, info.activity_id, dumped),
+                "output_ref": _keep_output(info.workflow_id or "", info.activity_id, dumped),
             }
 
         run_tool.__name__ = f"tool_{tool_name}"
@@ -337,10 +337,10 @@ class ToolRegistry:
         schema = registered.spec.parameters
         problems: list[str] = []
         known = set(registered.params_model.model_fields)
-        for field in params:
-            if field not in known:
+        for name in params:
+            if name not in known:
                 problems.append(
-                    f"{tool}: unknown parameter {field!r}; expected one of {sorted(known)}"
+                    f"{tool}: unknown parameter {name!r}; expected one of {sorted(known)}"
                 )
         concrete = {
             k: v for k, v in params.items() if k in known and not _contains_reference(v)
@@ -354,7 +354,7 @@ class ToolRegistry:
         for field_name, value in concrete.items():
             field = registered.params_model.model_fields[field_name]
             try:
-                TypeAdapter(field.annotation).validate_python(value)
+                TypeAdapter(field.annotation or Any).validate_python(value)
             except ValidationError as error:
                 problems.append(
                     f"{tool}: parameter {field_name!r} expected "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
@@ -17,6 +18,7 @@ from models.query import QueryConfig
 from models.session import SessionConfig, SessionState, Turn
 from models.state import StateSummary
 
+T = TypeVar("T")
 router = APIRouter(tags=["sessions"])
 Ctx = Annotated[ApiContext, Depends(context)]
 SessionIdPath = Annotated[str, Path(pattern=WORKFLOW_ID_PATTERN, description="Session id.")]
@@ -47,7 +49,7 @@ class DocumentList(BaseModel):
     documents: list[str] = Field(min_length=1, max_length=1000)
 
 
-async def _update(call: Any) -> Any:
+async def _update(call: Awaitable[T]) -> T:
     """Run a session update, turning its refusals into 409s with the reason."""
     try:
         return await call

@@ -56,7 +56,10 @@ class Sessions:
     async def result(self, session_id: str, query_id: str) -> QueryResult:
         """Wait for a turn's answer (also for a question still queued behind others)."""
         await self._handle(session_id).execute_update(SessionWorkflow.wait_started, query_id)
-        return await self._client.get_workflow_handle(query_id, result_type=QueryResult).result()
+        result: QueryResult = await self._client.get_workflow_handle(
+            query_id, result_type=QueryResult
+        ).result()
+        return result
 
     async def ask_and_wait(
         self, session_id: str, question: str, documents: Sequence[str] = ()

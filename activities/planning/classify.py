@@ -48,8 +48,8 @@ def classify_query(query: str) -> Classification:
         hits = tuple(m.group(0) for p in patterns if (m := re.search(p, text)))
         if len(hits) > best[0]:
             best = (len(hits), query_type, hits)
-    hits, query_type, matched = best
-    if hits == 0:
+    count, query_type, matched = best
+    if count == 0:
         is_question = bool(re.search(r"\?\s*$|^\s*(what|when|who|how|which|is|are|does|do|can)\b", text))
         return Classification(QueryType.QA, 0.8 if is_question else 0.5, ())
-    return Classification(query_type, min(0.95, 0.6 + 0.15 * hits), matched)
+    return Classification(query_type, min(0.95, 0.6 + 0.15 * count), matched)

@@ -47,7 +47,9 @@ class PlanBuilder:
         return step_id
 
 
-def _broadening_search(b: PlanBuilder, query: str, documents: str, top_k: int, label: str) -> str:
+def _broadening_search(
+    b: PlanBuilder, query: str, documents: str | list[str], top_k: int, label: str
+) -> str:
     """A search that retries with a broader match while it finds fewer than 2 passages."""
     return b.add(
         "search_documents",

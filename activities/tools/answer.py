@@ -15,7 +15,7 @@ from activities.tools.text import (
     sentences,
     stems,
 )
-from models.documents import Passage
+from models.documents import Citation, Passage
 
 
 def _rank_sentences(question: str, passages: list[Passage]) -> list[tuple[float, Sentence]]:
@@ -98,7 +98,7 @@ def compose_answers(question: str, parts: list[AnswerPart]) -> Answer:
     if not parts:
         return Answer(answer=f"Nothing could be found for: {question}", confidence=0.0)
     paragraphs: list[str] = []
-    citations = []
+    citations: list[Citation] = []
     for part in parts:
         start = len(citations) + 1
         marks = "".join(f"[{start + i}]" for i in range(len(part.citations)))
