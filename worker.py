@@ -1,6 +1,6 @@
 """Builds and runs one docorch Worker: task queue, workflows, the registry's activities, tuning.
 
-    python -m worker            # or: docorch worker
+python -m worker            # or: docorch worker
 """
 
 from __future__ import annotations
@@ -82,7 +82,11 @@ async def run_worker(settings: Settings | None = None, *, address: str | None = 
     # upserts of docorch's search attributes only where the namespace has them registered
     await enable_search_attributes(client)
     worker = build_worker(client, settings)
-    log.info("worker_started", task_queue=settings.task_queue, address=client.service_client.config.target_host)
+    log.info(
+        "worker_started",
+        task_queue=settings.task_queue,
+        address=client.service_client.config.target_host,
+    )
     await worker.run()
 
 

@@ -18,9 +18,9 @@ from activities.documents.paths import confined_path
 from activities.errors import BadInput, DocumentNotFound
 from models.documents import DocumentRef
 from models.query import DocumentFailure, ResolveReport, ResolveRequest
+from workflows.names import RESOLVE_ACTIVITY
 
 log = structlog.get_logger(__name__)
-from workflows.names import RESOLVE_ACTIVITY
 
 
 def _looks_like_path(source: str) -> bool:
@@ -35,7 +35,9 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
         if found is not None:
             return found
     if not _looks_like_path(source) and not Path(source).exists():
-        raise DocumentNotFound(f"{source}: no ingested document has this id or name, and no such file")
+        raise DocumentNotFound(
+            f"{source}: no ingested document has this id or name, and no such file"
+        )
     path = confined_path(source, context.settings.roots())
     settings = context.settings
     return store.ingest_file(
@@ -71,7 +73,10 @@ class DocumentActivities:
                     DocumentFailure(
                         source=source,
                         error_type="CorruptDocument",
-                        message=f"{Path(source).name}: could not be read ({type(error).__name__}: {error})",
+                        message=(
+                            f"{Path(source).name}: could not be read "
+                            f"({type(error).__name__}: {error})"
+                        ),
                     )
                 )
                 continue

@@ -63,7 +63,9 @@ def _description(func: ToolFunction) -> str:
     doc = inspect.getdoc(func) or ""
     first = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
     if not first:
-        raise ValueError(f"tool {func.__name__} needs a docstring: its first line is what planners see")
+        raise ValueError(
+            f"tool {func.__name__} needs a docstring: its first line is what planners see"
+        )
     return first
 
 
@@ -77,9 +79,7 @@ def _params_model(name: str, func: ToolFunction) -> type[BaseModel]:
             raise ValueError(f"tool {name}: parameter {param.name!r} needs a type hint")
         default = ... if param.default is param.empty else param.default
         fields[param.name] = (hints[param.name], default)
-    return create_model(
-        f"{name}_params", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    return create_model(f"{name}_params", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 def default_policy(
@@ -130,7 +130,9 @@ def _expected_type(schema: dict[str, Any], field: str) -> str:
     if "type" in prop:
         return str(prop["type"])
     if "anyOf" in prop:
-        return " | ".join(str(p.get("type", p.get("$ref", "?")).split("/")[-1]) for p in prop["anyOf"])
+        return " | ".join(
+            str(p.get("type", p.get("$ref", "?")).split("/")[-1]) for p in prop["anyOf"]
+        )
     if "$ref" in prop:
         return str(prop["$ref"]).split("/")[-1]
     if "items" in prop:
@@ -251,9 +253,7 @@ class ToolRegistry:
 
         async def run_tool(params: dict[str, Any]) -> dict[str, Any]:
             info = activity.info()
-            bound = log.bind(
-                workflow_id=info.workflow_id, step_id=info.activity_id, tool=tool_name
-            )
+            bound = log.bind(workflow_id=info.workflow_id, step_id=info.activity_id, tool=tool_name)
             started = time.perf_counter()
             try:
                 args = params_model.model_validate(params)
@@ -342,9 +342,7 @@ class ToolRegistry:
                 problems.append(
                     f"{tool}: unknown parameter {name!r}; expected one of {sorted(known)}"
                 )
-        concrete = {
-            k: v for k, v in params.items() if k in known and not _contains_reference(v)
-        }
+        concrete = {k: v for k, v in params.items() if k in known and not _contains_reference(v)}
         for field_name, field in registered.params_model.model_fields.items():
             if field_name not in params and field.is_required():
                 problems.append(

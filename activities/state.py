@@ -97,7 +97,9 @@ class StateStore:
         folder = self.steps_dir / _safe(workflow_id)
         if not folder.is_dir():
             return {}
-        return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+        return {
+            p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))
+        }
 
     def _executions(self) -> Iterable[tuple[Path, float, int, int]]:
         """(folder, newest modification time, files, bytes) per execution."""
@@ -179,7 +181,10 @@ class StateStore:
             calls, oldest = db.execute("SELECT count(*), min(at) FROM tool_calls").fetchone()
         size = self.db_path.stat().st_size if self.db_path.exists() else 0
         return ScopeSummary(
-            scope="global", entries=int(calls), bytes=size, oldest=_iso(oldest),
+            scope="global",
+            entries=int(calls),
+            bytes=size,
+            oldest=_iso(oldest),
             details={"registered_tools": registered_tools},
         )
 

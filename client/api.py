@@ -260,8 +260,8 @@ def create_app(
     from client.api_routes_chat import router as chat_router
     from client.api_routes_documents import router as documents_router
     from client.api_routes_executions import router as executions_router
-    from client.api_routes_system import router as system_router
     from client.api_routes_sessions import router as sessions_router
+    from client.api_routes_system import router as system_router
 
     app = FastAPI(
         title="docorch",
@@ -277,7 +277,13 @@ def create_app(
         temporal_metrics_url=temporal_metrics_url,
     )
     app.state.ctx = ctx
-    for router in (chat_router, executions_router, documents_router, system_router, sessions_router):
+    for router in (
+        chat_router,
+        executions_router,
+        documents_router,
+        system_router,
+        sessions_router,
+    ):
         app.include_router(router)
     app.add_exception_handler(RPCError, _rpc_error)
     app.add_exception_handler(ApiError, _api_error)

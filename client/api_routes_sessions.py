@@ -84,35 +84,55 @@ async def session_turns(session_id: SessionIdPath, ctx: Ctx) -> list[Turn]:
     return await ctx.sdk.sessions.turns(session_id)
 
 
-@router.post("/sessions/{session_id}/ask", response_model=SessionAsked, responses=ERRORS,
-             summary="Queue a question; returns the query's workflow id at once")
+@router.post(
+    "/sessions/{session_id}/ask",
+    response_model=SessionAsked,
+    responses=ERRORS,
+    summary="Queue a question; returns the query's workflow id at once",
+)
 async def session_ask(session_id: SessionIdPath, body: SessionAsk, ctx: Ctx) -> SessionAsked:
     check_documents(ctx, body.documents)
     query_id = await _update(ctx.sdk.sessions.ask(session_id, body.question, body.documents))
     return SessionAsked(session_id=session_id, query_workflow_id=query_id)
 
 
-@router.post("/sessions/{session_id}/documents", response_model=list[str], responses=ERRORS,
-             summary="Add active documents")
+@router.post(
+    "/sessions/{session_id}/documents",
+    response_model=list[str],
+    responses=ERRORS,
+    summary="Add active documents",
+)
 async def add_documents(session_id: SessionIdPath, body: DocumentList, ctx: Ctx) -> list[str]:
     check_documents(ctx, body.documents)
     return await _update(ctx.sdk.sessions.add_documents(session_id, body.documents))
 
 
-@router.post("/sessions/{session_id}/documents/remove", response_model=list[str],
-             responses=ERRORS, summary="Remove active documents")
+@router.post(
+    "/sessions/{session_id}/documents/remove",
+    response_model=list[str],
+    responses=ERRORS,
+    summary="Remove active documents",
+)
 async def remove_documents(session_id: SessionIdPath, body: DocumentList, ctx: Ctx) -> list[str]:
     return await _update(ctx.sdk.sessions.remove_documents(session_id, body.documents))
 
 
-@router.post("/sessions/{session_id}/close", response_model=SessionState, responses=ERRORS,
-             summary="Close after the queued questions are answered")
+@router.post(
+    "/sessions/{session_id}/close",
+    response_model=SessionState,
+    responses=ERRORS,
+    summary="Close after the queued questions are answered",
+)
 async def close_session(session_id: SessionIdPath, ctx: Ctx) -> SessionState:
     return await _update(ctx.sdk.sessions.close(session_id))
 
 
-@router.get("/system/state", response_model=StateSummary, tags=["system"],
-            summary="State per scope: global, session, execution, step")
+@router.get(
+    "/system/state",
+    response_model=StateSummary,
+    tags=["system"],
+    summary="State per scope: global, session, execution, step",
+)
 async def system_state(ctx: Ctx) -> StateSummary:
     return await state_summary(
         ctx.sdk.temporal, ctx.settings, registered_tools=len(ctx.registry.names())

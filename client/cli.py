@@ -1,7 +1,7 @@
 """The docorch command line.
 
-    docorch ask "What is the notice period?" --doc samples/contract_acme_globex.md
-    docorch demo | server | worker | ingest | plan | watch | trace | cancel | api
+docorch ask "What is the notice period?" --doc samples/contract_acme_globex.md
+docorch demo | server | worker | ingest | plan | watch | trace | cancel | api
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ from models.settings import Settings
 if TYPE_CHECKING:
     from client.sdk import OrchestratorClient
 
-app = typer.Typer(help="docorch: ask questions about your documents, answered by a durable plan.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="docorch: ask questions about your documents, answered by a durable plan.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -71,7 +74,9 @@ def server(
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         async with dev_server(settings, port=port) as address:
             ui_port = int(address.rsplit(":", 1)[1]) + 1000
-            console.print(f"Temporal dev server on [bold]{address}[/], UI http://127.0.0.1:{ui_port}")
+            console.print(
+                f"Temporal dev server on [bold]{address}[/], UI http://127.0.0.1:{ui_port}"
+            )
             await stop.wait()
 
     try:
@@ -291,8 +296,11 @@ def api(
         err.print("[yellow]warning[/]: listening beyond loopback without DOCORCH_API_TOKEN")
     console.print(f"docorch API on http://{host}:{port} (docs at /docs)")
     try:
-        _run(serve(settings, host=host, port=port, connect_only=connect_only,
-                   metrics_port=metrics_port))
+        _run(
+            serve(
+                settings, host=host, port=port, connect_only=connect_only, metrics_port=metrics_port
+            )
+        )
     except DevServerError as error:
         raise _fail(str(error)) from None
 

@@ -55,7 +55,9 @@ def session_turns(session_id: str) -> None:
     async def run() -> None:
         table = Table("#", "question", "status", "confidence", "query")
         for n, turn in enumerate(await (await _sdk()).sessions.turns(session_id), start=1):
-            table.add_row(str(n), turn.question, turn.status, f"{turn.confidence:.2f}", turn.query_workflow_id)
+            table.add_row(
+                str(n), turn.question, turn.status, f"{turn.confidence:.2f}", turn.query_workflow_id
+            )
         console.print(table)
 
     asyncio.run(run())
@@ -105,7 +107,8 @@ def session_list() -> None:
 
 def state(
     cleanup_ttl: Annotated[
-        float | None, typer.Option("--cleanup", help="Remove step outputs idle longer than this many seconds.")
+        float | None,
+        typer.Option("--cleanup", help="Remove step outputs idle longer than this many seconds."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -119,17 +122,27 @@ def state(
         if cleanup_ttl is not None:
             report = await cleanup(sdk.temporal, settings, ttl_seconds=cleanup_ttl)
             console.print(f"cleanup: {report.model_dump()}")
-        summary = await state_summary(sdk.temporal, settings, registered_tools=len(default_registry().names()))
+        summary = await state_summary(
+            sdk.temporal, settings, registered_tools=len(default_registry().names())
+        )
         if as_json:
             console.print_json(summary.model_dump_json())
             return
         table = Table("scope", "entries", "bytes", "oldest", "details")
         for scope in summary.scopes:
-            table.add_row(scope.scope, str(scope.entries), str(scope.bytes), scope.oldest or "-", str(scope.details))
+            table.add_row(
+                scope.scope,
+                str(scope.entries),
+                str(scope.bytes),
+                scope.oldest or "-",
+                str(scope.details),
+            )
         console.print(table)
         tools = Table("tool", "calls", "success", "p50 ms", "p95 ms")
         for t in summary.tools:
-            tools.add_row(t.tool, str(t.calls), f"{t.success_rate:.0%}", f"{t.p50_ms:.1f}", f"{t.p95_ms:.1f}")
+            tools.add_row(
+                t.tool, str(t.calls), f"{t.success_rate:.0%}", f"{t.p50_ms:.1f}", f"{t.p95_ms:.1f}"
+            )
         console.print(tools)
 
     asyncio.run(run())

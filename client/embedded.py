@@ -31,7 +31,9 @@ class Runtime:
         return f"http://{host}:8233"
 
 
-async def try_connect(settings: Settings, address: str | None = None, timeout: float = 2.0) -> Client | None:
+async def try_connect(
+    settings: Settings, address: str | None = None, timeout: float = 2.0
+) -> Client | None:
     try:
         return await asyncio.wait_for(connect(settings, address=address), timeout)
     except Exception:

@@ -26,7 +26,9 @@ class Sessions:
         self._task_queue = task_queue
 
     def _handle(self, session_id: str) -> WorkflowHandle[SessionWorkflow, SessionState]:
-        return self._client.get_workflow_handle_for(SessionWorkflow.run, session_workflow_id(session_id))
+        return self._client.get_workflow_handle_for(
+            SessionWorkflow.run, session_workflow_id(session_id)
+        )
 
     async def create(
         self,

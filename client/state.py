@@ -46,7 +46,9 @@ async def referenced_executions(client: Client) -> set[str]:
     return keep
 
 
-async def state_summary(client: Client, settings: Settings, *, registered_tools: int) -> StateSummary:
+async def state_summary(
+    client: Client, settings: Settings, *, registered_tools: int
+) -> StateSummary:
     """Entries, bytes and the oldest entry per scope; active sessions; learned tool figures."""
     store = StateStore(settings.data_dir)
     sessions = await _open_sessions(client)
@@ -55,15 +57,25 @@ async def state_summary(client: Client, settings: Settings, *, registered_tools:
         scope="session",
         entries=sum(len(s.turns) for s in sessions),
         bytes=sum(len(s.model_dump_json()) for s in sessions),
-        details={"open_sessions": len(sessions), "documents": sum(len(s.documents) for s in sessions)},
+        details={
+            "open_sessions": len(sessions),
+            "documents": sum(len(s.documents) for s in sessions),
+        },
     )
     starts = [start for _, start in running if start]
     execution_scope = ScopeSummary(
-        scope="execution", entries=len(running), oldest=min(starts) if starts else None,
+        scope="execution",
+        entries=len(running),
+        oldest=min(starts) if starts else None,
         details={"running_queries": len(running)},
     )
     return StateSummary(
-        scopes=[store.global_scope(registered_tools), session_scope, execution_scope, store.step_scope()],
+        scopes=[
+            store.global_scope(registered_tools),
+            session_scope,
+            execution_scope,
+            store.step_scope(),
+        ],
         active_sessions=len(sessions),
         running_queries=len(running),
         tools=store.tool_stats(),

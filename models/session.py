@@ -23,9 +23,13 @@ class Turn(BaseModel):
 class SessionConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    idle_timeout_seconds: float = Field(default=3600.0, gt=0, description="Close after this long idle.")
+    idle_timeout_seconds: float = Field(
+        default=3600.0, gt=0, description="Close after this long idle."
+    )
     history_turns: int = Field(default=5, ge=0, le=50, description="Recent turns a query receives.")
-    max_turns_kept: int = Field(default=100, ge=1, description="Turns carried across continue-as-new.")
+    max_turns_kept: int = Field(
+        default=100, ge=1, description="Turns carried across continue-as-new."
+    )
     continue_as_new_after_events: int = Field(
         default=2000, ge=20, description="Continue-as-new once the history has this many events."
     )
@@ -41,7 +45,9 @@ class SessionState(BaseModel):
     config: SessionConfig = Field(default_factory=SessionConfig)
     turns_total: int = Field(default=0, description="Turns ever asked, including trimmed ones.")
     closed: bool = False
-    runs: int = Field(default=1, description="How many runs (continue-as-new) this session has had.")
+    runs: int = Field(
+        default=1, description="How many runs (continue-as-new) this session has had."
+    )
 
 
 class AskRequest(BaseModel):
@@ -49,5 +55,6 @@ class AskRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=4000)
     documents: tuple[str, ...] = Field(
-        default=(), description="Extra documents for this question only (the active ones apply too)."
+        default=(),
+        description="Extra documents for this question only (the active ones apply too).",
     )

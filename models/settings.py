@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="DOCORCH_LLM_PRICES: JSON object, model name (or prefix, or '*') -> "
         "[USD per million prompt tokens, USD per million completion tokens], for cost "
-        'estimates, e.g. \'{"gpt-4o-mini": [0.15, 0.6]}\'. Unlisted models cost 0.',
+        "estimates, e.g. '{\"gpt-4o-mini\": [0.15, 0.6]}'. Unlisted models cost 0.",
     )
 
     @field_validator("allowed_roots", mode="before")

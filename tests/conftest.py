@@ -83,8 +83,12 @@ def run_worker(client: Client, settings: Settings) -> WorkerFactory:
     ) -> AsyncIterator[OrchestratorClient]:
         queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
         worker: Worker = build_worker(
-            client, settings, registry=registry or default_registry(), task_queue=queue,
-            extra_activities=extra_activities, max_concurrent_activities=max_concurrent_activities,
+            client,
+            settings,
+            registry=registry or default_registry(),
+            task_queue=queue,
+            extra_activities=extra_activities,
+            max_concurrent_activities=max_concurrent_activities,
         )
         async with worker:
             yield OrchestratorClient(client, task_queue=queue)

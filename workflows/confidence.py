@@ -2,7 +2,8 @@
 
 Step confidence::
 
-    step = signal × reliability_weight × 0.95^(attempts − 1) × 0.85^[fell back] × 0.8^[missing inputs]
+    step = signal × reliability_weight × 0.95^(attempts − 1)
+           × 0.85^[fell back] × 0.8^[missing inputs]
 
 where ``signal`` is the tool's own result signal in [0, 1] (retrieval term coverage, answer
 support, section coverage, ...; 1.0 when a tool reports none) and ``reliability_weight`` comes from

@@ -73,8 +73,10 @@ class QueryWorkflow:
         self.summary.strategy = request.config.strategy
         self.summary.scheduling = request.config.scheduling
         self.executor = PlanExecutor(
-            outputs=self.outputs, events=self.events,
-            max_parallel=request.config.max_parallel_steps, scheduling=request.config.scheduling,
+            outputs=self.outputs,
+            events=self.events,
+            max_parallel=request.config.max_parallel_steps,
+            scheduling=request.config.scheduling,
         )
         work = asyncio.create_task(self._answer(request))
         try:
@@ -89,19 +91,25 @@ class QueryWorkflow:
             result = self._partial(request, QueryStatus.CANCELLED, "cancelled")
         except FailureError as error:
             cause = _cause(error)
-            self.events.emit(EventKind.ERROR, _cause_message(error),
-                             error_type=cause.type if cause else type(error).__name__)
+            self.events.emit(
+                EventKind.ERROR,
+                _cause_message(error),
+                error_type=cause.type if cause else type(error).__name__,
+            )
             raise
         self.summary.total_ms = (workflow.now() - started).total_seconds() * 1000
         result.execution_summary = self._finish_summary(result.status)
         result.workflow_id = workflow.info().workflow_id
         search_attributes.record(
-            query_type=result.query_type.value, confidence=result.confidence_score,
+            query_type=result.query_type.value,
+            confidence=result.confidence_score,
             session_id=request.session_id,
         )
         self.phase = "done"
         self.events.emit(
-            EventKind.FINAL_ANSWER, result.status.value, confidence=result.confidence_score,
+            EventKind.FINAL_ANSWER,
+            result.status.value,
+            confidence=result.confidence_score,
             orchestrator_version=result.orchestrator_version,
         )
         return result
@@ -115,7 +123,7 @@ class QueryWorkflow:
 
     @workflow.update
     async def wait_events(self, offset: int) -> list[ProgressEvent]:
-        """Block until an event newer than ``offset`` exists (or the query ends), then return them."""
+        """Block until an event newer than ``offset`` exists (or the query ends); return them."""
         self.events.waits += 1
         await workflow.wait_condition(lambda: self.events.has_after(offset))
         return self.events.after(offset)
@@ -140,7 +148,8 @@ class QueryWorkflow:
         assert self.executor is not None
         documents = await self._resolve(request)
         self.outputs[INPUT_NAME] = {
-            "query": request.query, "documents": [d.model_dump(mode="json") for d in documents],
+            "query": request.query,
+            "documents": [d.model_dump(mode="json") for d in documents],
         }
         planned = await self._plan(request, documents)
         answered: Plan | None = None
@@ -152,8 +161,10 @@ class QueryWorkflow:
         if result is None or result.confidence_score < request.config.confidence_threshold:
             threshold = request.config.confidence_threshold
             why = (
-                "planning failed" if planned is None
-                else f"no answer after {self.summary.replans} replan(s)" if result is None
+                "planning failed"
+                if planned is None
+                else f"no answer after {self.summary.replans} replan(s)"
+                if result is None
                 else f"confidence {result.confidence_score:.2f} < {threshold}"
             )
             result = await self._degrade(request, documents, result, why)
@@ -164,25 +175,32 @@ class QueryWorkflow:
         self.phase = "resolving documents"
         sources = list(request.documents)
         batches = [sources[i : i + RESOLVE_BATCH] for i in range(0, len(sources), RESOLVE_BATCH)]
-        reports = await asyncio.gather(*(
-            workflow.execute_activity(
-                RESOLVE_ACTIVITY,
-                ResolveRequest(sources=batch),
-                result_type=ResolveReport,
-                activity_id=f"resolve_{n + 1}",
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=30),
-                retry_policy=RetryPolicy(maximum_attempts=3),
+        reports = await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    RESOLVE_ACTIVITY,
+                    ResolveRequest(sources=batch),
+                    result_type=ResolveReport,
+                    activity_id=f"resolve_{n + 1}",
+                    start_to_close_timeout=timedelta(minutes=10),
+                    heartbeat_timeout=timedelta(seconds=30),
+                    retry_policy=RetryPolicy(maximum_attempts=3),
+                )
+                for n, batch in enumerate(batches)
             )
-            for n, batch in enumerate(batches)
-        ))
+        )
         documents = [d for r in reports for d in r.documents]
         failures = [f for r in reports for f in r.failures]
         self.summary.documents_failed = failures
         self.summary.documents_covered = len(documents)
         for failure in failures:
-            self.events.emit(EventKind.ERROR, failure.message, error_type=failure.error_type,
-                             source=failure.source, fatal=False)
+            self.events.emit(
+                EventKind.ERROR,
+                failure.message,
+                error_type=failure.error_type,
+                source=failure.source,
+                fatal=False,
+            )
         if not documents:
             details = "; ".join(f.message for f in failures)
             raise ApplicationError(
@@ -198,8 +216,13 @@ class QueryWorkflow:
         try:
             response: PlanResponse = await workflow.execute_activity(
                 PLAN_ACTIVITY,
-                PlanRequest(query=request.query, documents=tuple(documents),
-                            config=request.config, given_plan=given, history=request.history),
+                PlanRequest(
+                    query=request.query,
+                    documents=tuple(documents),
+                    config=request.config,
+                    given_plan=given,
+                    history=request.history,
+                ),
                 result_type=PlanResponse,
                 activity_id="plan",
                 start_to_close_timeout=timedelta(seconds=120),
@@ -223,8 +246,12 @@ class QueryWorkflow:
         self.plan = plan
         self.summary.plan_source = plan.source
         self.events.emit(
-            EventKind.PLAN_CREATED, plan.reasoning, query_type=plan.query_type.value,
-            strategy=plan.strategy.value, source=plan.source, levels=response.levels,
+            EventKind.PLAN_CREATED,
+            plan.reasoning,
+            query_type=plan.query_type.value,
+            strategy=plan.strategy.value,
+            source=plan.source,
+            levels=response.levels,
             steps=[{"id": s.id, "tool": s.tool, "description": s.description} for s in plan.steps],
         )
         if self.executor is not None:
@@ -281,25 +308,40 @@ class QueryWorkflow:
         remaining work, or None when it could not make one."""
         attempt = context.attempt
         self.events.emit(
-            EventKind.REPLAN_STARTED, f"{context.failed_step} failed: {context.error}",
-            step_id=context.failed_step, attempt=attempt,
+            EventKind.REPLAN_STARTED,
+            f"{context.failed_step} failed: {context.error}",
+            step_id=context.failed_step,
+            attempt=attempt,
             failed=[context.failed_step, *context.also_failed],
         )
         try:
             response: PlanResponse = await workflow.execute_child_workflow(
                 ReplanWorkflow.run,
-                PlanRequest(query=request.query, documents=tuple(documents),
-                            config=request.config, replan=context),
+                PlanRequest(
+                    query=request.query,
+                    documents=tuple(documents),
+                    config=request.config,
+                    replan=context,
+                ),
                 id=f"{workflow.info().workflow_id}-replan-{attempt}",
                 execution_timeout=timedelta(minutes=5),
             )
         except ChildWorkflowError as error:
             _reraise_cancellation(error)
-            self.events.emit(EventKind.REPLAN_FINISHED, f"replan failed: {_cause_message(error)}",
-                             attempt=attempt, ok=False)
+            self.events.emit(
+                EventKind.REPLAN_FINISHED,
+                f"replan failed: {_cause_message(error)}",
+                attempt=attempt,
+                ok=False,
+            )
             return None
-        self.events.emit(EventKind.REPLAN_FINISHED, response.plan.reasoning, attempt=attempt,
-                         ok=True, steps=[s.id for s in response.plan.steps])
+        self.events.emit(
+            EventKind.REPLAN_FINISHED,
+            response.plan.reasoning,
+            attempt=attempt,
+            ok=True,
+            steps=[s.id for s in response.plan.steps],
+        )
         return response.plan
 
     async def _degrade(
@@ -316,23 +358,31 @@ class QueryWorkflow:
         try:
             response: PlanResponse = await workflow.execute_activity(
                 PLAN_ACTIVITY,
-                PlanRequest(query=request.query, documents=tuple(documents),
-                            config=request.config, direct=True),
-                result_type=PlanResponse, activity_id="plan_direct",
-                start_to_close_timeout=timedelta(seconds=60), retry_policy=_PLAN_RETRY,
+                PlanRequest(
+                    query=request.query,
+                    documents=tuple(documents),
+                    config=request.config,
+                    direct=True,
+                ),
+                result_type=PlanResponse,
+                activity_id="plan_direct",
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=_PLAN_RETRY,
             )
             await self.executor.run(response.plan, replan=self.summary.replans)
             direct = self._result(request, response.plan, degraded=True)
         except ActivityError as error:
             _reraise_cancellation(error)
-            self.events.emit(EventKind.ERROR, f"direct path failed: {_cause_message(error)}",
-                             fatal=False)
+            self.events.emit(
+                EventKind.ERROR, f"direct path failed: {_cause_message(error)}", fatal=False
+            )
             direct = None
         candidates = [r for r in (planned, direct) if r is not None]
         if not candidates:
             raise ApplicationError(
                 f"no answer: {why}, and the direct path failed too",
-                type="NoAnswer", non_retryable=True,
+                type="NoAnswer",
+                non_retryable=True,
             )
         best = max(candidates, key=lambda r: r.confidence_score)
         if best is direct:
@@ -360,8 +410,10 @@ class QueryWorkflow:
         )
         query_type = self.plan.query_type if self.plan else QueryType.QA
         return QueryResult(
-            answer=str(output["answer"]), citations=citations_of(output),
-            confidence_score=confidence, query_type=query_type,
+            answer=str(output["answer"]),
+            citations=citations_of(output),
+            confidence_score=confidence,
+            query_type=query_type,
             orchestrator_version=ORCHESTRATOR_VERSION,
         )
 
@@ -373,8 +425,11 @@ class QueryWorkflow:
         confidence = min(0.5, sum(completed) / len(completed) * 0.5) if completed else 0.0
         self.summary.degraded_reason = why
         return QueryResult(
-            answer=text, citations=citations, confidence_score=round(confidence, 4),
-            query_type=self.plan.query_type if self.plan else QueryType.QA, status=status,
+            answer=text,
+            citations=citations,
+            confidence_score=round(confidence, 4),
+            query_type=self.plan.query_type if self.plan else QueryType.QA,
+            status=status,
         )
 
     async def _stop(self, work: asyncio.Task[QueryResult]) -> None:

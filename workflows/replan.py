@@ -25,7 +25,8 @@ class ReplanWorkflow:
             # an AssertionError would fail the workflow task and retry it forever
             raise ApplicationError(
                 "ReplanWorkflow needs a PlanRequest with a replan context",
-                type="InvalidPlan", non_retryable=True,
+                type="InvalidPlan",
+                non_retryable=True,
             )
         workflow.logger.info(
             "replanning after %s failed (attempt %d)",

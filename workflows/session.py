@@ -39,7 +39,9 @@ class SessionWorkflow:
         idle = timedelta(seconds=state.config.idle_timeout_seconds)
         while not self.state.closed:
             try:
-                await workflow.wait_condition(lambda: bool(self.queue) or self.state.closed, timeout=idle)
+                await workflow.wait_condition(
+                    lambda: bool(self.queue) or self.state.closed, timeout=idle
+                )
             except TimeoutError:
                 workflow.logger.info("session %s idle; closing", state.session_id)
                 self.state.closed = True
@@ -104,8 +106,13 @@ class SessionWorkflow:
             raise ApplicationError(f"no turn {query_id!r} in this session", type="UnknownTurn")
         # started in this run, or answered already (possibly in an earlier run)
         await workflow.wait_condition(
-            lambda: query_id in self.started
-            or any(t.query_workflow_id == query_id and t.status != "pending" for t in self.state.turns)
+            lambda: (
+                query_id in self.started
+                or any(
+                    t.query_workflow_id == query_id and t.status != "pending"
+                    for t in self.state.turns
+                )
+            )
         )
         return query_id
 
@@ -131,23 +138,32 @@ class SessionWorkflow:
         self.busy = True
         turn = next(t for t in self.state.turns if t.query_workflow_id == query_id)
         request = QueryRequest(
-            query=ask.question, documents=turn.documents, session_id=self.state.session_id,
-            config=self.state.config.query, history=self._history(),
+            query=ask.question,
+            documents=turn.documents,
+            session_id=self.state.session_id,
+            config=self.state.config.query,
+            history=self._history(),
         )
         try:
             child = await workflow.start_child_workflow(QueryWorkflow.run, request, id=query_id)
             self.started.add(query_id)
             result: QueryResult = await child
-            updated = turn.model_copy(update={
-                "answer_summary": result.answer[:ANSWER_SUMMARY_CHARS],
-                "confidence": result.confidence_score,
-                "status": "completed" if result.status.value == "completed" else result.status.value,
-            })
+            updated = turn.model_copy(
+                update={
+                    "answer_summary": result.answer[:ANSWER_SUMMARY_CHARS],
+                    "confidence": result.confidence_score,
+                    "status": "completed"
+                    if result.status.value == "completed"
+                    else result.status.value,
+                }
+            )
         except ChildWorkflowError as error:
             cause = error.cause
             message = cause.message if isinstance(cause, ApplicationError) else str(error)
             updated = turn.model_copy(update={"answer_summary": message, "status": "failed"})
-        self.state.turns = [updated if t.query_workflow_id == query_id else t for t in self.state.turns]
+        self.state.turns = [
+            updated if t.query_workflow_id == query_id else t for t in self.state.turns
+        ]
         self.busy = False
 
     def _history_is_large(self) -> bool:

@@ -23,11 +23,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import openai
 import structlog
-from openai import AsyncOpenAI
 
 from activities.errors import RateLimited
 from activities.llm.errors import LlmRejected, LlmTimeout, LlmUnavailable
@@ -36,6 +34,9 @@ from activities.llm.parsing import parse_json_object
 from activities.llm.scope import current_scope
 from models.query import LlmUsage
 from models.settings import Settings
+
+if TYPE_CHECKING:
+    import openai
 
 log = structlog.get_logger(__name__)
 
@@ -185,8 +186,11 @@ class LlmClient:
         max_tokens: int,
         timeout: float,
     ) -> Any:
+        # imported here: the SDK costs a second or more to import, and most runs use no LLM
+        import openai
+
         quirks = _quirks.setdefault((self.endpoint, self.model), _EndpointQuirks())
-        async with AsyncOpenAI(
+        async with openai.AsyncOpenAI(
             base_url=self.settings.openai_base_url,
             api_key=self.settings.openai_api_key or NO_KEY,
             timeout=timeout,

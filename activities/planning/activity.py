@@ -30,9 +30,9 @@ from models.query import LlmUsage
 from models.settings import Settings
 from models.state import ToolStats
 from workflows.dag import levels
+from workflows.names import DIRECT_PREFIX, PLAN_ACTIVITY
 
 log = structlog.get_logger(__name__)
-from workflows.names import DIRECT_PREFIX, PLAN_ACTIVITY
 
 
 class Planner:
@@ -60,7 +60,9 @@ class Planner:
         if follow_up.document_indexes is not None:
             plan = narrow_plan(plan, follow_up.document_indexes)
         if follow_up.note:
-            plan = plan.model_copy(update={"reasoning": f"{plan.reasoning} Read as a {follow_up.note}."})
+            plan = plan.model_copy(
+                update={"reasoning": f"{plan.reasoning} Read as a {follow_up.note}."}
+            )
         return plan, classification.confidence
 
     @staticmethod

@@ -18,10 +18,24 @@ _FOLLOW_UP_START = re.compile(
     r"^\s*(and|also|what about|how about|what of|same for|and what|and how|then|ok,? and)\b", re.I
 )
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|that one|this one|those|these)\b", re.I)
-_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
-             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "other": -2}
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+    "other": -2,
+}
 _ORDINAL_REF = re.compile(
-    r"\b(" + "|".join(_ORDINALS) + r")\s+(?:one|document|doc|file|contract|agreement|report|notes?)\b",
+    r"\b("
+    + "|".join(_ORDINALS)
+    + r")\s+(?:one|document|doc|file|contract|agreement|report|notes?)\b",
     re.I,
 )
 _ALL_DOCUMENTS = f"{REFERENCE_PREFIX}input.documents"
@@ -48,7 +62,17 @@ def _named_documents(query: str, documents: Sequence[DocumentRef]) -> list[int]:
     for index, doc in enumerate(documents):
         label = f"{doc.name} {doc.title or ''}".lower()
         label_words = set(re.findall(r"[a-z0-9]+", label))
-        generic = {"contract", "agreement", "report", "notes", "document", "md", "txt", "pdf", "docx"}
+        generic = {
+            "contract",
+            "agreement",
+            "report",
+            "notes",
+            "document",
+            "md",
+            "txt",
+            "pdf",
+            "docx",
+        }
         if words & (label_words - generic):
             found.append(index)
     return found
@@ -75,10 +99,7 @@ def resolve_follow_up(
         if named and len(named) < len(documents):
             indexes = tuple(named)
     effective = f"{previous.question.rstrip('?. ')} — {query.strip()}"
-    scope = (
-        "all documents" if indexes is None
-        else ", ".join(documents[i].name for i in indexes)
-    )
+    scope = "all documents" if indexes is None else ", ".join(documents[i].name for i in indexes)
     note = f"follow-up of {previous.question!r}; about {scope}"
     return FollowUp(effective, indexes, note)
 
@@ -107,7 +128,5 @@ def _remap(value: Any, indexes: tuple[int, ...]) -> Any:
 def narrow_plan(plan: Plan, indexes: tuple[int, ...]) -> Plan:
     """``plan`` (built over the chosen documents) with document references pointing at their
     positions in the query's full document list."""
-    steps = tuple(
-        s.model_copy(update={"params": _remap(s.params, indexes)}) for s in plan.steps
-    )
+    steps = tuple(s.model_copy(update={"params": _remap(s.params, indexes)}) for s in plan.steps)
     return plan.model_copy(update={"steps": steps})

@@ -60,8 +60,13 @@ def _broadening_search(
     )
 
 
-def _searches(b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: QueryConfig) -> list[str]:
-    fan_out = config.strategy in (Strategy.PARALLEL, Strategy.COMPREHENSIVE) and 1 < len(docs) <= MAX_FANOUT
+def _searches(
+    b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: QueryConfig
+) -> list[str]:
+    fan_out = (
+        config.strategy in (Strategy.PARALLEL, Strategy.COMPREHENSIVE)
+        and 1 < len(docs) <= MAX_FANOUT
+    )
     if not fan_out:
         return [_broadening_search(b, query, ALL_DOCUMENTS, config.top_k, "all documents")]
     per_doc = max(2, config.top_k // 2 + 1)
@@ -96,7 +101,9 @@ def _per_document(
 def _compose(b: PlanBuilder, query: str, parts: list[str], description: str) -> str:
     if len(parts) == 1:
         return parts[0]
-    return b.add("compose_answers", {"question": query, "parts": [f"${p}" for p in parts]}, description)
+    return b.add(
+        "compose_answers", {"question": query, "parts": [f"${p}" for p in parts]}, description
+    )
 
 
 def _summary(b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: QueryConfig) -> str:
@@ -109,7 +116,9 @@ def _summary(b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: Qu
     return _compose(b, query, parts, "Combine the per-document summaries")
 
 
-def _comparison(b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: QueryConfig) -> str:
+def _comparison(
+    b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: QueryConfig
+) -> str:
     if len(docs) < 2 or not b.has("compare_documents"):
         if len(docs) < 2:
             b.notes.append("a comparison needs two documents; answering from one")
@@ -125,7 +134,9 @@ def _comparison(b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config:
     return _compose(b, query, parts, "Combine the pairwise comparisons")
 
 
-def _extraction(b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: QueryConfig) -> str:
+def _extraction(
+    b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: QueryConfig
+) -> str:
     wants_tables = "table" in query.lower()
     tool = "extract_tables" if wants_tables else "extract_entities"
     if not b.has(tool):
@@ -140,9 +151,13 @@ def _analysis(b: PlanBuilder, query: str, docs: Sequence[DocumentRef], config: Q
     findings = _answer_from(b, query, searches, "Answer the question from the retrieved passages")
     parts = [findings]
     if b.has("summarize_document") and config.strategy is Strategy.COMPREHENSIVE:
-        parts += _per_document(b, "summarize_document", docs, {"focus": query, "max_sentences": 3}, "Summarise")
+        parts += _per_document(
+            b, "summarize_document", docs, {"focus": query, "max_sentences": 3}, "Summarise"
+        )
     if b.has("extract_entities") and config.strategy is Strategy.COMPREHENSIVE:
-        parts += _per_document(b, "extract_entities", docs, {"query": query}, "Extract entities from")
+        parts += _per_document(
+            b, "extract_entities", docs, {"query": query}, "Extract entities from"
+        )
     return _compose(b, query, parts, "Combine findings into the analysis")
 
 
@@ -197,7 +212,12 @@ def direct_plan(query: str, config: QueryConfig, *, prefix: str = "direct") -> P
         Step(
             id=f"{prefix}_search",
             tool="search_documents",
-            params={"query": query, "documents": ALL_DOCUMENTS, "top_k": config.top_k, "broaden": 2},
+            params={
+                "query": query,
+                "documents": ALL_DOCUMENTS,
+                "top_k": config.top_k,
+                "broaden": 2,
+            },
             description="Direct path: search all documents",
         ),
         Step(

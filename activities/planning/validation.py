@@ -57,7 +57,9 @@ def _check_reference(
     if head == "item":
         return None if step.for_each else f"{where}: $item is only bound in a for_each step"
     if head in ("iteration", "self"):
-        return None if step.repeat_until else f"{where}: ${head} is only bound in a repeat_until step"
+        return (
+            None if step.repeat_until else f"{where}: ${head} is only bound in a repeat_until step"
+        )
     if head == INPUT_NAME:
         if path and path[0] not in INPUT_FIELDS:
             return f"{where}: the input has no field {path[0]!r} (fields: {sorted(INPUT_FIELDS)})"
@@ -104,7 +106,9 @@ def validate_plan(plan: Plan, registry: ToolRegistry, *, external: Iterable[str]
         problems += [f"step {step.id!r}: {p}" for p in registry.validate_params(step.tool, local)]
         for fallback in step.fallback:
             if fallback not in registry:
-                problems.append(f"step {step.id!r}: fallback {registry.unknown_tool_message(fallback)}")
+                problems.append(
+                    f"step {step.id!r}: fallback {registry.unknown_tool_message(fallback)}"
+                )
         for reference in _step_references(step):
             problem = _check_reference(step, reference, by_id, registry, outside)
             if problem:
@@ -168,7 +172,9 @@ def attach_policies(
     steps = []
     for step in plan.steps:
         spec = registry.get(step.tool).spec
-        fallback = [t for t in (*step.fallback, *spec.alternatives) if t != step.tool and t in registry]
+        fallback = [
+            t for t in (*step.fallback, *spec.alternatives) if t != step.tool and t in registry
+        ]
         policy = registry.policy(step.tool)
         stats = observed.get(step.tool)
         timeout = policy.start_to_close_seconds

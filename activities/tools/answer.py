@@ -28,16 +28,16 @@ def _rank_sentences(question: str, passages: list[Passage]) -> list[tuple[float,
         overlap = wanted & stems(sentence.text)
         if not overlap:
             continue
-        lexical = sum(idf.get(t, 1.0) for t in overlap) / max(1.0, sum(idf.get(t, 1.0) for t in wanted))
+        lexical = sum(idf.get(t, 1.0) for t in overlap) / max(
+            1.0, sum(idf.get(t, 1.0) for t in wanted)
+        )
         retrieval = max(0.0, sentence.passage.score) / max_passage_score
         ranked.append((lexical + 0.25 * retrieval, sentence))
     ranked.sort(key=lambda pair: -pair[0])
     return ranked
 
 
-async def answer_question(
-    question: str, passages: list[Passage], max_sentences: int = 3
-) -> Answer:
+async def answer_question(question: str, passages: list[Passage], max_sentences: int = 3) -> Answer:
     """Answer a question from retrieved passages, citing the passages the answer rests on.
 
     With an LLM configured the model writes the answer from these passages only, and its
@@ -64,9 +64,12 @@ def extractive_answer(question: str, passages: list[Passage], max_sentences: int
     """Answer by quoting the sentences of ``passages`` that best support the question.
 
     The confidence is the share of the question's content words that the quoted sentences
-    contain (its support, see ``coverage_signal``). With no relevant passage the answer says so, with confidence 0.
+    contain (its support, see ``coverage_signal``). With no relevant passage the answer says
+    so, with confidence 0. A question with no content words gets an overview instead.
     """
     unique = list({p.id: p for p in passages}.values())
+    if not stems(question) and unique:
+        return _overview(unique, max_sentences)
     ranked = _rank_sentences(question, unique)
     if not ranked:
         return Answer(
@@ -87,6 +90,31 @@ def extractive_answer(question: str, passages: list[Passage], max_sentences: int
         answer="\n".join(lines),
         citations=[s.citation() for s in chosen],
         confidence=round(min(1.0, support), 4),
+        passages=[s.passage for s in chosen],
+    )
+
+
+OVERVIEW_CONFIDENCE = 0.4
+
+
+def _overview(passages: list[Passage], max_sentences: int) -> Answer:
+    """For a question with no content words ("Summarize these"): the opening sentence of each
+    of the best passages, one document after another, with a modest confidence."""
+    chosen: list[Sentence] = []
+    seen_documents: set[str] = set()
+    for passage in sorted(passages, key=lambda p: -p.score):
+        if len(chosen) >= max(max_sentences, 3):
+            break
+        first = next(iter(sentences(passage)), None)
+        if first is not None and (passage.document_id not in seen_documents or len(passages) < 3):
+            chosen.append(first)
+            seen_documents.add(passage.document_id)
+    if not chosen:
+        return Answer(answer="The documents have no text to draw on.", confidence=0.0)
+    return Answer(
+        answer="\n".join(f"{s.text} [{i}]" for i, s in enumerate(chosen, start=1)),
+        citations=[s.citation() for s in chosen],
+        confidence=OVERVIEW_CONFIDENCE,
         passages=[s.passage for s in chosen],
     )
 

@@ -58,9 +58,7 @@ async def summarize_document(
     ``focus`` favours a topic. The confidence grows with the share of the document's sections
     the summary covers, out of as many as ``max_sentences`` sentences could cover.
     """
-    extractive, shown = await asyncio.to_thread(
-        _extractive_summary, document, max_sentences, focus
-    )
+    extractive, shown = await asyncio.to_thread(_extractive_summary, document, max_sentences, focus)
     if not shown:
         return extractive
     task = f"Summarise the document {document.name!r} in at most {max_sentences} sentences"

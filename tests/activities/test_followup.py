@@ -13,7 +13,9 @@ DOCS = (
     DocumentRef(id="g", name="contract_acme_globex.md", title="Agreement with Globex"),
     DocumentRef(id="i", name="contract_acme_initech.md", title="Agreement with Initech"),
 )
-PREVIOUS = (PriorTurn(question="What is the notice period?", documents=tuple(d.name for d in DOCS)),)
+PREVIOUS = (
+    PriorTurn(question="What is the notice period?", documents=tuple(d.name for d in DOCS)),
+)
 
 
 def test_a_fresh_question_is_left_alone() -> None:

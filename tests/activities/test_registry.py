@@ -21,7 +21,9 @@ def lookup_rates(ticker: str, days: int = 7, exact: bool | None = None) -> dict[
 
 def test_schema_and_description_come_from_the_signature() -> None:
     registry = ToolRegistry()
-    spec = registry.register_function(lookup_rates, reliability=Reliability.LOW, estimated_duration=2.0)
+    spec = registry.register_function(
+        lookup_rates, reliability=Reliability.LOW, estimated_duration=2.0
+    )
     assert spec.description == "Look up exchange rates for a ticker."
     assert spec.parameters["required"] == ["ticker"]
     assert spec.parameters["properties"]["days"]["default"] == 7
@@ -61,9 +63,12 @@ def test_validation_names_the_field_and_the_expected_type() -> None:
 
 def test_references_are_accepted_until_run_time() -> None:
     registry = default_registry()
-    assert registry.validate_params(
-        "answer_question", {"question": "q", "passages": ["$search_1.passages"]}
-    ) == []
+    assert (
+        registry.validate_params(
+            "answer_question", {"question": "q", "passages": ["$search_1.passages"]}
+        )
+        == []
+    )
 
 
 def test_unknown_tool_suggests_the_closest_names() -> None:

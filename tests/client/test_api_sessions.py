@@ -10,14 +10,18 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-async def test_a_session_over_http_answers_a_follow_up(http: httpx.AsyncClient, samples: Path) -> None:
+async def test_a_session_over_http_answers_a_follow_up(
+    http: httpx.AsyncClient, samples: Path
+) -> None:
     docs = [str(samples / "contract_acme_globex.md"), str(samples / "contract_acme_initech.md")]
     created = await http.post("/sessions", json={"documents": docs})
     assert created.status_code == 201, created.text
     session = created.json()["session_id"]
     assert session in (await http.get("/sessions")).json()
 
-    first = await http.post(f"/sessions/{session}/ask", json={"question": "What is the monthly fee?"})
+    first = await http.post(
+        f"/sessions/{session}/ask", json={"question": "What is the monthly fee?"}
+    )
     assert first.status_code == 200, first.text
     second = await http.post(
         f"/sessions/{session}/ask", json={"question": "And what about the second contract?"}

@@ -74,8 +74,12 @@ def test_missing_inputs_raise_or_are_dropped() -> None:
 @pytest.mark.parametrize(
     ("op", "value", "expected"),
     [
-        (PredicateOp.LT, 3, True), (PredicateOp.GE, 3, False), (PredicateOp.EQ, 2, True),
-        (PredicateOp.NE, 2, False), (PredicateOp.NOT_EMPTY, None, True), (PredicateOp.EMPTY, None, False),
+        (PredicateOp.LT, 3, True),
+        (PredicateOp.GE, 3, False),
+        (PredicateOp.EQ, 2, True),
+        (PredicateOp.NE, 2, False),
+        (PredicateOp.NOT_EMPTY, None, True),
+        (PredicateOp.EMPTY, None, False),
     ],
 )
 def test_predicates_compare_without_eval(op: PredicateOp, value: object, expected: bool) -> None:
@@ -84,7 +88,9 @@ def test_predicates_compare_without_eval(op: PredicateOp, value: object, expecte
 
 
 def test_predicate_on_a_list_compares_its_length_and_missing_is_empty() -> None:
-    assert dag.evaluate(Predicate(ref="$s.passages", op=PredicateOp.LT, value=3), {"s": {"passages": [1]}})
+    assert dag.evaluate(
+        Predicate(ref="$s.passages", op=PredicateOp.LT, value=3), {"s": {"passages": [1]}}
+    )
     assert dag.evaluate(Predicate(ref="$gone.count", op=PredicateOp.EMPTY), {})
     assert not dag.evaluate(Predicate(ref="$gone.count", op=PredicateOp.GT, value=0), {})
 

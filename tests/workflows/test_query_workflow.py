@@ -52,7 +52,8 @@ async def test_summary_fans_out_per_document_and_composes(
     tools = [s.tool for s in result.execution_summary.steps]
     assert tools.count("summarize_document") == 2
     assert {c.document_name for c in result.citations} == {
-        "q3_operations_report.md", "steering_meeting_notes.txt"
+        "q3_operations_report.md",
+        "steering_meeting_notes.txt",
     }
     await record_history(client, handle.id, "summary_two_docs")
 
@@ -65,8 +66,12 @@ async def test_bad_documents_are_reported_and_the_rest_goes_on(
     unsupported = docs_dir / "notes.xyz"
     unsupported.write_text("hello")
     docs = [
-        str(samples / "contract_acme_globex.md"), str(docs_dir / "missing.txt"), str(binary),
-        str(unsupported), str(docs_dir), "/etc/passwd",
+        str(samples / "contract_acme_globex.md"),
+        str(docs_dir / "missing.txt"),
+        str(binary),
+        str(unsupported),
+        str(docs_dir),
+        "/etc/passwd",
     ]
     async with run_worker() as sdk:
         result = await sdk.run("What is the monthly fee?", docs)

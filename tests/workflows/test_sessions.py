@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 from pathlib import Path
 
@@ -23,10 +24,14 @@ def _contracts(samples: Path) -> list[str]:
     return [str(samples / "contract_acme_globex.md"), str(samples / "contract_acme_initech.md")]
 
 
-async def test_follow_up_question_uses_the_previous_turn(run_worker: WorkerFactory, samples: Path) -> None:
+async def test_follow_up_question_uses_the_previous_turn(
+    run_worker: WorkerFactory, samples: Path
+) -> None:
     async with run_worker() as sdk:
         session = await sdk.sessions.create(_contracts(samples))
-        await sdk.sessions.ask_and_wait(session, "What is the notice period for termination for convenience?")
+        await sdk.sessions.ask_and_wait(
+            session, "What is the notice period for termination for convenience?"
+        )
         second_id = await sdk.sessions.ask(session, "And what about the second contract?")
         second = await sdk.sessions.result(session, second_id)
         turns = await sdk.sessions.turns(session)
@@ -37,8 +42,14 @@ async def test_follow_up_question_uses_the_previous_turn(run_worker: WorkerFacto
     assert turns[1].query_workflow_id == second_id
 
 
-async def test_concurrent_asks_are_answered_in_order(run_worker: WorkerFactory, samples: Path, client) -> None:
-    questions = ["What is the monthly fee?", "What is the governing law?", "Who is the account manager?"]
+async def test_concurrent_asks_are_answered_in_order(
+    run_worker: WorkerFactory, samples: Path, client
+) -> None:
+    questions = [
+        "What is the monthly fee?",
+        "What is the governing law?",
+        "Who is the account manager?",
+    ]
     async with run_worker() as sdk:
         session = await sdk.sessions.create(_contracts(samples))
         ids = await asyncio.gather(*(sdk.sessions.ask(session, q) for q in questions))
@@ -53,7 +64,7 @@ async def test_concurrent_asks_are_answered_in_order(run_worker: WorkerFactory, 
     for query_id in sorted(ids):
         described = await client.get_workflow_handle(query_id).describe()
         spans.append((described.start_time, described.close_time))
-    for (_, previous_close), (next_start, _) in zip(spans, spans[1:], strict=False):
+    for (_, previous_close), (next_start, _) in itertools.pairwise(spans):
         assert next_start >= previous_close
 
 
@@ -62,8 +73,12 @@ async def test_session_continues_as_new_and_keeps_its_conversation(
 ) -> None:
     config = SessionConfig(continue_as_new_after_events=20, max_turns_kept=10)
     questions = [
-        "What is the monthly fee?", "What is the onboarding fee?", "What is the governing law?",
-        "Who is the account manager?", "What is the liability cap?", "What are the service levels?",
+        "What is the monthly fee?",
+        "What is the onboarding fee?",
+        "What is the governing law?",
+        "Who is the account manager?",
+        "What is the liability cap?",
+        "What are the service levels?",
     ]
     asked: list[str] = []
     async with run_worker() as sdk:
