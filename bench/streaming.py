@@ -11,8 +11,8 @@ the sample documents (events in bursts). Also counted: events and workflow updat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import uvicorn
+from fastapi import FastAPI
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -30,6 +30,7 @@ from activities.tools.catalog import default_registry
 from bench import common
 from bench.common import SLEEP_TOOL, Dag, DagStep, md_table, sleep_tool
 from client.api import create_app
+from client.api_thread import BackgroundApiServer
 from models.settings import Settings
 from worker import build_worker
 
@@ -43,57 +44,16 @@ def _registry() -> ToolRegistry:
     return registry
 
 
-class _ApiThread:
+def _api(target_host: str, settings: Settings, task_queue: str) -> BackgroundApiServer:
     """The API with its own event loop, Temporal client and worker, in a background thread."""
 
-    def __init__(self, target_host: str, settings: Settings, task_queue: str) -> None:
-        self.target_host, self.settings, self.task_queue = target_host, settings, task_queue
-        self.base_url = ""
-        self._server: uvicorn.Server | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, name="bench-api", daemon=True)
+    async def setup(stack: contextlib.AsyncExitStack) -> FastAPI:
+        client = await Client.connect(target_host, data_converter=pydantic_data_converter)
+        worker = build_worker(client, settings, registry=_registry(), task_queue=task_queue)
+        await stack.enter_async_context(worker)
+        return create_app(client, settings, task_queue=task_queue, registry=_registry())
 
-    def __enter__(self) -> _ApiThread:
-        self._thread.start()
-        if not self._ready.wait(60) or self._error is not None:
-            raise RuntimeError(f"the API did not start: {self._error!r}")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        self._thread.join(20)
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as error:
-            self._error = error
-            self._ready.set()
-
-    async def _serve(self) -> None:
-        client = await Client.connect(self.target_host, data_converter=pydantic_data_converter)
-        worker = build_worker(
-            client, self.settings, registry=_registry(), task_queue=self.task_queue
-        )
-        async with worker:
-            app = create_app(
-                client, self.settings, task_queue=self.task_queue, registry=_registry()
-            )
-            config = uvicorn.Config(
-                app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-            )
-            self._server = uvicorn.Server(config)
-            serving = asyncio.create_task(self._server.serve())
-            while not self._server.started:
-                if serving.done():
-                    serving.result()
-                await asyncio.sleep(0.02)
-            port = self._server.servers[0].sockets[0].getsockname()[1]
-            self.base_url = f"http://127.0.0.1:{port}"
-            self._ready.set()
-            await serving
+    return BackgroundApiServer(setup, name="bench-api")
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[tuple[float, dict[str, Any]]]:
@@ -185,7 +145,7 @@ async def run(quick: bool) -> dict[str, Any]:
         }
 
     target = bench.client.service_client.config.target_host
-    with _ApiThread(target, bench.settings, common.new_task_queue("streaming")) as api:
+    with _api(target, bench.settings, common.new_task_queue("streaming")) as api:
         async with httpx.AsyncClient(base_url=api.base_url, timeout=60) as http:
             await _stream(http, chain_body())  # warm-up: worker caches, sandbox imports
             scenarios = {

@@ -4,10 +4,8 @@ a fresh task queue, both on the session's dev server."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -15,12 +13,13 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
+from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from client.api import create_app
+from client.api_thread import BackgroundApiServer
 from client.visibility import enable_search_attributes
 from models.settings import Settings
 from tests.client.tools import fault_registry
@@ -46,38 +45,28 @@ def _free_port() -> int:
 
 @dataclass
 class ApiServer:
-    """The API in a background thread; ``base_url`` once started."""
+    """The API in a background thread, with its own Temporal client (exporting the SDK's
+    Prometheus metrics on ``metrics_port``) and its own worker; ``base_url`` once started."""
 
     target_host: str
     settings: Settings
     task_queue: str = field(default_factory=lambda: f"api-{uuid.uuid4().hex[:8]}")
     metrics_port: int = field(default_factory=_free_port)
-    base_url: str = ""
-    error: BaseException | None = None
-    _server: uvicorn.Server | None = None
-    _ready: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _server: BackgroundApiServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url if self._server else ""
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._main, name="api-server", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(30) or self.error is not None:
-            raise RuntimeError(f"the API server did not start: {self.error!r}")
+        self._server = BackgroundApiServer(self._setup)
+        self._server.start(30)
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(15)
+            self._server.stop(15)
 
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as error:  # reported to start()
-            self.error = error
-            self._ready.set()
-
-    async def _serve(self) -> None:
+    async def _setup(self, stack: contextlib.AsyncExitStack) -> FastAPI:
         runtime = Runtime(
             telemetry=TelemetryConfig(
                 metrics=PrometheusConfig(bind_address=f"127.0.0.1:{self.metrics_port}")
@@ -89,28 +78,15 @@ class ApiServer:
         worker = build_worker(
             client, self.settings, registry=fault_registry(), task_queue=self.task_queue
         )
-        async with worker:
-            app = create_app(
-                client,
-                self.settings,
-                task_queue=self.task_queue,
-                registry=fault_registry(),
-                ui_url="http://127.0.0.1:8233",
-                temporal_metrics_url=f"http://127.0.0.1:{self.metrics_port}/metrics",
-            )
-            config = uvicorn.Config(
-                app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-            )
-            self._server = uvicorn.Server(config)
-            serving = asyncio.create_task(self._server.serve())
-            while not self._server.started:
-                if serving.done():
-                    serving.result()
-                await asyncio.sleep(0.02)
-            port = self._server.servers[0].sockets[0].getsockname()[1]
-            self.base_url = f"http://127.0.0.1:{port}"
-            self._ready.set()
-            await serving
+        await stack.enter_async_context(worker)
+        return create_app(
+            client,
+            self.settings,
+            task_queue=self.task_queue,
+            registry=fault_registry(),
+            ui_url="http://127.0.0.1:8233",
+            temporal_metrics_url=f"http://127.0.0.1:{self.metrics_port}/metrics",
+        )
 
 
 @contextlib.contextmanager
