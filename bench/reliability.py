@@ -41,7 +41,7 @@ from worker import build_worker
 NAME = "reliability"
 TITLE = "Reliability under tool failures"
 QUERIES = 200
-QUICK_QUERIES = 30
+QUICK_QUERIES = 20
 IN_FLIGHT = 16
 GOAL_RATE = 1.0
 GOAL_MAX_P = 0.3
