@@ -16,6 +16,7 @@ from temporalio import activity
 from activities.context import ToolContext
 from activities.documents.paths import confined_path
 from activities.errors import BadInput, DocumentNotFound
+from activities.registry import heartbeat_while
 from models.documents import DocumentRef
 from models.query import DocumentFailure, ResolveReport, ResolveRequest
 from workflows.names import RESOLVE_ACTIVITY
@@ -29,17 +30,16 @@ def _looks_like_path(source: str) -> bool:
 
 def resolve_one(context: ToolContext, source: str) -> DocumentRef:
     """One source to a DocumentRef: an ingested id/name, else a file to ingest."""
-    store = context.store
+    store, settings = context.store, context.settings
     if not _looks_like_path(source):
         found = store.find(source)
         if found is not None:
             return found
-    if not _looks_like_path(source) and not Path(source).exists():
-        raise DocumentNotFound(
-            f"{source}: no ingested document has this id or name, and no such file"
-        )
-    path = confined_path(source, context.settings.roots())
-    settings = context.settings
+        if not Path(source).exists():
+            raise DocumentNotFound(
+                f"{source}: no ingested document has this id or name, and no such file"
+            )
+    path = confined_path(source, settings.roots())
     return store.ingest_file(
         path, max_bytes=settings.max_document_bytes, passwords=settings.pdf_passwords
     )
@@ -57,9 +57,7 @@ class DocumentActivities:
         seen: set[str] = set()
         for source in request.sources:
             task = asyncio.ensure_future(asyncio.to_thread(resolve_one, self._context, source))
-            while not task.done():
-                activity.heartbeat(source)
-                await asyncio.wait([task], timeout=2.0)
+            await heartbeat_while(task, 2.0, source)
             try:
                 ref = task.result()
             except BadInput as error:

@@ -140,9 +140,10 @@ def _expected_type(schema: dict[str, Any], field: str) -> str:
     return "any"
 
 
-async def _heartbeat_while(task: asyncio.Future[Any], interval: float) -> None:
+async def heartbeat_while(task: asyncio.Future[Any], interval: float, *details: Any) -> None:
+    """Heartbeat every ``interval`` seconds until ``task`` is done (its result stays in it)."""
     while not task.done():
-        activity.heartbeat()
+        activity.heartbeat(*details)
         await asyncio.wait([task], timeout=interval)
 
 
@@ -273,7 +274,7 @@ class ToolRegistry:
                 )
                 task = asyncio.ensure_future(call)
             try:
-                await _heartbeat_while(task, interval)
+                await heartbeat_while(task, interval)
                 output = task.result()
             except asyncio.CancelledError:
                 task.cancel()

@@ -18,6 +18,8 @@ import time
 import uuid
 from typing import Any
 
+from temporalio.client import WorkflowHistory
+
 from bench import common
 from bench.bare_workflow import BARE_WORKFLOW, BareDagWorkflow, BareStep
 from bench.common import Dag, DagStep, md_table, paired_ratio, summary
@@ -76,14 +78,18 @@ async def _docorch(sdk: OrchestratorClient, dag: Dag) -> dict[str, float]:
     e2e = (time.perf_counter() - started) * 1000
     if result.status is not QueryStatus.COMPLETED or result.execution_summary.degraded:
         raise RuntimeError(f"{dag.name}: docorch run ended {result.status}, degraded")
-    history = await handle.fetch_history()
+    figures = _run_figures(await handle.fetch_history(), dag, e2e)
+    return {**figures, "planning_ms": result.execution_summary.planning_ms}
+
+
+def _run_figures(history: WorkflowHistory, dag: Dag, e2e: float) -> dict[str, float]:
+    """What one run of ``dag`` measured, read from its history (docorch and bare alike)."""
     sizes = common.history_sizes(history)
     return {
         "e2e_ms": e2e,
         "steps_ms": common.step_window_ms(history, [s.id for s in dag.steps]),
         "events": sizes.events,
         "history_bytes": sizes.history_bytes,
-        "planning_ms": result.execution_summary.planning_ms,
         **common.latency_phases(history, {s.id: s.ms for s in dag.steps}),
     }
 
@@ -97,15 +103,7 @@ async def _bare(queue: str, dag: Dag) -> dict[str, float]:
     )
     await handle.result()
     e2e = (time.perf_counter() - started) * 1000
-    history = await handle.fetch_history()
-    sizes = common.history_sizes(history)
-    return {
-        "e2e_ms": e2e,
-        "steps_ms": common.step_window_ms(history, [s.id for s in dag.steps]),
-        "events": sizes.events,
-        "history_bytes": sizes.history_bytes,
-        **common.latency_phases(history, {s.id: s.ms for s in dag.steps}),
-    }
+    return _run_figures(await handle.fetch_history(), dag, e2e)
 
 
 def _analyse(

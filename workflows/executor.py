@@ -11,13 +11,14 @@ it is recorded and the caller decides whether to replan.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections import ChainMap
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, RetryState
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from models.events import EventKind
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from models.query import Scheduling, StepResult, StepStatus
     from workflows import dag
     from workflows.confidence import step_confidence
+    from workflows.failures import application_cause, reraise_cancellation
     from workflows.progress import EventLog
     from workflows.usage import LlmTally, reported_usage
 
@@ -54,11 +56,9 @@ def _attempts_spent(error: ActivityError, cause: ApplicationError | None, max_at
 
 
 def _failure(error: ActivityError, max_attempts: int) -> StepFailure:
-    cause: BaseException | None = error
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.__cause__
+    cause = application_cause(error)
     retryable = error.retry_state != RetryState.NON_RETRYABLE_FAILURE
-    if isinstance(cause, ApplicationError):
+    if cause is not None:
         attempts = _attempts_spent(error, cause, max_attempts)
         return StepFailure(cause.message, cause.type, attempts, retryable=retryable)
     inner = error.__cause__ or error
@@ -113,6 +113,7 @@ class PlanExecutor:
         steps = plan.steps
         level_of = dag.level_of_steps(steps)
         self.levels += dag.levels(steps)
+        by_id = {s.id: s for s in steps}
         deps = dag.dependency_map(steps)
         finished: set[str] = {s.id for s in steps if s.id in self.outputs}
         started: set[str] = set(finished)
@@ -125,7 +126,7 @@ class PlanExecutor:
                     ready = [s for s in ready if level_of[s] == current]
                 for step_id in ready:
                     started.add(step_id)
-                    step = plan.step(step_id)
+                    step = by_id[step_id]
                     self.events.emit(
                         EventKind.STEP_SCHEDULED,
                         step.description,
@@ -145,9 +146,12 @@ class PlanExecutor:
         except asyncio.CancelledError:
             for step_id, task in running.items():
                 task.cancel()
-                step = plan.step(step_id)
                 self._record(
-                    step, level_of[step_id], replan, StepStatus.CANCELLED, error="cancelled"
+                    by_id[step_id],
+                    level_of[step_id],
+                    replan,
+                    StepStatus.CANCELLED,
+                    error="cancelled",
                 )
             raise
 
@@ -186,6 +190,10 @@ class PlanExecutor:
         self.results[step.id] = result
         return result
 
+    def _skip(self, step: Step, level: int, replan: int, why: str) -> None:
+        self._record(step, level, replan, StepStatus.SKIPPED, error=why)
+        self.events.emit(EventKind.STEP_SKIPPED, why, step_id=step.id, tool=step.tool)
+
     def _missing_dependencies(self, step: Step) -> tuple[list[str], bool]:
         """The step's inputs from steps that failed or were skipped, and whether that is all of
         them (a tool that accepts missing inputs still needs one)."""
@@ -196,15 +204,11 @@ class PlanExecutor:
     async def _run_step(self, step: Step, level: int, replan: int) -> None:
         missing, none_left = self._missing_dependencies(step)
         if missing and (none_left or not step.policy.accepts_missing_inputs):
-            why = f"missing input from {', '.join(missing)}"
-            self._record(step, level, replan, StepStatus.SKIPPED, error=why)
-            self.events.emit(EventKind.STEP_SKIPPED, why, step_id=step.id, tool=step.tool)
+            self._skip(step, level, replan, f"missing input from {', '.join(missing)}")
             return
         if step.condition is not None and not dag.evaluate(step.condition, self.outputs):
             c = step.condition
-            why = f"condition false: {c.ref} {c.op.value} {c.value!r}"
-            self._record(step, level, replan, StepStatus.SKIPPED, error=why)
-            self.events.emit(EventKind.STEP_SKIPPED, why, step_id=step.id, tool=step.tool)
+            self._skip(step, level, replan, f"condition false: {c.ref} {c.op.value} {c.value!r}")
             return
         started = workflow.now()
         try:
@@ -285,7 +289,7 @@ class PlanExecutor:
         tool = step.tool
         fell_back: str | None = None
         for iteration in range(iterations):
-            scope = {**self.outputs, "iteration": iteration, "self": output}
+            scope = ChainMap({"iteration": iteration, "self": output}, self.outputs)
             params = self._params(step, scope, drop_missing)
             activity_id = step.id if iteration == 0 else f"{step.id}#{iteration + 1}"
             try:
@@ -319,7 +323,7 @@ class PlanExecutor:
         items = items[: step.max_items]
 
         async def one(index: int, item: Any) -> tuple[Any, str, int, str | None]:
-            params = self._params(step, {**self.outputs, "item": item}, drop_missing)
+            params = self._params(step, ChainMap({"item": item}, self.outputs), drop_missing)
             return await self._call_with_fallbacks(step, params, f"{step.id}[{index}]")
 
         runs = [asyncio.create_task(one(i, item)) for i, item in enumerate(items)]
@@ -344,7 +348,7 @@ class PlanExecutor:
             len(items),
         )
 
-    def _params(self, step: Step, scope: dict[str, Any], drop_missing: bool) -> dict[str, Any]:
+    def _params(self, step: Step, scope: Mapping[str, Any], drop_missing: bool) -> dict[str, Any]:
         try:
             resolved: dict[str, Any] = dag.resolve(step.params, scope, drop_missing=drop_missing)
         except (dag.MissingInput, dag.BadReference) as error:
@@ -405,8 +409,7 @@ class PlanExecutor:
                     retry_policy=retry_policy(step),
                 )
             except ActivityError as error:
-                if isinstance(error.cause, CancelledError):
-                    raise asyncio.CancelledError() from error
+                reraise_cancellation(error)
                 raise _failure(error, policy.max_attempts) from None
             finally:
                 self._in_flight -= 1

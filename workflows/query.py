@@ -16,7 +16,6 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
-    CancelledError,
     ChildWorkflowError,
     FailureError,
 )
@@ -38,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         ResolveReport,
         ResolveRequest,
         StepResult,
+        StepStatus,
     )
     from workflows import search_attributes
     from workflows.answer import citations_of, partial_answer
@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         dependency_confidences,
         failed_steps_the_answer_needs,
     )
+    from workflows.failures import application_cause, cause_message, reraise_cancellation
     from workflows.names import PLAN_ACTIVITY, QUERY_WORKFLOW, RESOLVE_ACTIVITY
     from workflows.progress import EventLog
     from workflows.replan import ReplanWorkflow
@@ -90,10 +91,10 @@ class QueryWorkflow:
             await self._stop(work)
             result = self._partial(request, QueryStatus.CANCELLED, "cancelled")
         except FailureError as error:
-            cause = _cause(error)
+            cause = application_cause(error)
             self.events.emit(
                 EventKind.ERROR,
-                _cause_message(error),
+                cause_message(error),
                 error_type=cause.type if cause else type(error).__name__,
             )
             raise
@@ -214,8 +215,7 @@ class QueryWorkflow:
         started = workflow.now()
         given = Plan.model_validate(request.plan) if request.plan is not None else None
         try:
-            response: PlanResponse = await workflow.execute_activity(
-                PLAN_ACTIVITY,
+            response = await _plan_activity(
                 PlanRequest(
                     query=request.query,
                     documents=tuple(documents),
@@ -223,14 +223,12 @@ class QueryWorkflow:
                     given_plan=given,
                     history=request.history,
                 ),
-                result_type=PlanResponse,
                 activity_id="plan",
-                start_to_close_timeout=timedelta(seconds=120),
-                retry_policy=_PLAN_RETRY,
+                timeout_seconds=120,
             )
         except ActivityError as error:
-            _reraise_cancellation(error)
-            message = _cause_message(error)
+            reraise_cancellation(error)
+            message = cause_message(error)
             if given is not None:
                 raise ApplicationError(message, type="InvalidPlan", non_retryable=True) from None
             self.events.emit(EventKind.ERROR, f"planning failed: {message}", fatal=False)
@@ -327,10 +325,10 @@ class QueryWorkflow:
                 execution_timeout=timedelta(minutes=5),
             )
         except ChildWorkflowError as error:
-            _reraise_cancellation(error)
+            reraise_cancellation(error)
             self.events.emit(
                 EventKind.REPLAN_FINISHED,
-                f"replan failed: {_cause_message(error)}",
+                f"replan failed: {cause_message(error)}",
                 attempt=attempt,
                 ok=False,
             )
@@ -356,25 +354,22 @@ class QueryWorkflow:
         self.events.emit(EventKind.DEGRADED, why)
         self.summary.degraded_reason = why
         try:
-            response: PlanResponse = await workflow.execute_activity(
-                PLAN_ACTIVITY,
+            response = await _plan_activity(
                 PlanRequest(
                     query=request.query,
                     documents=tuple(documents),
                     config=request.config,
                     direct=True,
                 ),
-                result_type=PlanResponse,
                 activity_id="plan_direct",
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=_PLAN_RETRY,
+                timeout_seconds=60,
             )
             await self.executor.run(response.plan, replan=self.summary.replans)
             direct = self._result(request, response.plan, degraded=True)
         except ActivityError as error:
-            _reraise_cancellation(error)
+            reraise_cancellation(error)
             self.events.emit(
-                EventKind.ERROR, f"direct path failed: {_cause_message(error)}", fatal=False
+                EventKind.ERROR, f"direct path failed: {cause_message(error)}", fatal=False
             )
             direct = None
         candidates = [r for r in (planned, direct) if r is not None]
@@ -421,7 +416,7 @@ class QueryWorkflow:
         latest = [s.id for s in reversed(self.plan.steps)] if self.plan else []
         earlier = [r.step_id for r in reversed(self._results()) if r.step_id not in latest]
         text, citations = partial_answer(self.outputs, latest + earlier)
-        completed = [r.confidence for r in self._results() if r.status.value == "completed"]
+        completed = [r.confidence for r in self._results() if r.status is StepStatus.COMPLETED]
         confidence = min(0.5, sum(completed) / len(completed) * 0.5) if completed else 0.0
         self.summary.degraded_reason = why
         return QueryResult(
@@ -457,22 +452,16 @@ class QueryWorkflow:
         return summary
 
 
-def _reraise_cancellation(error: ActivityError | ChildWorkflowError) -> None:
-    """An activity or child cancelled because this query was: keep cancelling, do not degrade."""
-    if isinstance(error.cause, CancelledError):
-        raise asyncio.CancelledError() from error
-
-
-def _cause(error: BaseException) -> ApplicationError | None:
-    """The ApplicationError at the root of ``error`` (a tool's, the planner's), if any."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, ApplicationError):
-            return cause
-        cause = cause.__cause__
-    return None
-
-
-def _cause_message(error: BaseException) -> str:
-    cause = _cause(error)
-    return cause.message if cause is not None else str(error)
+async def _plan_activity(
+    request: PlanRequest, *, activity_id: str, timeout_seconds: float
+) -> PlanResponse:
+    """The planning activity (template, LLM, direct path): InvalidPlan is never retried."""
+    response: PlanResponse = await workflow.execute_activity(
+        PLAN_ACTIVITY,
+        request,
+        result_type=PlanResponse,
+        activity_id=activity_id,
+        start_to_close_timeout=timedelta(seconds=timeout_seconds),
+        retry_policy=_PLAN_RETRY,
+    )
+    return response
