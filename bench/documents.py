@@ -24,7 +24,8 @@ from typing import Any
 from activities.documents.parsed import ParsedDocument, Span
 from activities.documents.parsers import parse_document
 from activities.documents.store import DocumentStore
-from bench.common import md_table, percentile
+from bench.results import md_table
+from bench.stats import percentile
 
 NAME = "documents"
 TITLE = "Document store: ingestion and search"

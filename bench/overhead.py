@@ -20,9 +20,14 @@ from typing import Any
 
 from temporalio.client import WorkflowHistory
 
-from bench import common
 from bench.bare_workflow import BARE_WORKFLOW, BareDagWorkflow, BareStep
-from bench.common import Dag, DagStep, md_table, paired_ratio, summary
+from bench.dags import SLEEP_TOOL, Dag, DagStep, run_in_process, sleep_registry
+from bench.environment import environment
+from bench.histories import history_sizes, latency_phases, step_window_ms
+from bench.paths import SAMPLE_DOCUMENT
+from bench.results import md_table
+from bench.stats import median, paired_ratio, summary
+from bench.workers import bare_worker, docorch_worker
 from client.sdk import OrchestratorClient
 from models.query import QueryConfig, QueryStatus
 
@@ -70,7 +75,7 @@ async def _docorch(sdk: OrchestratorClient, dag: Dag) -> dict[str, float]:
     started = time.perf_counter()
     handle = await sdk.start(
         f"benchmark {dag.name}",
-        [str(common.SAMPLE_DOCUMENT)],
+        [str(SAMPLE_DOCUMENT)],
         plan=dag.plan().model_dump(mode="json"),
         config=QueryConfig(max_parallel_steps=64, confidence_threshold=0.0),
     )
@@ -84,19 +89,19 @@ async def _docorch(sdk: OrchestratorClient, dag: Dag) -> dict[str, float]:
 
 def _run_figures(history: WorkflowHistory, dag: Dag, e2e: float) -> dict[str, float]:
     """What one run of ``dag`` measured, read from its history (docorch and bare alike)."""
-    sizes = common.history_sizes(history)
+    sizes = history_sizes(history)
     return {
         "e2e_ms": e2e,
-        "steps_ms": common.step_window_ms(history, [s.id for s in dag.steps]),
+        "steps_ms": step_window_ms(history, [s.id for s in dag.steps]),
         "events": sizes.events,
         "history_bytes": sizes.history_bytes,
-        **common.latency_phases(history, {s.id: s.ms for s in dag.steps}),
+        **latency_phases(history, {s.id: s.ms for s in dag.steps}),
     }
 
 
 async def _bare(queue: str, dag: Dag) -> dict[str, float]:
-    bench = await common.environment()
-    steps = [BareStep(s.id, common.SLEEP_TOOL, s.ms, list(s.deps)) for s in dag.steps]
+    bench = await environment()
+    steps = [BareStep(s.id, SLEEP_TOOL, s.ms, list(s.deps)) for s in dag.steps]
     started = time.perf_counter()
     handle = await bench.client.start_workflow(
         BARE_WORKFLOW, steps, id=f"bare-{uuid.uuid4()}", task_queue=queue
@@ -116,7 +121,7 @@ def _analyse(
     b_steps = [r["steps_ms"] for r in b]
     a_e2e = [r["e2e_ms"] for r in a]
     b_e2e = [r["e2e_ms"] for r in b]
-    med = common.median
+    med = median
     per_level = (med(a_steps) - cp) / levels
     ratio_steps = paired_ratio(a_steps, b_steps)
     return {
@@ -171,11 +176,11 @@ def _analyse(
 async def run(quick: bool) -> dict[str, Any]:
     rounds = 3 if quick else 12
     warmup = 0 if quick else 2
-    registry = common.sleep_registry()
+    registry = sleep_registry()
     shapes_out = []
     async with (
-        common.docorch_worker(registry, max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES) as sdk,
-        common.bare_worker(
+        docorch_worker(registry, max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES) as sdk,
+        bare_worker(
             [BareDagWorkflow],
             registry.activities(),
             max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
@@ -188,7 +193,7 @@ async def run(quick: bool) -> dict[str, Any]:
             for _ in range(warmup):
                 await _docorch(sdk, dag)
                 await _bare(queue, dag)
-                await common.run_in_process(dag)
+                await run_in_process(dag)
             a: list[dict[str, float]] = []
             b: list[dict[str, float]] = []
             c: list[float] = []
@@ -200,7 +205,7 @@ async def run(quick: bool) -> dict[str, Any]:
                     elif kind == "b":
                         b.append(await _bare(queue, dag))
                     else:
-                        c.append(await common.run_in_process(dag))
+                        c.append(await run_in_process(dag))
             shapes_out.append(_analyse(dag, a, b, c))
 
     def each(value: Any) -> str:

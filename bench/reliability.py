@@ -32,7 +32,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities.registry import ToolFunction, ToolRegistry
 from activities.tools.catalog import default_registry
-from bench import common
+from bench.environment import close, environment
+from bench.paths import SAMPLES
+from bench.results import md_table
+from bench.stats import summary
+from bench.workers import new_task_queue
 from client.sdk import OrchestratorClient
 from models.query import DEGRADED_ORCHESTRATOR_VERSION, QueryConfig, QueryResult, QueryStatus
 from tests.fault_tools import broken, transient
@@ -162,7 +166,7 @@ class Outcome:
 
 async def _one(sdk: OrchestratorClient, index: int) -> Outcome:
     question, names = QUESTIONS[index % len(QUESTIONS)]
-    documents = [str(common.SAMPLES / n) for n in names]
+    documents = [str(SAMPLES / n) for n in names]
     started = time.perf_counter()
     try:
         result: QueryResult = await sdk.run(question, documents, config=QueryConfig())
@@ -183,9 +187,9 @@ async def _one(sdk: OrchestratorClient, index: int) -> Outcome:
 async def _worker(scenario: Scenario, seed: int) -> AsyncIterator[OrchestratorClient]:
     """docorch's worker with the scenario's tools, on a data directory of its own: the
     per-tool figures the planner adapts policies to start from nothing in each scenario."""
-    bench = await common.environment()
+    bench = await environment()
     settings = bench.settings.model_copy(update={"data_dir": bench.root / f"{NAME}-{seed}"})
-    queue = common.new_task_queue(NAME)
+    queue = new_task_queue(NAME)
     async with build_worker(
         bench.client, settings, registry=scenario.registry(seed), task_queue=queue
     ):
@@ -217,7 +221,7 @@ async def _scenario(scenario: Scenario, queries: int, seed: int) -> dict[str, An
         "retries_per_query": round(sum(s.retries for s in summaries) / per_query, 2),
         "fallbacks_per_query": round(sum(s.fallbacks for s in summaries) / per_query, 2),
         "replans_per_query": round(sum(s.replans for s in summaries) / per_query, 2),
-        "seconds": common.summary([o.seconds for o in outcomes]),
+        "seconds": summary([o.seconds for o in outcomes]),
         "not_answered": dict(Counter(o.error_type for o in outcomes if not o.answered)),
     }
 
@@ -292,7 +296,7 @@ def table(results: dict[str, Any]) -> str:
         "*degraded* = answered by the direct path (search + answer) after the plan could not "
         "answer well enough."
     )
-    return note + "\n\n" + common.md_table(headers, rows) + "\n"
+    return note + "\n\n" + md_table(headers, rows) + "\n"
 
 
 if __name__ == "__main__":
@@ -306,6 +310,6 @@ if __name__ == "__main__":
         try:
             print(table(await run(quick)))
         finally:
-            await common.close()
+            await close()
 
     asyncio.run(_main("--quick" in sys.argv))

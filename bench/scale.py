@@ -14,8 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import common
-from bench.common import HistorySizes, md_table, summary
+from bench.environment import environment
+from bench.histories import HistorySizes, history_sizes
+from bench.results import md_table
+from bench.stats import summary
+from bench.workers import docorch_worker
 from client.sdk import OrchestratorClient
 from models.query import QueryStatus
 
@@ -70,7 +73,7 @@ async def _query(
     history = await handle.fetch_history()
     description = await handle.describe()
     server_bytes = int(description.raw_description.workflow_execution_info.history_size_bytes)
-    return wall, common.history_sizes(history), server_bytes
+    return wall, history_sizes(history), server_bytes
 
 
 def _row(count: int, kind: str, runs: list[tuple[float, HistorySizes, int]]) -> dict[str, Any]:
@@ -97,10 +100,10 @@ def _row(count: int, kind: str, runs: list[tuple[float, HistorySizes, int]]) -> 
 async def run(quick: bool) -> dict[str, Any]:
     sizes = [10, 100] if quick else [10, 100, 1000]
     repeats = 2 if quick else 3
-    bench = await common.environment()
+    bench = await environment()
     rows = []
     cold = []
-    async with common.docorch_worker() as sdk:
+    async with docorch_worker() as sdk:
         for count in sizes:
             paths = generate(bench.docs_dir / f"scale_{count}", count, tag=f"set{count}")
             first = await _query(sdk, QUESTIONS["answerable"], paths)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from bench import common
-from bench.common import Dag, DagStep, md_table, paired_ratio, summary
+from bench.dags import Dag, DagStep, sleep_registry
+from bench.histories import step_window_ms
+from bench.paths import SAMPLE_DOCUMENT
+from bench.results import md_table
+from bench.stats import median, paired_ratio, summary
+from bench.workers import docorch_worker
 from client.sdk import OrchestratorClient
 from models.query import QueryConfig, QueryStatus
 
@@ -72,7 +76,7 @@ def plans(quick: bool) -> list[Dag]:
 async def _run(sdk: OrchestratorClient, dag: Dag, config: QueryConfig) -> dict[str, float]:
     handle = await sdk.start(
         f"benchmark {dag.name}",
-        [str(common.SAMPLE_DOCUMENT)],
+        [str(SAMPLE_DOCUMENT)],
         plan=dag.plan().model_dump(mode="json"),
         config=config,
     )
@@ -81,7 +85,7 @@ async def _run(sdk: OrchestratorClient, dag: Dag, config: QueryConfig) -> dict[s
         raise RuntimeError(f"{dag.name}: ended {result.status}")
     history = await handle.fetch_history()
     return {
-        "steps_ms": common.step_window_ms(history, [s.id for s in dag.steps]),
+        "steps_ms": step_window_ms(history, [s.id for s in dag.steps]),
         "max_concurrent": float(result.execution_summary.max_concurrent_steps),
     }
 
@@ -89,7 +93,7 @@ async def _run(sdk: OrchestratorClient, dag: Dag, config: QueryConfig) -> dict[s
 async def run(quick: bool) -> dict[str, Any]:
     rounds = 3 if quick else 5
     out = []
-    async with common.docorch_worker(common.sleep_registry(), max_concurrent_activities=64) as sdk:
+    async with docorch_worker(sleep_registry(), max_concurrent_activities=64) as sdk:
         for n, dag in enumerate(plans(quick)):
             if n == 0 or not quick:
                 for config in MODES.values():
@@ -113,7 +117,7 @@ async def run(quick: bool) -> dict[str, Any]:
                     "sum_ms": total,
                     "makespan_ms": {mode: summary(values) for mode, values in ms.items()},
                     "max_concurrent_steps": {
-                        mode: common.median([x["max_concurrent"] for x in runs])
+                        mode: median([x["max_concurrent"] for x in runs])
                         for mode, runs in measured.items()
                     },
                     "levels_over_eager": paired_ratio(ms["levels"], ms["eager"]),
@@ -124,14 +128,12 @@ async def run(quick: bool) -> dict[str, Any]:
                     # what each mode pays on top of its bound: sequential once per step,
                     # eager and levels once per level
                     "over_bound_ms": {
-                        "eager_per_level": round(
-                            (common.median(ms["eager"]) - cp) / len(dag.levels()), 1
-                        ),
+                        "eager_per_level": round((median(ms["eager"]) - cp) / len(dag.levels()), 1),
                         "levels_per_level": round(
-                            (common.median(ms["levels"]) - bound) / len(dag.levels()), 1
+                            (median(ms["levels"]) - bound) / len(dag.levels()), 1
                         ),
                         "sequential_per_step": round(
-                            (common.median(ms["sequential"]) - total) / len(dag.steps), 1
+                            (median(ms["sequential"]) - total) / len(dag.steps), 1
                         ),
                     },
                 }

@@ -27,8 +27,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
-from bench import common
-from bench.common import SLEEP_TOOL, Dag, DagStep, md_table, sleep_tool
+from bench.dags import SLEEP_TOOL, Dag, DagStep, sleep_tool
+from bench.environment import environment
+from bench.paths import SAMPLES
+from bench.results import md_table
+from bench.stats import median, percentile
+from bench.workers import new_task_queue
 from client.api import create_app
 from client.api_thread import BackgroundApiServer
 from models.settings import Settings
@@ -114,25 +118,25 @@ async def _scenario(
         "queries": len(bodies),
         "concurrency": concurrency,
         "delay_ms": {
-            "p50": round(common.percentile(delays, 50), 2),
-            "p95": round(common.percentile(delays, 95), 2),
+            "p50": round(percentile(delays, 50), 2),
+            "p95": round(percentile(delays, 95), 2),
             "max": round(max(delays), 2),
             "n": len(delays),
         },
-        "events_per_query": common.median(events),
-        "updates_per_query": common.median(updates),
+        "events_per_query": median(events),
+        "updates_per_query": median(updates),
     }
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    bench = await common.environment()
+    bench = await environment()
     queries = 4 if quick else 20
     parallel = 4 if quick else 8
     chain = _chain(steps=5, ms=50)
     question = "What is the notice period for termination for convenience?"
     sample_docs = [
-        str(common.SAMPLES / "contract_acme_globex.md"),
-        str(common.SAMPLES / "contract_acme_initech.md"),
+        str(SAMPLES / "contract_acme_globex.md"),
+        str(SAMPLES / "contract_acme_initech.md"),
     ]
 
     def chain_body() -> dict[str, Any]:
@@ -145,7 +149,7 @@ async def run(quick: bool) -> dict[str, Any]:
         }
 
     target = bench.client.service_client.config.target_host
-    with _api(target, bench.settings, common.new_task_queue("streaming")) as api:
+    with _api(target, bench.settings, new_task_queue("streaming")) as api:
         async with httpx.AsyncClient(base_url=api.base_url, timeout=60) as http:
             await _stream(http, chain_body())  # warm-up: worker caches, sandbox imports
             scenarios = {

@@ -15,8 +15,12 @@ import os
 import time
 from typing import Any
 
-from bench import common
-from bench.common import md_table, summary
+from bench.cpu import cpu_seconds, machine_cpu
+from bench.environment import environment
+from bench.paths import SAMPLES
+from bench.results import md_table
+from bench.stats import median, percentile, summary
+from bench.workers import new_task_queue, worker_process
 from client.sdk import OrchestratorClient
 from models.query import QueryResult, QueryStatus
 
@@ -46,18 +50,18 @@ async def _batch(
         while next(remaining) < queries:
             question, names = next(work)
             started = time.perf_counter()
-            handle = await sdk.start(question, [str(common.SAMPLES / n) for n in names])
+            handle = await sdk.start(question, [str(SAMPLES / n) for n in names])
             result: QueryResult = await handle.result()
             latencies.append((time.perf_counter() - started) * 1000)
             statuses[result.status.value] = statuses.get(result.status.value, 0) + 1
 
-    cpu_before = {k: common.cpu_seconds(pid) for k, pid in pids.items()}
-    machine_before = common.machine_cpu()
+    cpu_before = {k: cpu_seconds(pid) for k, pid in pids.items()}
+    machine_before = machine_cpu()
     started = time.perf_counter()
     await asyncio.gather(*(client_loop() for _ in range(concurrency)))
     wall = time.perf_counter() - started
-    machine_after = common.machine_cpu()
-    cpu = {k: (common.cpu_seconds(pid) - cpu_before[k]) * 1000 / queries for k, pid in pids.items()}
+    machine_after = machine_cpu()
+    cpu = {k: (cpu_seconds(pid) - cpu_before[k]) * 1000 / queries for k, pid in pids.items()}
     return {
         "qps": queries / wall,
         "latencies": latencies,
@@ -76,10 +80,10 @@ async def _batch(
 async def run(quick: bool) -> dict[str, Any]:
     levels = [1, 5, 20] if quick else [1, 5, 20, 50, 200]
     repeats = 2 if quick else 3
-    bench = await common.environment()
-    queue = common.new_task_queue("throughput")
+    bench = await environment()
+    queue = new_task_queue("throughput")
     out = []
-    async with common.worker_process(queue) as worker_pid:
+    async with worker_process(queue) as worker_pid:
         sdk = OrchestratorClient(bench.client, task_queue=queue)
         pids = {"worker": worker_pid, "server": bench.server_pid, "client": None}
         if bench.server_pid is None:
@@ -98,15 +102,15 @@ async def run(quick: bool) -> dict[str, Any]:
                     "batches": times,
                     "qps": summary([b["qps"] for b in batches]),
                     "latency_ms": {
-                        "p50": round(common.percentile(latencies, 50), 1),
-                        "p95": round(common.percentile(latencies, 95), 1),
+                        "p50": round(percentile(latencies, 50), 1),
+                        "p95": round(percentile(latencies, 95), 1),
                     },
                     "cpu_ms_per_query": {
-                        k: round(common.median([b["cpu_ms_per_query"][k] for b in batches]), 2)
+                        k: round(median([b["cpu_ms_per_query"][k] for b in batches]), 2)
                         for k in pids
                     },
-                    "machine_busy": round(common.median([b["machine_busy"] for b in batches]), 3),
-                    "our_cpu_share": round(common.median([b["our_cpu_share"] for b in batches]), 3),
+                    "machine_busy": round(median([b["machine_busy"] for b in batches]), 3),
+                    "our_cpu_share": round(median([b["our_cpu_share"] for b in batches]), 3),
                     "completed_share": round(
                         sum(b["completed"] for b in batches) / sum(b["queries"] for b in batches), 3
                     ),

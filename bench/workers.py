@@ -1,0 +1,124 @@
+"""Workers for benchmarks: docorch's own and a bare SDK worker in this process on fresh task
+queues, and docorch's default worker in a child process whose CPU time can be read apart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from temporalio.worker import Worker
+
+from activities.registry import ToolRegistry
+from activities.tools.catalog import default_registry
+from bench.environment import environment
+from bench.paths import REPO
+from client.sdk import OrchestratorClient
+from models.settings import Settings
+from worker import build_worker
+
+
+def new_task_queue(prefix: str) -> str:
+    return f"bench-{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@contextlib.asynccontextmanager
+async def docorch_worker(
+    registry: ToolRegistry | None = None,
+    *,
+    max_concurrent_activities: int | None = None,
+    task_queue: str | None = None,
+) -> AsyncIterator[OrchestratorClient]:
+    """docorch's own worker (``worker.build_worker``) on a fresh task queue; yields an SDK client
+    bound to that queue."""
+    bench = await environment()
+    queue = task_queue or new_task_queue("docorch")
+    worker = build_worker(
+        bench.client,
+        bench.settings,
+        registry=registry or default_registry(),
+        task_queue=queue,
+        max_concurrent_activities=max_concurrent_activities,
+    )
+    async with worker:
+        yield OrchestratorClient(bench.client, task_queue=queue)
+
+
+@contextlib.asynccontextmanager
+async def bare_worker(
+    workflows: Sequence[type],
+    activities: Sequence[Callable[..., Any]],
+    *,
+    max_concurrent_activities: int | None = None,
+    task_queue: str | None = None,
+) -> AsyncIterator[str]:
+    """A plain Temporal worker with SDK defaults (sandboxed runner, default restrictions);
+    yields its task queue."""
+    bench = await environment()
+    queue = task_queue or new_task_queue("bare")
+    worker = Worker(
+        bench.client,
+        task_queue=queue,
+        workflows=list(workflows),
+        activities=list(activities),
+        max_concurrent_activities=max_concurrent_activities,
+    )
+    async with worker:
+        yield queue
+
+
+async def serve_worker(address: str, task_queue: str, data_dir: str, roots: list[str]) -> None:
+    """Body of the worker process: docorch's own worker until stdin closes."""
+    import logging
+    import sys
+
+    from client.connection import connect
+    from client.logs import configure_logging
+
+    configure_logging("console", level=logging.WARNING)
+    settings = Settings(data_dir=Path(data_dir), allowed_roots=tuple(Path(r) for r in roots))
+    client = await connect(settings, address=address)
+    async with build_worker(client, settings, task_queue=task_queue):
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.read)
+
+
+@contextlib.asynccontextmanager
+async def worker_process(task_queue: str) -> AsyncIterator[int]:
+    """docorch's default worker (built-in tools) in a child process, so its CPU time can be
+    read on its own; yields the process id."""
+    import sys
+
+    bench = await environment()
+    code = (
+        "import asyncio, sys; from bench.workers import serve_worker; "
+        "asyncio.run(serve_worker(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]))"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        bench.client.service_client.config.target_host,
+        task_queue,
+        str(bench.settings.data_dir),
+        *(str(r) for r in bench.settings.allowed_roots),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"the worker process did not start (said {line!r})")
+        yield process.pid
+    finally:
+        process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
