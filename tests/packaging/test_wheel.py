@@ -26,17 +26,23 @@ from temporalio.client import Client
 
 from models.query import QueryResult, QueryStatus
 
-pytestmark = [pytest.mark.integration, pytest.mark.packaging]
+INSTALL_TIMEOUT = 600
+"""Seconds for building the wheel or installing it (generous: the index may be slow)."""
+RUN_TIMEOUT = 180
+"""Seconds for the worker to start and for one question to be answered."""
+
+# the module's fixture builds and installs once; its time counts towards the first test
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.packaging,
+    pytest.mark.timeout(3 * INSTALL_TIMEOUT + RUN_TIMEOUT),
+]
 
 REPO = Path(__file__).resolve().parents[2]
 NOT_SHIPPED = ("tests", "bench", "samples", "deploy")
 """Top-level folders of the checkout that stay out of the wheel; every other .py file ships."""
 DOCUMENT = "contract_acme_globex.md"
 QUESTION = "What is the notice period for termination for convenience?"
-INSTALL_TIMEOUT = 600
-"""Seconds for building the wheel or installing it (generous: the index may be slow)."""
-RUN_TIMEOUT = 180
-"""Seconds for the worker to start and for one question to be answered."""
 
 
 @dataclass(frozen=True)
