@@ -26,7 +26,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy models workflows
+	$(BIN)/mypy models workflows store
 	$(BIN)/mypy activities client worker.py bench
 
 format: $(STAMP)
