@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from models.documents import Anchor, DocumentRef, Passage, StoreStats, Table
@@ -250,10 +250,11 @@ class UsageLedger(Protocol):
 
 @dataclass(frozen=True)
 class Store:
-    """One backend's three facets, and where they live (``url``, password hidden)."""
+    """One backend's three facets; ``backend`` names it (its URL scheme) and ``url`` says where
+    it lives (safe to show: no password)."""
 
     url: str
+    backend: str
     documents: DocumentStore
     figures: ToolFigures
     ledger: UsageLedger
-    backend: str = field(default="embedded")

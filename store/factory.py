@@ -25,8 +25,9 @@ def open_store(source: Settings | str | os.PathLike[str]) -> Store:
     """The store for ``source``: Settings (its ``store_url``, else the embedded store under its
     ``data_dir``), a store URL, or a data directory (embedded).
 
-    One ``Store`` per location and process: opening it again returns the same object, so
-    callers need not carry it around (connections and pools are per store). Raises
+    One ``Store`` per location (and LLM reservation hold time) and process: opening it again
+    returns the same object, so callers need not carry it around (connections and pools are
+    per store). Raises
     ``store.errors.UnsupportedStoreUrl`` for an unknown scheme and ``StoreUnavailable`` /
     ``IncompatibleStore`` when it cannot be opened.
     """
