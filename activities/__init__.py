@@ -1,1 +1,1 @@
-"""Everything with I/O: planning, the tool registry, the document store and the tools."""
+"""Everything with I/O: planning, the tool registry, ingestion into the store and the tools."""

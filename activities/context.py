@@ -1,5 +1,5 @@
-"""What tools may use besides their arguments: the settings, the document store and the state
-store.
+"""What tools may use besides their arguments: the settings and the store's facets (documents
+and search, tool figures, the LLM ledger).
 
 The worker installs one context at start; tools call ``current()``. Keeping it here means tool
 functions stay plain typed Python (no temporalio), and tests can install their own.
@@ -9,29 +9,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from activities.documents.store import DocumentStore
-from activities.state import StateStore
 from models.settings import Settings
+from store import DocumentStore, ToolFigures, UsageLedger, open_store
 
 
 @dataclass(frozen=True)
 class ToolContext:
     settings: Settings
     store: DocumentStore
-    state: StateStore
+    figures: ToolFigures
+    ledger: UsageLedger
 
 
 _context: ToolContext | None = None
 
 
 def install(settings: Settings) -> ToolContext:
-    """Create the store for ``settings`` and make it the context tools see."""
+    """Open the store for ``settings`` (DOCORCH_STORE_URL) and make it the context tools see."""
     global _context
     if _context is None or _context.settings != settings:
+        opened = open_store(settings)
         _context = ToolContext(
             settings=settings,
-            store=DocumentStore(settings.data_dir),
-            state=StateStore(settings.data_dir),
+            store=opened.documents,
+            figures=opened.figures,
+            ledger=opened.ledger,
         )
     return _context
 

@@ -14,6 +14,7 @@ import structlog
 from temporalio import activity
 
 from activities.context import ToolContext
+from activities.documents.ingestion import ingest_file
 from activities.documents.paths import confined_path
 from activities.errors import BadInput, DocumentNotFound
 from activities.registry import heartbeat_while
@@ -40,8 +41,8 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
                 f"{source}: no ingested document has this id or name, and no such file"
             )
     path = confined_path(source, settings.roots())
-    return store.ingest_file(
-        path, max_bytes=settings.max_document_bytes, passwords=settings.pdf_passwords
+    return ingest_file(
+        store, path, max_bytes=settings.max_document_bytes, passwords=settings.pdf_passwords
     )
 
 

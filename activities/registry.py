@@ -153,21 +153,9 @@ def _observe(tool: str, *, ok: bool, ms: float) -> None:
     if context is None:
         return
     try:
-        context.state.record_tool_call(tool, ok=ok, ms=ms)
+        context.figures.record_call(tool, ok=ok, ms=ms)
     except Exception:
         log.warning("tool_stats_not_recorded", tool=tool, exc_info=True)
-
-
-def _keep_output(workflow_id: str, activity_id: str, output: Any) -> str | None:
-    """Keep the step's output by reference in the data directory (step scope)."""
-    context = tool_context.installed()
-    if context is None:
-        return None
-    try:
-        return context.state.save_step_output(workflow_id, activity_id, output)
-    except Exception:
-        log.warning("step_output_not_kept", step_id=activity_id, exc_info=True)
-        return None
 
 
 def _to_application_error(tool: str, error: Exception, attempt: int) -> ApplicationError:
@@ -291,7 +279,6 @@ class ToolRegistry:
                 "output": dumped,
                 "attempt": info.attempt,
                 "duration_ms": elapsed,
-                "output_ref": _keep_output(info.workflow_id or "", info.activity_id, dumped),
             }
 
         run_tool.__name__ = f"tool_{tool_name}"

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from activities.documents.ingestion import ingest_parsed
 from activities.documents.parsed import ParsedDocument, Span
 from activities.documents.parsers import parse_document
-from activities.documents.store import DocumentStore
 from bench.results import md_table
 from bench.stats import percentile
+from store import DocumentStore, open_store
 
 NAME = "documents"
 TITLE = "Document store: ingestion and search"
@@ -116,11 +117,11 @@ def synthetic_corpus(total_chunks: int, *, seed: int = 7, plant: bool = True) ->
 
 def build_store(root: Path, corpus: Corpus) -> tuple[DocumentStore, list[str], float]:
     """Ingest the corpus into a fresh store: (store, document ids, seconds)."""
-    store = DocumentStore(root)
+    store = open_store(root).documents
     ids: list[str] = []
     started = time.perf_counter()
     for name, parsed in corpus.documents:
-        ref = store.ingest_parsed(root / name, parsed.text.encode(), parsed)
+        ref = ingest_parsed(store, root / name, parsed.text.encode(), parsed)
         ids.append(ref.id)
     return store, ids, time.perf_counter() - started
 
@@ -136,7 +137,7 @@ def measure_size(total_chunks: int, queries: int = QUERIES) -> dict[str, Any]:
     corpus = synthetic_corpus(total_chunks)
     with tempfile.TemporaryDirectory(prefix="docorch-bench-") as tmp:
         store, ids, seconds = build_store(Path(tmp), corpus)
-        chunks = store.stats()["chunks"]
+        chunks = store.stats().chunks
         latencies = []
         for query in _queries(corpus, queries):
             started = time.perf_counter()
@@ -153,7 +154,7 @@ def measure_size(total_chunks: int, queries: int = QUERIES) -> dict[str, Any]:
             "search_p95_ms": round(percentile(latencies, 95), 2),
             "planted_first": bool(top)
             and top[0].text == f"Section {total_chunks // 2}\n\n{PLANTED}",
-            "index_mb": round(store.stats()["index_bytes"] / 1e6, 1),
+            "index_mb": round(store.stats().index_bytes / 1e6, 1),
         }
 
 

@@ -26,10 +26,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.documents.store import DocumentStore
 from activities.registry import ToolRegistry
 from client.sdk import OrchestratorClient
 from models.settings import Settings
+from store import DocumentStore, open_store
 
 MAX_JSON_BYTES = 1024 * 1024
 PUBLIC_PATHS = frozenset({"/health"})
@@ -88,13 +88,10 @@ class ApiContext:
     temporal_metrics_url: str | None = None
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
     started: float = field(default_factory=time.monotonic)
-    _store: DocumentStore | None = None
 
     def document_store(self) -> DocumentStore:
-        """The document store of the settings' data directory (opened on first use)."""
-        if self._store is None:
-            self._store = DocumentStore(self.settings.data_dir)
-        return self._store
+        """The document store of the settings (DOCORCH_STORE_URL; opened on first use)."""
+        return open_store(self.settings).documents
 
 
 class ApiError(HTTPException):

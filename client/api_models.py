@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from models.documents import DocumentRef
+from models.documents import DocumentRef, StoreStats
 from models.plan import Plan
 from models.query import QueryConfig, QueryResult
 from models.tools import ToolSpec
@@ -67,7 +67,7 @@ class CancelResponse(BaseModel):
 
 class DocumentList(BaseModel):
     documents: list[DocumentRef]
-    stats: dict[str, int]
+    stats: StoreStats
 
 
 class TemporalStatus(BaseModel):
@@ -96,7 +96,7 @@ class SystemStatus(BaseModel):
     temporal: TemporalStatus
     workers: WorkerStatus
     registry: dict[str, Any]
-    documents: dict[str, int]
+    documents: StoreStats
     versions: dict[str, str]
     uptime_seconds: float
 

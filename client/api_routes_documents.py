@@ -18,6 +18,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from activities.documents.ingestion import ingest_file
 from activities.errors import BadInput, DocumentTooLarge
 from client.api import ApiContext, ApiError, context
 from client.api_models import DocumentList, ErrorBody
@@ -98,7 +99,7 @@ async def upload(
         partial.unlink(missing_ok=True)
     store = ctx.document_store()
     try:
-        return await asyncio.to_thread(store.ingest_file, final, max_bytes=limit)
+        return await asyncio.to_thread(ingest_file, store, final, max_bytes=limit)
     except DocumentTooLarge as error:
         raise ApiError(413, str(error), error_type=error.error_type) from None
     except BadInput as error:

@@ -131,7 +131,7 @@ async def close_session(session_id: SessionIdPath, ctx: Ctx) -> SessionState:
     "/system/state",
     response_model=StateSummary,
     tags=["system"],
-    summary="State per scope: global, session, execution, step",
+    summary="State per scope: global, session, execution",
 )
 async def system_state(ctx: Ctx) -> StateSummary:
     return await state_summary(

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from client.sdk import OrchestratorClient
-from client.state import cleanup, state_summary
+from client.state import state_summary
 from models.settings import Settings
 
 sessions_app = typer.Typer(help="Conversations over active documents (needs a running worker).")
@@ -106,22 +106,15 @@ def session_list() -> None:
 
 
 def state(
-    cleanup_ttl: Annotated[
-        float | None,
-        typer.Option("--cleanup", help="Remove step outputs idle longer than this many seconds."),
-    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """State per scope (global, session, execution, step); optionally clean up step outputs."""
+    """State per scope (global, session, execution) and the per-tool figures."""
     from activities.tools.catalog import default_registry
 
     settings = Settings()
 
     async def run() -> None:
         sdk = await OrchestratorClient.connect(settings)
-        if cleanup_ttl is not None:
-            report = await cleanup(sdk.temporal, settings, ttl_seconds=cleanup_ttl)
-            console.print(f"cleanup: {report.model_dump()}")
         summary = await state_summary(
             sdk.temporal, settings, registered_tools=len(default_registry().names())
         )

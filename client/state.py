@@ -1,17 +1,21 @@
-"""state_summary and cleanup across the four scopes.
+"""state_summary across the scopes docorch keeps state in.
 
 Session and execution figures come from Temporal visibility (open SessionWorkflows, running
-QueryWorkflows); step and global figures from the state store in the data directory.
+QueryWorkflows); global figures (per-tool calls) from the store's tool figures. Step outputs
+live in each execution's Temporal history and nowhere else.
 """
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+
 from temporalio.client import Client
 
-from activities.state import StateStore
 from models.session import SessionState
 from models.settings import Settings
-from models.state import CleanupReport, ScopeSummary, StateSummary
+from models.state import ScopeSummary, StateSummary
+from store import open_store
 from workflows.session import SessionWorkflow
 
 RUNNING_QUERIES = "WorkflowType = 'QueryWorkflow' AND ExecutionStatus = 'Running'"
@@ -37,20 +41,21 @@ async def _running_queries(client: Client) -> list[tuple[str, str | None]]:
     ]
 
 
-async def referenced_executions(client: Client) -> set[str]:
-    """Workflow ids whose step outputs must be kept: running queries and open sessions' turns."""
-    keep = {workflow_id for workflow_id, _ in await _running_queries(client)}
-    for session in await _open_sessions(client):
-        keep.add(session.session_id)
-        keep |= {t.query_workflow_id for t in session.turns}
-    return keep
-
-
 async def state_summary(
     client: Client, settings: Settings, *, registered_tools: int
 ) -> StateSummary:
     """Entries, bytes and the oldest entry per scope; active sessions; learned tool figures."""
-    store = StateStore(settings.data_dir)
+    figures = open_store(settings).figures
+    totals, tools = await asyncio.gather(
+        asyncio.to_thread(figures.totals), asyncio.to_thread(figures.tool_stats)
+    )
+    global_scope = ScopeSummary(
+        scope="global",
+        entries=totals.calls,
+        bytes=totals.bytes,
+        oldest=datetime.fromtimestamp(totals.oldest, UTC).isoformat() if totals.oldest else None,
+        details={"registered_tools": registered_tools},
+    )
     sessions = await _open_sessions(client)
     running = await _running_queries(client)
     session_scope = ScopeSummary(
@@ -70,19 +75,8 @@ async def state_summary(
         details={"running_queries": len(running)},
     )
     return StateSummary(
-        scopes=[
-            store.global_scope(registered_tools),
-            session_scope,
-            execution_scope,
-            store.step_scope(),
-        ],
+        scopes=[global_scope, session_scope, execution_scope],
         active_sessions=len(sessions),
         running_queries=len(running),
-        tools=store.tool_stats(),
+        tools=tools,
     )
-
-
-async def cleanup(client: Client, settings: Settings, *, ttl_seconds: float) -> CleanupReport:
-    """Remove expired step outputs that nothing running or open refers to."""
-    keep = await referenced_executions(client)
-    return StateStore(settings.data_dir).cleanup_step_outputs(ttl_seconds=ttl_seconds, keep=keep)

@@ -50,6 +50,31 @@ class DocumentRef(BaseModel):
     chunks: int = Field(default=0, description="Number of indexed chunks.")
 
 
+class Table(BaseModel):
+    """A table as rows of cell text (the first row is the header when there is one).
+
+    ``start``/``end`` index the table's rendering in the document text, when the parser knows it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: list[list[str]]
+    page: int | None = None
+    caption: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+class StoreStats(BaseModel):
+    """What the document store holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    documents: int = Field(description="Documents ingested.")
+    chunks: int = Field(description="Chunks in the full-text index.")
+    index_bytes: int = Field(description="Bytes the documents, chunks and index take.")
+
+
 class Passage(BaseModel):
     """A chunk of a document's text with its anchor, as returned by search and the tools."""
 

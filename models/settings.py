@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOCORCH_", extra="ignore", frozen=True)
 
     data_dir: Path = Field(default=Path(".docorch"), description="Store, index and server db.")
+    store_url: str | None = Field(
+        default=None,
+        description="DOCORCH_STORE_URL: where documents, the search index, tool figures and the "
+        "LLM ledger live. Unset: the embedded store (SQLite FTS5 + files) under data_dir; "
+        "'embedded:PATH' puts it under PATH.",
+    )
     task_queue: str = DEFAULT_TASK_QUEUE
     allowed_roots: Annotated[tuple[Path, ...], NoDecode] = Field(
         default=(),

@@ -1,4 +1,4 @@
-"""State at four scopes (global, session, execution, step): the figures a caller can read."""
+"""State at three scopes (global, session, execution): the figures a caller can read."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 
 class ScopeSummary(BaseModel):
-    scope: str = Field(description="global | session | execution | step")
+    scope: str = Field(description="global | session | execution")
     entries: int = 0
     bytes: int = 0
     oldest: str | None = Field(default=None, description="ISO time of the oldest entry.")
@@ -28,10 +28,3 @@ class StateSummary(BaseModel):
     active_sessions: int = 0
     running_queries: int = 0
     tools: list[ToolStats] = Field(default_factory=list)
-
-
-class CleanupReport(BaseModel):
-    removed_executions: int = 0
-    removed_files: int = 0
-    freed_bytes: int = 0
-    kept_referenced: int = Field(default=0, description="Expired but still referenced: kept.")

@@ -1,1 +1,2 @@
-"""The document layer: confined paths, parsers, chunking with anchors, and the store."""
+"""The document layer: confined paths, parsers, chunking with anchors, and ingestion into the
+store (``store``)."""

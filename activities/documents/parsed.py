@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from models.documents import Table  # the store keeps tables, so their model is a contract
+
+__all__ = ["ParsedDocument", "Span", "Table"]
+
 
 @dataclass(frozen=True)
 class Span:
@@ -12,20 +16,6 @@ class Span:
     label: str
     start: int
     end: int
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table as rows of cell text (the first row is the header when there is one).
-
-    ``start``/``end`` index the table's rendering in the document text, when the parser knows it.
-    """
-
-    rows: list[list[str]]
-    page: int | None = None
-    caption: str | None = None
-    start: int | None = None
-    end: int | None = None
 
 
 @dataclass

@@ -11,8 +11,8 @@ Retry-After the endpoint sent, timeouts ``LlmTimeout``, connection failures ``Ll
 so the calling activity fails its attempt and Temporal retries it with backoff. A call never
 outlives the activity attempt it runs in.
 
-Every call is reserved in, and settled to, the ``UsageLedger`` of its query (see ``ledger``) and
-reports its tokens and estimated cost as an ``LlmUsage``.
+Every call is reserved in, and settled to, the store's LLM ledger (``store.UsageLedger``) under
+its query, and reports its tokens and estimated cost as an ``LlmUsage``.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import structlog
 
 from activities.errors import RateLimited
-from activities.llm.errors import LlmRejected, LlmTimeout, LlmUnavailable
-from activities.llm.ledger import Reservation, UsageLedger
+from activities.llm.errors import BudgetExhausted, LlmRejected, LlmTimeout, LlmUnavailable
 from activities.llm.parsing import parse_json_object
 from activities.llm.scope import current_scope
 from models.query import LlmUsage
 from models.settings import Settings
+from store import BudgetRefused, LedgerCall, Reservation, UsageLedger, open_store
 
 if TYPE_CHECKING:
     import openai
@@ -104,9 +104,7 @@ class LlmClient:
         self.settings = settings
         self.model: str = settings.llm_model
         self.endpoint = settings.openai_base_url or "https://api.openai.com/v1"
-        self.ledger = ledger or UsageLedger(
-            settings.data_dir, stale_after=settings.llm_timeout_seconds * 2 + 60
-        )
+        self.ledger = ledger or open_store(settings).ledger
 
     # ---- the call --------------------------------------------------------------------------
 
@@ -127,14 +125,19 @@ class LlmClient:
         reservation: Reservation | None = None
         max_tokens = self.settings.llm_max_tokens
         if scope is not None and scope.workflow_id:
-            reservation = await asyncio.to_thread(
-                self.ledger.reserve,
-                scope,
+            call = LedgerCall(
+                query=scope.query_key,
+                activity_id=scope.activity_id,
+                attempt=scope.attempt,
                 purpose=purpose,
                 model=self.model,
-                prompt_tokens=prompt_estimate,
-                max_tokens=max_tokens,
             )
+            try:
+                reservation = await asyncio.to_thread(
+                    self.ledger.reserve, call, prompt_tokens=prompt_estimate, max_tokens=max_tokens
+                )
+            except BudgetRefused as refused:
+                raise BudgetExhausted(str(refused)) from None
             max_tokens = reservation.max_tokens
         started = time.perf_counter()
         try:

@@ -71,7 +71,7 @@ class Planner:
         context = tool_context.installed()
         if context is None:
             return {}
-        return {s.tool: s for s in context.state.tool_stats()}
+        return {s.tool: s for s in context.figures.tool_stats()}
 
     def _llm_planner(self) -> LlmPlanner | None:
         """The LLM planner when an LLM is configured (settings given, else the worker's)."""

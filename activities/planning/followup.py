@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from activities.documents.store import query_terms
 from models.documents import DocumentRef
 from models.plan import REFERENCE_PREFIX, Plan
 from models.query import PriorTurn
+from store.search import query_terms
 
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|also|what about|how about|what of|same for|and what|and how|then|ok,? and)\b", re.I

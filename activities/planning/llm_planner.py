@@ -23,13 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from activities.llm.client import LlmClient
 from activities.llm.errors import BudgetExhausted, reason_to_fall_back
-from activities.llm.ledger import UsageLedger
 from activities.llm.scope import current_scope
 from activities.planning.validation import validate_plan
 from activities.registry import ToolRegistry
 from models.plan import Plan, PlanRequest, Step
 from models.query import LlmUsage, QueryType, Strategy
 from models.settings import Settings
+from store import open_store
 
 log = structlog.get_logger(__name__)
 
@@ -123,7 +123,7 @@ class LlmPlanner:
         scope = current_scope()
         budget = request.config.max_llm_tokens
         if self.settings.llm_enabled and budget is not None and scope and scope.workflow_id:
-            UsageLedger(self.settings.data_dir).set_budget(scope.query_key, budget)
+            open_store(self.settings).ledger.set_budget(scope.query_key, budget)
 
     # ---- how -------------------------------------------------------------------------------
 

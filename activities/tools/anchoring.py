@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from activities.context import current
+from activities.errors import DocumentNotFound
 from activities.tools.text import Sentence, sentences
 from models.documents import Anchor, Citation, DocumentRef, Passage
 
@@ -29,7 +30,10 @@ class DocumentText:
     def load(cls, document: DocumentRef) -> DocumentText:
         """The stored text and chunks of ``document`` (DocumentNotFound when not ingested)."""
         store = current().store
-        return cls(document, store.text(document.id), store.passages(document.id))
+        text = store.text(document.id)
+        if text is None:
+            raise DocumentNotFound(f"document {document.id}: not in the store; ingest it first")
+        return cls(document, text, store.passages(document.id))
 
     def passage_at(self, offset: int) -> Passage | None:
         index = bisect.bisect_right(self._starts, offset) - 1

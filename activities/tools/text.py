@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from activities.documents.store import query_terms
 from models.documents import Anchor, Citation, Passage
+from store.search import query_terms
 
 _SENTENCE_END = re.compile(
     r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9§])"  # end punctuation, then a capital or number

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from activities.context import ToolContext
-from models.documents import DocumentRef
+from activities.documents.ingestion import ingest_file
+from models.documents import Citation, DocumentRef
 
 Section = tuple[str, str]
 """(heading, paragraph text)"""
@@ -119,12 +120,13 @@ def ingest(context: ToolContext, folder: Path, name: str, data: bytes | str) -> 
         path.write_text(data, encoding="utf-8")
     else:
         path.write_bytes(data)
-    return context.store.ingest_file(path, max_bytes=context.settings.max_document_bytes)
+    return ingest_file(context.store, path, max_bytes=context.settings.max_document_bytes)
 
 
-def assert_citations_exact(context: ToolContext, citations: Sequence[object]) -> None:
+def assert_citations_exact(context: ToolContext, citations: Sequence[Citation]) -> None:
     """Every citation quotes exactly the stored text at its anchor."""
     for citation in citations:
-        anchor = citation.anchor  # type: ignore[attr-defined]
-        text = context.store.text(citation.document_id)  # type: ignore[attr-defined]
-        assert text[anchor.char_start : anchor.char_end] == citation.quote  # type: ignore[attr-defined]
+        anchor = citation.anchor
+        text = context.store.text(citation.document_id)
+        assert text is not None, f"{citation.document_id} is not in the store"
+        assert text[anchor.char_start : anchor.char_end] == citation.quote

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from activities.context import ToolContext
+from activities.documents.ingestion import ingest_file
 from activities.documents.parsers import parse_document
 from activities.documents.paths import confined_path
 from activities.errors import (
@@ -44,7 +45,7 @@ def test_file_over_the_size_limit_is_refused_before_reading(
     with pytest.raises(
         DocumentTooLarge, match=r"big\.txt: .* over the limit .*DOCORCH_MAX_DOCUMENT_BYTES"
     ):
-        context.store.ingest_file(path, max_bytes=10_000)
+        ingest_file(context.store, path, max_bytes=10_000)
 
 
 def test_non_utf8_text_is_decoded_and_warned_about() -> None:

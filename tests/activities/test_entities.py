@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from activities.context import ToolContext
+from activities.documents.ingestion import ingest_file
 from activities.tools.entities import date_filter, extract_entities, requested_kinds
 from activities.tools.entity_patterns import EntityKind, find_amounts, find_dates, find_entities
 from tests.activities.factories import assert_citations_exact, ingest
@@ -111,8 +112,8 @@ def test_extraction_cites_every_entity_at_its_anchor(context: ToolContext, tmp_p
 def test_amounts_due_after_a_month_keep_only_amounts_dated_after_it(
     context: ToolContext, samples: Path
 ) -> None:
-    globex = context.store.ingest_file(samples / "contract_acme_globex.md", max_bytes=10**7)
-    initech = context.store.ingest_file(samples / "contract_acme_initech.md", max_bytes=10**7)
+    globex = ingest_file(context.store, samples / "contract_acme_globex.md", max_bytes=10**7)
+    initech = ingest_file(context.store, samples / "contract_acme_initech.md", max_bytes=10**7)
     early = extract_entities(globex, "amounts due after March")
     late = extract_entities(initech, "amounts due after March")
     assert [e.value for e in early.entities if e.kind is EntityKind.AMOUNT] == []

@@ -5,7 +5,6 @@ parsing, error mapping, usage, cost and the per-query budget ledger."""
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,10 @@ import pytest
 from activities.errors import RateLimited
 from activities.llm.client import LlmClient
 from activities.llm.errors import BudgetExhausted, LlmRejected, LlmTimeout, reason_to_fall_back
-from activities.llm.ledger import UsageLedger
 from activities.llm.parsing import parse_json_object
 from activities.llm.scope import CallScope, call_scope
 from models.settings import Settings
+from store import LedgerCall, open_store
 from tests.fake_openai import (  # noqa: F401  (fixtures: fake_openai, fake_openai_server)
     FakeOpenAI,
     Reply,
@@ -188,35 +187,13 @@ async def test_the_budget_refuses_a_call_it_cannot_cover(
     assert fake_openai.requests[0].body["max_tokens"] < 400
 
 
-def test_concurrent_steps_cannot_jointly_overspend(tmp_path: Path) -> None:
-    ledger = UsageLedger(tmp_path)
-    ledger.set_budget("wf-concurrent", 1000)
-    granted: list[int] = []
-    refused: list[str] = []
-
-    def reserve() -> None:
-        try:
-            r = ledger.reserve(
-                _scope("wf-concurrent"), purpose="t", model="m", prompt_tokens=200, max_tokens=200
-            )
-            granted.append(r.max_tokens)
-        except BudgetExhausted as exc:
-            refused.append(str(exc))
-
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        for _ in range(6):
-            pool.submit(reserve)
-    # 400 tokens each: two fit; a third would have 1000 - 800 - 200 = 0 completion tokens
-    assert granted == [200, 200] and len(refused) == 4
-    assert ledger.spending("wf-concurrent").reserved == 800
-
-
 def test_a_reused_workflow_id_starts_with_a_fresh_ledger(tmp_path: Path) -> None:
-    ledger = UsageLedger(tmp_path)
+    ledger = open_store(tmp_path).ledger
     first = CallScope("query-1", "answer", 1, False, run_id="run-a")
     again = CallScope("query-1", "answer", 1, False, run_id="run-b")
     ledger.set_budget(first.query_key, 500)
-    granted = ledger.reserve(first, purpose="t", model="m", prompt_tokens=100, max_tokens=300)
+    call = LedgerCall(first.query_key, first.activity_id, first.attempt, "t", "m")
+    granted = ledger.reserve(call, prompt_tokens=100, max_tokens=300)
     ledger.settle(granted, prompt_tokens=100, completion_tokens=300, cost=0.0)
     assert ledger.spending(first.query_key).tokens == 400
     assert ledger.spending(again.query_key) == ledger.spending("never-seen")

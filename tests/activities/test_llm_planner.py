@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from activities.llm.ledger import UsageLedger
 from activities.llm.scope import CallScope, call_scope
 from activities.planning.activity import Planner
 from activities.tools.catalog import default_registry
@@ -18,6 +17,7 @@ from models.documents import DocumentRef
 from models.plan import PlanRequest, PlanResponse
 from models.query import QueryConfig, Strategy
 from models.settings import Settings
+from store import open_store
 from tests.fake_openai import (  # noqa: F401  (fixtures: fake_openai, fake_openai_server)
     PLAN_ROUTE,
     FakeOpenAI,
@@ -231,4 +231,4 @@ async def test_a_spent_budget_keeps_the_planner_on_templates(
     assert response.plan.source == "template"
     assert "LLM budget of 500 tokens for this query is spent" in response.plan.reasoning
     assert response.llm_usage is not None and response.llm_usage.budget_exhausted
-    assert UsageLedger(configured.data_dir).spending("wf-planner-budget").budget == 500
+    assert open_store(configured).ledger.spending("wf-planner-budget").budget == 500

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from activities.context import ToolContext
+from activities.documents.ingestion import ingest_file
 from activities.llm.grounded import grounded_answer_sync
 from activities.tools.answer import answer_question, extractive_answer
 from activities.tools.compare import compare_documents
 from activities.tools.entities import extract_entities
 from activities.tools.summarize import summarize_document
-from models.documents import DocumentRef, Passage
+from models.documents import Citation, DocumentRef, Passage
 from models.settings import Settings
 from tests.fake_openai import (  # noqa: F401  (fixtures: fake_openai, fake_openai_server)
     ANSWER_ROUTE,
@@ -41,8 +42,10 @@ def llm_context(fake_openai: FakeOpenAI, settings: Settings) -> Iterator[ToolCon
 
 @pytest.fixture
 def contract(llm_context: ToolContext, samples: Path) -> DocumentRef:
-    return llm_context.store.ingest_file(
-        samples / "contract_acme_globex.md", max_bytes=llm_context.settings.max_document_bytes
+    return ingest_file(
+        llm_context.store,
+        samples / "contract_acme_globex.md",
+        max_bytes=llm_context.settings.max_document_bytes,
     )
 
 
@@ -51,10 +54,11 @@ def passages(llm_context: ToolContext, contract: DocumentRef) -> list[Passage]:
     return llm_context.store.search("termination convenience notice", [contract.id], top_k=4)
 
 
-def _exact(context: ToolContext, citation: object) -> None:
-    text = context.store.text(citation.document_id)  # type: ignore[attr-defined]
-    anchor = citation.anchor  # type: ignore[attr-defined]
-    assert text[anchor.char_start : anchor.char_end] == citation.quote  # type: ignore[attr-defined]
+def _exact(context: ToolContext, citation: Citation) -> None:
+    text = context.store.text(citation.document_id)
+    assert text is not None, f"{citation.document_id} is not in the store"
+    anchor = citation.anchor
+    assert text[anchor.char_start : anchor.char_end] == citation.quote
 
 
 async def test_the_llm_answers_from_the_passages_and_cites_them_exactly(
@@ -188,7 +192,7 @@ async def test_the_llm_summary_cites_the_sections_it_was_shown(
 
 async def test_without_an_llm_the_tools_stay_extractive(settings: Settings, samples: Path) -> None:
     with installed(settings) as context:
-        doc = context.store.ingest_file(samples / "contract_acme_globex.md", max_bytes=10**7)
+        doc = ingest_file(context.store, samples / "contract_acme_globex.md", max_bytes=10**7)
         found = context.store.search("termination convenience", [doc.id], top_k=3)
         answer = await answer_question(QUESTION, found)
         summary = await summarize_document(doc)
@@ -208,7 +212,7 @@ def test_plain_tools_can_use_the_helper_synchronously(
 async def test_compare_and_extract_answers_are_rewritten_with_checked_citations(
     fake_openai: FakeOpenAI, llm_context: ToolContext, samples: Path, contract: DocumentRef
 ) -> None:
-    other = llm_context.store.ingest_file(samples / "contract_acme_initech.md", max_bytes=10**7)
+    other = ingest_file(llm_context.store, samples / "contract_acme_initech.md", max_bytes=10**7)
     fake_openai.default(ANSWER_ROUTE, answer_citing("monthly fee", usage=(500, 60)))
     comparison = compare_documents(contract, other, focus="fees")
     assert comparison.answer.startswith("According to the documents") and comparison.usage

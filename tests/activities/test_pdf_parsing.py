@@ -117,7 +117,7 @@ def test_configured_password_opens_an_encrypted_pdf_at_ingest(
     settings = context.settings.model_copy(update={"pdf_passwords": {"board-*.pdf": "s3cret"}})
     ref = resolve_one(dataclasses.replace(context, settings=settings), str(path))
     assert ref.format == "pdf"
-    assert "EUR 95,000" in context.store.text(ref.id)
+    assert "EUR 95,000" in (context.store.text(ref.id) or "")
 
 
 def test_damaged_pdf_is_a_corrupt_document() -> None:

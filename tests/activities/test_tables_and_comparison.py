@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from activities.context import ToolContext
+from activities.documents.ingestion import ingest_file
 from activities.tools.alignment import heading_similarity
 from activities.tools.compare import compare_documents
 from activities.tools.tables import extract_tables
@@ -70,8 +71,8 @@ def test_contracts_differing_in_dates_and_amounts_report_both_with_anchors(
     context: ToolContext,
     samples: Path,
 ) -> None:
-    a = context.store.ingest_file(samples / "contract_acme_globex.md", max_bytes=10**7)
-    b = context.store.ingest_file(samples / "contract_acme_initech.md", max_bytes=10**7)
+    a = ingest_file(context.store, samples / "contract_acme_globex.md", max_bytes=10**7)
+    b = ingest_file(context.store, samples / "contract_acme_initech.md", max_bytes=10**7)
     result = compare_documents(a, b)
     found = {(d.kind, d.value_a, d.value_b) for d in result.differences}
     assert ("date", "1 March 2025", "1 June 2025") in found
@@ -94,8 +95,8 @@ def test_contracts_differing_in_dates_and_amounts_report_both_with_anchors(
 
 
 def test_focus_puts_its_differences_first(context: ToolContext, samples: Path) -> None:
-    a = context.store.ingest_file(samples / "contract_acme_globex.md", max_bytes=10**7)
-    b = context.store.ingest_file(samples / "contract_acme_initech.md", max_bytes=10**7)
+    a = ingest_file(context.store, samples / "contract_acme_globex.md", max_bytes=10**7)
+    b = ingest_file(context.store, samples / "contract_acme_initech.md", max_bytes=10**7)
     result = compare_documents(a, b, focus="notice period for termination")
     assert result.differences[0].value_a == "90 days"
     assert "(those about the focus first)" in result.answer

@@ -54,4 +54,4 @@ async def test_system_state_reports_every_scope(http: httpx.AsyncClient) -> None
     response = await http.get("/system/state")
     assert response.status_code == 200, response.text
     scopes = {s["scope"] for s in response.json()["scopes"]}
-    assert scopes == {"global", "session", "execution", "step"}
+    assert scopes == {"global", "session", "execution"}

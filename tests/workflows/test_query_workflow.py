@@ -8,8 +8,8 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
-from activities.documents.store import DocumentStore
 from models.query import QueryConfig, QueryStatus, QueryType
+from store import open_store
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
 
@@ -28,10 +28,11 @@ async def test_question_is_answered_with_citations_that_quote_the_document(
     assert "90 days" in result.answer and "60 days" in result.answer
     assert result.workflow_id == handle.id
     assert 0 < result.confidence_score <= 1
-    store = DocumentStore(settings.data_dir)
+    store = open_store(settings).documents
     assert result.citations
     for citation in result.citations:
         text = store.text(citation.document_id)
+        assert text is not None
         assert text[citation.anchor.char_start : citation.anchor.char_end] == citation.quote
         # for Markdown the stored text is the file's text, so the anchor holds in the file too
         original = (samples / citation.document_name).read_text()

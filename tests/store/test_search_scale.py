@@ -10,7 +10,7 @@ from bench.documents import PLANTED, PLANTED_QUERY, build_store, synthetic_corpu
 def test_planted_passage_is_first_among_ten_thousand_chunks(tmp_path: Path) -> None:
     corpus = synthetic_corpus(10_000)
     store, ids, _ = build_store(tmp_path, corpus)
-    assert store.stats()["chunks"] == 10_000
+    assert store.stats().chunks == 10_000
     found = store.search(PLANTED_QUERY, ids, top_k=5)
     assert found[0].text.endswith(PLANTED)
     assert found[0].anchor.section == "Section 5000"

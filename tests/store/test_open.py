@@ -1,0 +1,87 @@
+"""Opening the store: DOCORCH_STORE_URL picks the backend and place, one store per location,
+and a URL that cannot be used is refused with a message that hides its password."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from models.settings import Settings
+from store import IncompatibleStore, StoreUnavailable, UnsupportedStoreUrl, open_store, redacted
+from store.embedded import open_embedded
+from store.urls import parse_store_url
+
+
+def test_unset_url_is_the_embedded_store_under_the_data_dir(tmp_path: Path) -> None:
+    opened = open_store(Settings(data_dir=tmp_path / "data"))
+    assert opened.backend == "embedded"
+    assert opened.url == f"embedded:{(tmp_path / 'data').resolve()}"
+    assert (tmp_path / "data" / "store" / "index.sqlite").is_file()
+    assert open_store(Settings(data_dir=tmp_path / "data")) is opened
+
+
+def test_the_url_setting_overrides_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCORCH_STORE_URL", f"embedded:{tmp_path / 'elsewhere'}")
+    settings = Settings(data_dir=tmp_path / "data")
+    assert open_store(settings).url == f"embedded:{(tmp_path / 'elsewhere').resolve()}"
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        (None, "/data"),
+        ("", "/data"),
+        ("embedded:", "/data"),
+        ("embedded:/srv/docorch", "/srv/docorch"),
+        ("embedded:///srv/docorch", "/srv/docorch"),
+        ("EMBEDDED:relative/dir", "relative/dir"),
+        ("/a/plain/path", "/a/plain/path"),
+        ("C:/windows/drive", "C:/windows/drive"),
+    ],
+)
+def test_url_forms(url: str | None, target: str) -> None:
+    location = parse_store_url(url, data_dir=Path("/data"))
+    assert (location.scheme, location.target) == ("embedded", target)
+
+
+def test_an_unknown_backend_is_refused_naming_the_url_without_its_password() -> None:
+    with pytest.raises(UnsupportedStoreUrl) as refused:
+        open_store("mysql://docorch:s3cret@db.example:3306/docs")
+    message = str(refused.value)
+    assert "s3cret" not in message
+    assert "mysql://docorch:***@db.example:3306/docs" in message and "embedded:" in message
+
+
+def test_redacted_hides_only_the_password() -> None:
+    assert redacted("postgresql://u:pw@h:5432/d?sslmode=require") == (
+        "postgresql://u:***@h:5432/d?sslmode=require"
+    )
+    assert redacted("postgresql://h/d") == "postgresql://h/d"
+    assert redacted("embedded:/srv/x") == "embedded:/srv/x"
+
+
+def test_a_removed_directory_is_opened_afresh(tmp_path: Path) -> None:
+    first = open_store(tmp_path / "gone")
+    shutil.rmtree(tmp_path / "gone")
+    again = open_store(tmp_path / "gone")
+    assert again is not first and (tmp_path / "gone" / "store" / "index.sqlite").is_file()
+
+
+def test_a_store_written_by_a_newer_docorch_is_refused(tmp_path: Path) -> None:
+    open_embedded(tmp_path)
+    with sqlite3.connect(tmp_path / "store" / "index.sqlite") as db:
+        db.execute("PRAGMA user_version=99")
+    with pytest.raises(IncompatibleStore, match="schema version 99"):
+        open_embedded(tmp_path)
+
+
+def test_a_store_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(StoreUnavailable, match="cannot open the store"):
+        open_embedded(tmp_path / "file" / "data")
