@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy models workflows
-	$(BIN)/mypy activities client worker.py bench
+	$(BIN)/mypy activities client app worker.py bench
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -35,7 +35,7 @@ from temporalio.worker import Worker
 
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
-from client.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
+from app.runtime.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
 from client.sdk import OrchestratorClient
 from models.plan import Plan, Step
 from models.query import QueryType

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from client.state import OPEN_SESSIONS
 from models.query import QueryConfig, QueryResult
 from models.session import AskRequest, SessionConfig, SessionState, Turn
 from workflows.session import SessionWorkflow
@@ -96,8 +97,7 @@ class Sessions:
 
     async def list_open(self) -> list[str]:
         """Ids of the sessions that are open (from Temporal visibility)."""
-        query = "WorkflowType = 'SessionWorkflow' AND ExecutionStatus = 'Running'"
-        return [w.id async for w in self._client.list_workflows(query)]
+        return [w.id async for w in self._client.list_workflows(OPEN_SESSIONS)]
 
     async def is_open(self, session_id: str) -> bool:
         description = await self._handle(session_id).describe()

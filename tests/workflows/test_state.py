@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from activities.state import StateStore
-from client.state import cleanup, state_summary
+from app.state import cleanup, state_summary
 from models.settings import Settings
 from tests.conftest import WorkerFactory
 

@@ -1,0 +1,59 @@
+"""``docorch state``: state per scope (global, session, execution, step), optional cleanup."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from activities.tools.catalog import default_registry
+from app.cli.common import JsonOption, cli_settings, console, run
+from app.state import cleanup, state_summary
+from client.sdk import OrchestratorClient
+from models.state import StateSummary
+
+
+def _print_summary(summary: StateSummary) -> None:
+    table = Table("scope", "entries", "bytes", "oldest", "details")
+    for scope in summary.scopes:
+        table.add_row(
+            scope.scope,
+            str(scope.entries),
+            str(scope.bytes),
+            scope.oldest or "-",
+            str(scope.details),
+        )
+    console.print(table)
+    tools = Table("tool", "calls", "success", "p50 ms", "p95 ms")
+    for t in summary.tools:
+        tools.add_row(
+            t.tool, str(t.calls), f"{t.success_rate:.0%}", f"{t.p50_ms:.1f}", f"{t.p95_ms:.1f}"
+        )
+    console.print(tools)
+
+
+def state(
+    cleanup_ttl: Annotated[
+        float | None,
+        typer.Option("--cleanup", help="Remove step outputs idle longer than this many seconds."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """State per scope (global, session, execution, step); optionally clean up step outputs."""
+
+    async def show() -> None:
+        settings = cli_settings()
+        sdk = await OrchestratorClient.connect(settings)
+        if cleanup_ttl is not None:
+            report = await cleanup(sdk.temporal, settings, ttl_seconds=cleanup_ttl)
+            console.print(f"cleanup: {report.model_dump()}")
+        summary = await state_summary(
+            sdk.temporal, settings, registered_tools=len(default_registry().names())
+        )
+        if as_json:
+            console.print_json(summary.model_dump_json())
+        else:
+            _print_summary(summary)
+
+    run(show())
