@@ -24,7 +24,8 @@ RESOLVE_BATCH = 200
 async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
     """Resolve ``sources`` (paths or ids) into documents, ingesting what is new: one activity
     per batch of RESOLVE_BATCH (activity ids ``resolve_1``, ``resolve_2``, ...), all at once,
-    merged into one report in order. Bad documents are failures in the report, not errors."""
+    merged into one report in order, each document once. Bad documents are failures in the
+    report, not errors."""
     batches = [sources[i : i + RESOLVE_BATCH] for i in range(0, len(sources), RESOLVE_BATCH)]
     reports = await asyncio.gather(
         *(
@@ -40,9 +41,9 @@ async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
             for n, batch in enumerate(batches)
         )
     )
+    documents = {d.id: d for r in reports for d in r.documents}  # same bytes, same id: once
     return ResolveReport(
-        documents=[d for r in reports for d in r.documents],
-        failures=[f for r in reports for f in r.failures],
+        documents=list(documents.values()), failures=[f for r in reports for f in r.failures]
     )
 
 
