@@ -12,6 +12,7 @@ an in-process worker) and builds the ApiContext the routes share (``app.api.cont
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 from collections.abc import AsyncIterator, Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -119,11 +120,34 @@ async def serve(
         temporal_metrics_url=metrics_url,
     )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    await server.serve()
-    if not server.started:
-        error = getattr(app.state, "startup_error", None)
-        raise error or RuntimeError(f"the API could not listen on {host}:{port}")
+    quiet = _QuietStartupFailure(app)
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addFilter(quiet)
+    try:
+        await uvicorn.Server(config).serve()
+    except SystemExit:  # uvicorn's exit when the lifespan failed to start
+        if quiet.error is None:
+            raise
+        raise quiet.error from None
+    finally:
+        uvicorn_log.removeFilter(quiet)
+
+
+class _QuietStartupFailure(logging.Filter):
+    """Once the app's lifespan has failed to start, uvicorn's logs of it (the traceback, then
+    "Application startup failed") are dropped: serve() raises the error itself."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__()
+        self._app = app
+
+    @property
+    def error(self) -> BaseException | None:
+        error: BaseException | None = getattr(self._app.state, "startup_error", None)
+        return error
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.error is None
 
 
 def _install_prometheus_runtime(port: int | None) -> str | None:
