@@ -136,9 +136,11 @@ class OrchestratorClient:
         return await handle.result()
 
     def handle(self, workflow_id: str) -> WorkflowHandle[QueryWorkflow, QueryResult]:
+        """The typed handle of the query ``workflow_id`` (no RPC)."""
         return self.temporal.get_workflow_handle_for(QueryWorkflow.run, workflow_id)
 
     async def result(self, workflow_id: str) -> QueryResult:
+        """Wait for the query's QueryResult; WorkflowFailureError when it failed."""
         return await self.handle(workflow_id).result()
 
     async def cancel(self, workflow_id: str) -> None:

@@ -55,4 +55,5 @@ class IngestWorkflow:
 
     @workflow.run
     async def run(self, request: ResolveRequest) -> ResolveReport:
+        """Resolve (ingesting what is new) every source of the request."""
         return await resolve_documents(request.sources)

@@ -25,6 +25,7 @@ class PlanPreviewWorkflow:
 
     @workflow.run
     async def run(self, request: QueryRequest) -> PlanPreview:
+        """Resolve the documents, then plan as QueryWorkflow would; run nothing."""
         report = await resolve_documents(request.documents)
         if not report.documents:
             details = "; ".join(f.message for f in report.failures)

@@ -64,6 +64,7 @@ class Guard:
         return hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the token, cap the body, count the request by route and status."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -88,6 +88,12 @@ def fail_workflow(error: WorkflowFailureError) -> typer.Exit:
     return fail(getattr(cause, "message", str(cause)))
 
 
-def fail_validation(error: ValidationError) -> typer.Exit:
-    """Invalid input (an empty question, no documents, a bad option) as a one-line failure."""
-    return fail("; ".join(e["msg"] for e in error.errors()))
+def run_or_fail(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``run``, with invalid input (an empty question, no documents, a bad option) and a failed
+    workflow each reported as a one-line failure."""
+    try:
+        return run(coroutine)
+    except ValidationError as error:
+        raise fail("; ".join(e["msg"] for e in error.errors())) from None
+    except WorkflowFailureError as error:
+        raise fail_workflow(error) from None

@@ -5,10 +5,11 @@ docorch ask "What is the notice period?" --doc samples/contract_acme_globex.md
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.live import Live
 from temporalio.client import WorkflowFailureError
 
@@ -19,10 +20,10 @@ from app.cli.common import (
     console,
     embedded_sdk,
     fail,
-    fail_validation,
     fail_workflow,
     on_rpc_errors,
     run,
+    run_or_fail,
     ui_url_of,
 )
 from app.cli.render import (
@@ -62,10 +63,14 @@ async def follow_live(sdk: OrchestratorClient, workflow_id: str, *, after: int =
 
 
 async def _ask(
-    settings: Settings, question: str, documents: list[str], config: QueryConfig, as_json: bool
+    settings: Settings,
+    question: str,
+    documents: list[str],
+    config: Callable[[], QueryConfig],
+    as_json: bool,
 ) -> None:
     async with embedded_sdk(settings) as (sdk, rt):
-        handle = await sdk.start(question, documents, config=config)
+        handle = await sdk.start(question, documents, config=config())
         if not as_json:
             where = "embedded dev server" if rt.embedded_server else rt.address
             console.print(f"[dim]{handle.id} on {where}[/]")
@@ -87,12 +92,8 @@ def ask(
 ) -> None:
     """Ask a question about documents. Starts an embedded server and worker if none answers."""
     settings = cli_settings()
-    try:
-        run(_ask(settings, question, doc, query_config(strategy, parallel, levels), as_json))
-    except ValidationError as error:
-        raise fail_validation(error) from None
-    except WorkflowFailureError as error:
-        raise fail_workflow(error) from None
+    config = functools.partial(query_config, strategy, parallel, levels)
+    run_or_fail(_ask(settings, question, doc, config, as_json))
 
 
 def plan(
@@ -119,12 +120,7 @@ def plan(
         )
 
     settings = cli_settings()
-    try:
-        run(preview())
-    except ValidationError as error:
-        raise fail_validation(error) from None
-    except WorkflowFailureError as error:
-        raise fail_workflow(error) from None
+    run_or_fail(preview())
 
 
 def watch(

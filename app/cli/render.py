@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 def plan_tree(response: PlanResponse) -> Tree:
+    """The plan as a tree: its query type, source and reasoning, then its steps by level."""
     plan = response.plan
     tree = Tree(f"[bold]{plan.query_type.value}[/] plan ({plan.source}): {plan.reasoning}")
     for number, level in enumerate(response.levels, start=1):
@@ -33,6 +34,7 @@ def plan_tree(response: PlanResponse) -> Tree:
 
 
 def print_result(console: Console, result: QueryResult, *, ui_url: str | None = None) -> None:
+    """The answer, its citations, the execution figures and (with ``ui_url``) the trace link."""
     status = "" if result.status.value == "completed" else f" [{result.status.value}]"
     console.rule(f"[bold]{result.query_type.value}[/] answer{status}")
     console.print(result.answer)
@@ -124,6 +126,7 @@ class ProgressView:
     started: float = field(default_factory=time.monotonic)
 
     def apply(self, event: ProgressEvent) -> None:
+        """Update the view with one event."""
         handler = getattr(self, f"_on_{event.kind.value}", None)
         if handler is not None:
             handler(event)
@@ -280,6 +283,7 @@ def trace_table(trace: Trace) -> Table:
 
 
 def print_trace(console: Console, trace: Trace) -> None:
+    """The trace table, then its status, timings, replans, failure and UI link."""
     console.print(trace_table(trace))
     parts = [f"status {trace.status}"]
     if trace.query_type:

@@ -70,12 +70,14 @@ def temporal_binary() -> Path:
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts connections on ``host:port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.3)
         return sock.connect_ex((host, port)) == 0
 
 
 def server_command(settings: Settings, port: int, *, db_file: Path | None) -> list[str]:
+    """The ``temporal server start-dev`` command line for ``port`` (UI on ``ui_port(port)``)."""
     command = [
         str(temporal_binary()),
         "server",
@@ -100,6 +102,8 @@ def server_command(settings: Settings, port: int, *, db_file: Path | None) -> li
 async def wait_until_serving(
     port: int, process: subprocess.Popen[bytes], timeout: float = 60
 ) -> None:
+    """Wait until the dev server listens on ``port``; DevServerError when it exits first or
+    ``timeout`` seconds pass."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:

@@ -1,6 +1,5 @@
-# ruff: noqa: F811  (test parameters named after the fixtures imported below)
-"""PlanPreviewWorkflow on the real dev server: the plan a query would run (template or LLM,
-validated) and the documents it would read; no tool runs."""
+"""PlanPreviewWorkflow on the real dev server: the plan a query would run (validated) and the
+documents it would read; no tool runs. (An LLM plan previewed: test_llm_workflow.py.)"""
 
 from __future__ import annotations
 
@@ -13,17 +12,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from client.sdk import query_request
-from models.settings import Settings
 from tests.conftest import WorkerFactory
-from tests.fake_openai import (  # noqa: F401  (fixtures: fake_openai, fake_openai_server)
-    PLAN_ROUTE,
-    FakeOpenAI,
-    fake_openai,
-    fake_openai_server,
-    json_reply,
-    llm_settings,
-    llm_worker,
-)
 from tests.workflows.recording import record_history
 from tests.workflows.test_ingest import scheduled_activities
 from workflows.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY
@@ -32,8 +21,6 @@ from workflows.preview import PlanPreviewWorkflow
 pytestmark = pytest.mark.integration
 
 QUESTION = "What is the notice period for termination for convenience?"
-LLM_QUESTION = "Notice period for termination for convenience in each contract"
-"""Classified with too little confidence for a template: the LLM plans it."""
 
 
 def _contracts(samples: Path) -> list[str]:
@@ -92,36 +79,3 @@ async def test_preview_fails_with_a_type_when_nothing_can_be_planned(
     assert _failure_type(no_documents.value) == "NoUsableDocuments"
     assert _failure_type(invalid_plan.value) == "InvalidPlan"
     assert "no_such_tool" in str(invalid_plan.value.cause)
-
-
-async def test_preview_shows_the_llm_plan_and_runs_none_of_it(
-    client: Client, settings: Settings, samples: Path, fake_openai: FakeOpenAI
-) -> None:
-    llm_plan = {
-        "reasoning": "Search both contracts, answer once.",
-        "query_type": "qa",
-        "steps": [
-            {
-                "id": "search",
-                "tool": "search_documents",
-                "params": {
-                    "query": "termination convenience notice",
-                    "documents": "$input.documents",
-                },
-            },
-            {
-                "id": "answer",
-                "tool": "answer_question",
-                "params": {"question": LLM_QUESTION, "passages": "$search.passages"},
-            },
-        ],
-        "answer_step": "answer",
-    }
-    fake_openai.script(PLAN_ROUTE, json_reply(llm_plan, usage=(1200, 150)))
-    async with llm_worker(client, llm_settings(settings, fake_openai)) as sdk:
-        preview = await sdk.preview_plan(LLM_QUESTION, _contracts(samples))
-    assert preview.plan.plan.source == "llm"
-    assert [s.id for s in preview.plan.plan.steps] == ["search", "answer"]
-    assert preview.plan.levels == [["search"], ["answer"]]
-    assert preview.plan.llm_usage is not None and preview.plan.llm_usage.calls == 1
-    assert [seen.route for seen in fake_openai.requests] == [PLAN_ROUTE]  # no answer asked
