@@ -15,7 +15,7 @@ from temporalio import activity
 
 from activities.context import ToolContext
 from activities.documents.ingestion import ingest_file
-from activities.documents.paths import confined_path
+from activities.documents.paths import confined_path, document_roots
 from activities.errors import BadInput, DocumentNotFound
 from activities.registry import heartbeat_while
 from models.documents import DocumentRef
@@ -40,7 +40,7 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
             raise DocumentNotFound(
                 f"{source}: no ingested document has this id or name, and no such file"
             )
-    path = confined_path(source, settings.roots())
+    path = confined_path(source, document_roots(settings))
     return ingest_file(
         store, path, max_bytes=settings.max_document_bytes, passwords=settings.pdf_passwords
     )

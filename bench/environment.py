@@ -14,13 +14,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from client.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.cpu import child_pid
 from bench.paths import SAMPLES
-from client.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
 from models.settings import Settings
 
 

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.paths import REPO
 from client.devserver import temporal_binary
+
+from bench.paths import REPO
 
 RESULTS_DIR = REPO / "bench" / "results"
 QUICK_RESULTS_DIR = RESULTS_DIR / "quick"
