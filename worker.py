@@ -20,7 +20,12 @@ from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
+from client.connection import connect
+from client.logs import configure_logging
+from client.visibility import enable_search_attributes
 from models.settings import Settings
+from workflows.ingest import IngestWorkflow
+from workflows.preview import PlanPreviewWorkflow
 from workflows.query import QueryWorkflow
 from workflows.replan import ReplanWorkflow
 from workflows.session import SessionWorkflow
@@ -30,7 +35,13 @@ log = structlog.get_logger(__name__)
 # Modules the workflow sandbox shares instead of re-importing per run (they are deterministic).
 PASSTHROUGH_MODULES = ("models", "workflows", "pydantic", "pydantic_core", "annotated_types")
 
-WORKFLOWS: Sequence[type] = (QueryWorkflow, ReplanWorkflow, SessionWorkflow)
+WORKFLOWS: Sequence[type] = (
+    QueryWorkflow,
+    ReplanWorkflow,
+    SessionWorkflow,
+    IngestWorkflow,
+    PlanPreviewWorkflow,
+)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -71,17 +82,20 @@ def build_worker(
     )
 
 
-async def run_worker(settings: Settings | None = None, *, address: str | None = None) -> None:
-    from client.connection import connect
-    from client.logs import configure_logging
-    from client.visibility import enable_search_attributes
+async def serving_worker(client: Client, settings: Settings) -> Worker:
+    """The worker a process serves docorch with (``docorch worker``, the embedded runtime):
+    ``build_worker`` with the settings' task queue, after turning the upserts of docorch's
+    search attributes on where the namespace has them registered."""
+    await enable_search_attributes(client)
+    return build_worker(client, settings)
 
+
+async def run_worker(settings: Settings | None = None, *, address: str | None = None) -> None:
+    """Connect (TEMPORAL_ADDRESS / profiles, or ``address``) and run a worker until stopped."""
     settings = settings or Settings()
     configure_logging(settings.log_format)
     client = await connect(settings, address=address)
-    # upserts of docorch's search attributes only where the namespace has them registered
-    await enable_search_attributes(client)
-    worker = build_worker(client, settings)
+    worker = await serving_worker(client, settings)
     log.info(
         "worker_started",
         task_queue=settings.task_queue,

@@ -21,7 +21,7 @@ from temporalio import activity
 
 from activities.context import ToolContext
 from activities.documents.ingestion import ingest_content, ingest_file
-from activities.documents.paths import confined_path
+from activities.documents.paths import confined_path, document_roots
 from activities.errors import BadInput, DocumentNotFound
 from activities.registry import heartbeat_while
 from models.documents import (
@@ -68,7 +68,7 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
     path = reference.path if isinstance(reference, WorkerFile) else source
     return ingest_file(
         store,
-        confined_path(path, settings.roots()),
+        confined_path(path, document_roots(settings)),
         max_bytes=settings.max_document_bytes,
         passwords=settings.pdf_passwords,
     )

@@ -18,9 +18,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from app.runtime.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
 from bench.cpu import child_pid
 from bench.paths import SAMPLES
-from client.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
 from models.settings import Settings
 
 

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.runtime.devserver import temporal_binary
 from bench.paths import REPO
-from client.devserver import temporal_binary
 
 RESULTS_DIR = REPO / "bench" / "results"
 QUICK_RESULTS_DIR = RESULTS_DIR / "quick"

@@ -20,21 +20,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
+from app.api.main import create_app
+from app.runtime import embedded
+from app.runtime.api_thread import BackgroundApiServer
 from bench.dags import SLEEP_TOOL, Dag, DagStep, sleep_tool
 from bench.environment import environment
 from bench.paths import SAMPLES
 from bench.results import md_table
 from bench.stats import median, percentile
 from bench.workers import new_task_queue
-from client.api import create_app
-from client.api_thread import BackgroundApiServer
 from models.settings import Settings
 from worker import build_worker
 
@@ -51,13 +51,16 @@ def _registry() -> ToolRegistry:
 def _api(target_host: str, settings: Settings, task_queue: str) -> BackgroundApiServer:
     """The API with its own event loop, Temporal client and worker, in a background thread."""
 
-    async def setup(stack: contextlib.AsyncExitStack) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def backend() -> AsyncIterator[embedded.Runtime]:
         client = await Client.connect(target_host, data_converter=pydantic_data_converter)
-        worker = build_worker(client, settings, registry=_registry(), task_queue=task_queue)
-        await stack.enter_async_context(worker)
-        return create_app(client, settings, task_queue=task_queue, registry=_registry())
+        async with build_worker(client, settings, registry=_registry(), task_queue=task_queue):
+            yield embedded.Runtime(
+                client=client, address=target_host, embedded_server=False, ui_url=None
+            )
 
-    return BackgroundApiServer(setup, name="bench-api")
+    app = create_app(settings, backend=backend, task_queue=task_queue, registry=_registry())
+    return BackgroundApiServer(app, name="bench-api")
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[tuple[float, dict[str, Any]]]:

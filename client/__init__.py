@@ -1,5 +1,12 @@
-"""How the world gets in: the Python SDK, the CLI, the HTTP API and the embedded runtime."""
+"""The docorch Python SDK: start queries and follow them, sessions, traces, visibility,
+ingestion and plan previews, over any Temporal client (``client.connection.connect``).
+
+It imports ``models``, ``workflows`` (for types and names) and the Temporal client only; the
+CLI, the HTTP API and the embedded runtime are applications on top of it (``app/``).
+"""
 
 from client.sdk import OrchestratorClient
+from client.sessions import Sessions
+from client.trace import Trace, TraceNotFound
 
-__all__ = ["OrchestratorClient"]
+__all__ = ["OrchestratorClient", "Sessions", "Trace", "TraceNotFound"]

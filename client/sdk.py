@@ -1,9 +1,12 @@
-"""OrchestratorClient: the Python SDK. Start queries, wait for answers, follow progress, cancel.
+"""OrchestratorClient: the Python SDK. Start queries, wait for answers, follow progress, cancel;
+ingest documents and preview plans.
 
 client = await OrchestratorClient.connect()
 result = await client.run("What is the notice period?", ["contracts/a.pdf"])
 async for event in client.stream("Summarize these", ["r1.md", "r2.md"]):
     print(event.kind, event.message)
+report = await client.ingest(["contracts/b.pdf"])
+preview = await client.preview_plan("Compare them", ["contracts/a.pdf", "contracts/b.pdf"])
 """
 
 from __future__ import annotations
@@ -28,8 +31,11 @@ from client.connection import connect
 from client.sessions import Sessions
 from client.trace import Trace, trace
 from models.events import ProgressEvent
-from models.query import QueryConfig, QueryRequest, QueryResult
+from models.preview import PlanPreview
+from models.query import QueryConfig, QueryRequest, QueryResult, ResolveReport, ResolveRequest
 from models.settings import Settings
+from workflows.ingest import IngestWorkflow
+from workflows.preview import PlanPreviewWorkflow
 from workflows.progress import MAX_EVENTS_PER_READ
 from workflows.query import QueryWorkflow
 
@@ -39,7 +45,27 @@ _BACKOFF_MAX = 1.0
 
 
 def new_query_id() -> str:
+    """A fresh query workflow id, ``query-<uuid>``."""
     return f"query-{uuid.uuid4()}"
+
+
+def query_request(
+    query: str,
+    documents: Sequence[str],
+    *,
+    config: QueryConfig | None = None,
+    session_id: str | None = None,
+    plan: Any | None = None,
+) -> QueryRequest:
+    """The QueryRequest for these arguments; raises pydantic.ValidationError for an empty query
+    or no documents, before anything reaches Temporal."""
+    return QueryRequest(
+        query=query,
+        documents=tuple(documents),
+        session_id=session_id,
+        config=config or QueryConfig(),
+        plan=plan,
+    )
 
 
 class OrchestratorClient:
@@ -78,13 +104,7 @@ class OrchestratorClient:
         Raises pydantic.ValidationError for an empty query or no documents, before anything
         reaches Temporal.
         """
-        request = QueryRequest(
-            query=query,
-            documents=tuple(documents),
-            session_id=session_id,
-            config=config or QueryConfig(),
-            plan=plan,
-        )
+        request = query_request(query, documents, config=config, session_id=session_id, plan=plan)
         workflow_id = workflow_id or new_query_id()
         if attach_existing:
             conflict, reuse = (
@@ -116,9 +136,11 @@ class OrchestratorClient:
         return await handle.result()
 
     def handle(self, workflow_id: str) -> WorkflowHandle[QueryWorkflow, QueryResult]:
+        """The typed handle of the query ``workflow_id`` (no RPC)."""
         return self.temporal.get_workflow_handle_for(QueryWorkflow.run, workflow_id)
 
     async def result(self, workflow_id: str) -> QueryResult:
+        """Wait for the query's QueryResult; WorkflowFailureError when it failed."""
         return await self.handle(workflow_id).result()
 
     async def cancel(self, workflow_id: str) -> None:
@@ -195,6 +217,41 @@ class OrchestratorClient:
         handle = await self.start(query, documents, **options)
         async for event in self.events(handle.id):
             yield event
+
+    async def ingest(self, sources: Sequence[str]) -> ResolveReport:
+        """Ingest documents (paths as the workers see them, or ids) on a worker, through
+        IngestWorkflow (id ``ingest-<uuid>``): the one path by which documents are parsed and
+        indexed. Returns the documents ready to query and, for each source that could not be
+        used, its error type and message; a bad document never raises."""
+        return await self.temporal.execute_workflow(
+            IngestWorkflow.run,
+            ResolveRequest(sources=list(sources)),
+            id=f"ingest-{uuid.uuid4()}",
+            task_queue=self.task_queue,
+        )
+
+    async def preview_plan(
+        self,
+        query: str,
+        documents: Sequence[str],
+        *,
+        config: QueryConfig | None = None,
+        plan: Any | None = None,
+    ) -> PlanPreview:
+        """The plan a query would run (template or LLM, validated) and the documents it would
+        read, through PlanPreviewWorkflow (id ``plan-preview-<uuid>``); no step runs.
+
+        Raises pydantic.ValidationError for an empty query or no documents, and
+        temporalio.client.WorkflowFailureError (an ApplicationError cause: NoUsableDocuments,
+        InvalidPlan, ...) when no document is usable or planning fails.
+        """
+        request = query_request(query, documents, config=config, plan=plan)
+        return await self.temporal.execute_workflow(
+            PlanPreviewWorkflow.run,
+            request,
+            id=f"plan-preview-{uuid.uuid4()}",
+            task_queue=self.task_queue,
+        )
 
     async def state(self, workflow_id: str) -> dict[str, Any]:
         """The running (or finished) query's execution state: phase, plan, step results."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from client.state import OPEN_SESSIONS
 from models.query import QueryConfig, QueryResult
 from models.session import AskRequest, SessionConfig, SessionState, Turn
 from workflows.session import SessionWorkflow
@@ -15,6 +16,7 @@ SESSION_PREFIX = "session-"
 
 
 def session_workflow_id(session_id: str) -> str:
+    """The session's workflow id: ``session-<id>`` (ids given with the prefix are kept)."""
     return session_id if session_id.startswith(SESSION_PREFIX) else f"{SESSION_PREFIX}{session_id}"
 
 
@@ -70,20 +72,24 @@ class Sessions:
         return await self.result(session_id, await self.ask(session_id, question, documents))
 
     async def turns(self, session_id: str) -> list[Turn]:
+        """The session's turns so far, oldest first."""
         turns: list[Turn] = await self._handle(session_id).query(SessionWorkflow.turns)
         return turns
 
     async def state(self, session_id: str) -> SessionState:
+        """The session's state: active documents, turns, configuration."""
         state: SessionState = await self._handle(session_id).query(SessionWorkflow.snapshot)
         return state
 
     async def add_documents(self, session_id: str, documents: Sequence[str]) -> list[str]:
+        """Add active documents; returns the active documents after the change."""
         active: list[str] = await self._handle(session_id).execute_update(
             SessionWorkflow.add_documents, list(documents)
         )
         return active
 
     async def remove_documents(self, session_id: str, documents: Sequence[str]) -> list[str]:
+        """Remove active documents; returns the active documents after the change."""
         active: list[str] = await self._handle(session_id).execute_update(
             SessionWorkflow.remove_documents, list(documents)
         )
@@ -96,9 +102,9 @@ class Sessions:
 
     async def list_open(self) -> list[str]:
         """Ids of the sessions that are open (from Temporal visibility)."""
-        query = "WorkflowType = 'SessionWorkflow' AND ExecutionStatus = 'Running'"
-        return [w.id async for w in self._client.list_workflows(query)]
+        return [w.id async for w in self._client.list_workflows(OPEN_SESSIONS)]
 
     async def is_open(self, session_id: str) -> bool:
+        """True while the session's workflow runs."""
         description = await self._handle(session_id).describe()
         return description.status == WorkflowExecutionStatus.RUNNING

@@ -53,6 +53,8 @@ async def enable_search_attributes(client: Client) -> bool:
 
 
 class ErrorCount(BaseModel):
+    """An error message and how many recent queries failed with it."""
+
     error: str
     count: int
 
@@ -124,6 +126,7 @@ async def _failure_of(client: Client, execution: WorkflowExecution) -> str:
 
 
 def visibility_query(task_queue: str | None = None) -> str:
+    """The visibility query listing QueryWorkflows (of one task queue, if given)."""
     query = f"WorkflowType = '{QUERY_WORKFLOW}'"
     if task_queue:
         query += f" AND TaskQueue = '{task_queue}'"

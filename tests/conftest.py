@@ -29,8 +29,9 @@ from temporalio.worker import Worker
 
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
-from client.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
+from app.runtime.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
 from client.sdk import OrchestratorClient
+from client.visibility import enable_search_attributes
 from models.settings import Settings
 from tests.postgres import PostgresCluster, PostgresMissing, require_binaries, start_cluster
 from worker import build_worker
@@ -115,6 +116,15 @@ async def temporal_env(request: pytest.FixtureRequest) -> AsyncIterator[Workflow
 @pytest.fixture(scope="session")
 def client(temporal_env: WorkflowEnvironment) -> Client:
     return temporal_env.client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def search_attributes_enabled(client: Client) -> bool:
+    """The dev server registers QueryType, Confidence and SessionId: let queries upsert them
+    (a process-wide switch; the client and API tests turn it on)."""
+    enabled = await enable_search_attributes(client)
+    assert enabled
+    return enabled
 
 
 WorkerFactory = Callable[..., contextlib.AbstractAsyncContextManager[OrchestratorClient]]

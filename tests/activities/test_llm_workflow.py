@@ -247,3 +247,16 @@ async def test_documents_that_give_orders_change_nothing(
     }
     assert "delete_all" not in scheduled
     assert result.execution_summary.llm_usage.fallbacks >= 2  # the plan, and every answer
+
+
+async def test_plan_preview_shows_the_llm_plan_and_runs_none_of_it(
+    client: Client, settings: Settings, samples: Path, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.script(PLAN_ROUTE, json_reply(_single_answer_plan(), usage=(1200, 150)))
+    async with llm_worker(client, llm_settings(settings, fake_openai)) as sdk:
+        preview = await sdk.preview_plan(QUERY, _contracts(samples))
+    plan = preview.plan
+    assert plan.plan.source == "llm" and [s.id for s in plan.plan.steps] == ["search", "answer"]
+    assert plan.levels == [["search"], ["answer"]]
+    assert plan.llm_usage is not None and plan.llm_usage.calls == 1
+    assert [seen.route for seen in fake_openai.requests] == [PLAN_ROUTE]  # nothing answered

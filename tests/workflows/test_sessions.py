@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from client.devserver import dev_server
-from client.embedded import connect_when_ready
+from app.runtime.devserver import dev_server, ui_port
+from app.runtime.embedded import connect_when_ready
+from client.sdk import OrchestratorClient
 from models.session import SessionConfig
 from models.settings import Settings
 from tests.conftest import WorkerFactory
@@ -112,14 +113,12 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    return port if port + 1000 < 65535 else _free_port()
+    return port if ui_port(port) < 65535 else _free_port()
 
 
 async def test_session_survives_an_embedded_server_restart(
     settings: Settings, samples: Path, tmp_path: Path
 ) -> None:
-    from client.sdk import OrchestratorClient
-
     local = settings.model_copy(update={"data_dir": tmp_path / "data"})
     port = _free_port()
     async with dev_server(local, port=port) as address:

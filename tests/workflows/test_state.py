@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from client.state import state_summary
+from app.state import state_summary
 from models.settings import Settings
 from tests.conftest import WorkerFactory
 

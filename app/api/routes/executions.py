@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
+from fastapi import APIRouter, Header, HTTPException, Path, Query
 from sse_starlette import EventSourceResponse
 from temporalio.client import (
     WorkflowExecutionDescription,
@@ -14,16 +14,15 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from client.api import ApiContext, context
-from client.api_models import WORKFLOW_ID_PATTERN, CancelResponse, ErrorBody, ExecutionView
-from client.api_routes_chat import SSE_RESPONSES, last_event_offset, sse_response
+from app.api.context import ApiContext, Ctx
+from app.api.schemas import WORKFLOW_ID_PATTERN, CancelResponse, ErrorBody, ExecutionView
+from app.api.sse import SSE_RESPONSES, last_event_offset, sse_response
 from client.trace import Trace, TraceNotFound, failure_text, trace, workflow_ui_url
 from client.visibility import ExecutionStats, execution_stats
 from workflows.names import QUERY_WORKFLOW
 from workflows.query import QueryWorkflow
 
 router = APIRouter(prefix="/executions", tags=["executions"])
-Ctx = Annotated[ApiContext, Depends(context)]
 WorkflowIdPath = Annotated[str, Path(pattern=WORKFLOW_ID_PATTERN, description="Workflow id.")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 STATE_QUERY_TIMEOUT = timedelta(seconds=5)

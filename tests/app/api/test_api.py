@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.client.conftest import TOKEN, UPLOAD_LIMIT, ApiServer
+from tests.app.api.conftest import TOKEN, UPLOAD_LIMIT, ApiServer
 from tests.client.tools import retry_and_fallback_plan, slow_plan
 
 pytestmark = pytest.mark.integration

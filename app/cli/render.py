@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,26 +13,16 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from models.events import EventKind, ProgressEvent
+from models.events import ProgressEvent
 from models.plan import PlanResponse
-from models.query import QueryResult
+from models.query import DocumentFailure, QueryResult
 
 if TYPE_CHECKING:
     from client.trace import Trace
 
-_EVENT_STYLE = {
-    EventKind.STEP_COMPLETED: "green",
-    EventKind.STEP_FAILED: "red",
-    EventKind.STEP_SKIPPED: "yellow",
-    EventKind.STEP_FELL_BACK: "magenta",
-    EventKind.REPLAN_STARTED: "magenta",
-    EventKind.DEGRADED: "yellow",
-    EventKind.ERROR: "red",
-    EventKind.FINAL_ANSWER: "bold green",
-}
-
 
 def plan_tree(response: PlanResponse) -> Tree:
+    """The plan as a tree: its query type, source and reasoning, then its steps by level."""
     plan = response.plan
     tree = Tree(f"[bold]{plan.query_type.value}[/] plan ({plan.source}): {plan.reasoning}")
     for number, level in enumerate(response.levels, start=1):
@@ -42,22 +33,8 @@ def plan_tree(response: PlanResponse) -> Tree:
     return tree
 
 
-def event_line(event: ProgressEvent) -> str:
-    style = _EVENT_STYLE.get(event.kind, "dim")
-    where = f" {event.step_id}" if event.step_id else ""
-    tool = f" ({event.tool})" if event.tool and event.step_id else ""
-    extra = ""
-    if "confidence" in event.data:
-        extra += f" confidence={event.data['confidence']:.2f}"
-    if "duration_ms" in event.data:
-        extra += f" {event.data['duration_ms']:.0f} ms"
-    message = (
-        f" {event.message}" if event.message and event.kind is not EventKind.STEP_STARTED else ""
-    )
-    return f"[{style}]{event.offset:>3} {event.kind.value}[/]{where}{tool}{extra}{message}"
-
-
 def print_result(console: Console, result: QueryResult, *, ui_url: str | None = None) -> None:
+    """The answer, its citations, the execution figures and (with ``ui_url``) the trace link."""
     status = "" if result.status.value == "completed" else f" [{result.status.value}]"
     console.rule(f"[bold]{result.query_type.value}[/] answer{status}")
     console.print(result.answer)
@@ -73,10 +50,7 @@ def print_result(console: Console, result: QueryResult, *, ui_url: str | None = 
         f" · {len(summary.steps)} steps in {len(summary.levels)} levels · {summary.total_ms:.0f} ms"
         f" · retries {summary.retries} · fallbacks {summary.fallbacks} · replans {summary.replans}"
     )
-    for failure in summary.documents_failed:
-        console.print(
-            f"  [red]skipped document[/] {failure.source}: {failure.error_type}: {failure.message}"
-        )
+    print_documents_failed(console, summary.documents_failed)
     if summary.degraded_reason and summary.degraded:
         console.print(f"  [yellow]degraded[/]: {summary.degraded_reason}; the direct path answered")
     elif summary.degraded_reason:
@@ -88,19 +62,12 @@ def print_result(console: Console, result: QueryResult, *, ui_url: str | None = 
         console.print(f"  trace: {ui_url}/namespaces/default/workflows/{result.workflow_id}")
 
 
-def steps_table(result: QueryResult) -> Table:
-    table = Table("step", "tool", "level", "status", "attempts", "ms", "confidence")
-    for step in result.execution_summary.steps:
-        table.add_row(
-            step.step_id,
-            step.tool,
-            str(step.level),
-            step.status.value,
-            str(step.attempts),
-            f"{step.duration_ms:.0f}",
-            f"{step.confidence:.2f}",
+def print_documents_failed(console: Console, failures: Sequence[DocumentFailure]) -> None:
+    """One line per document that could not be used, with its error type and why."""
+    for failure in failures:
+        console.print(
+            f"  [red]skipped document[/] {failure.source}: {failure.error_type}: {failure.message}"
         )
-    return table
 
 
 # ---- live progress ---------------------------------------------------------------------------
@@ -159,6 +126,7 @@ class ProgressView:
     started: float = field(default_factory=time.monotonic)
 
     def apply(self, event: ProgressEvent) -> None:
+        """Update the view with one event."""
         handler = getattr(self, f"_on_{event.kind.value}", None)
         if handler is not None:
             handler(event)
@@ -315,6 +283,7 @@ def trace_table(trace: Trace) -> Table:
 
 
 def print_trace(console: Console, trace: Trace) -> None:
+    """The trace table, then its status, timings, replans, failure and UI link."""
     console.print(trace_table(trace))
     parts = [f"status {trace.status}"]
     if trace.query_type:

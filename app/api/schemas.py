@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from models.documents import DocumentRef, StoreStats
 from models.plan import Plan
 from models.query import QueryConfig, QueryResult
+from models.session import SessionConfig
 from models.tools import ToolSpec
 
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$"
@@ -65,7 +66,9 @@ class CancelResponse(BaseModel):
     cancel_requested: bool = True
 
 
-class DocumentList(BaseModel):
+class StoredDocuments(BaseModel):
+    """What the document store holds."""
+
     documents: list[DocumentRef]
     stats: StoreStats
 
@@ -116,3 +119,27 @@ class OrchestratorInfo(BaseModel):
     config: dict[str, Any] = Field(description="Defaults of a query's config, and limits.")
     tools: list[ToolInfo]
     orchestrator_version: str
+
+
+class CreateSession(BaseModel):
+    documents: list[str] = Field(default_factory=list, max_length=1000)
+    config: SessionConfig = Field(default_factory=SessionConfig)
+    query_config: QueryConfig | None = None
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+
+
+class SessionAsk(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    documents: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class SessionAsked(BaseModel):
+    session_id: str
+    query_workflow_id: str = Field(description="Follow it at /executions/{id}.")
+
+
+class DocumentList(BaseModel):
+    documents: list[str] = Field(min_length=1, max_length=1000)

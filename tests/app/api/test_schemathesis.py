@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import ApiServer
+from tests.app.api.conftest import ApiServer
 
 pytestmark = pytest.mark.integration
 MAX_EXAMPLES = 5

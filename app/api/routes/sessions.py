@@ -1,52 +1,31 @@
-"""Sessions over HTTP (create, ask, turns, documents, close) and GET /system/state."""
+"""Sessions over HTTP: create, ask, turns, documents, close."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from client.api import ApiContext, ApiError, context
-from client.api_models import WORKFLOW_ID_PATTERN, ErrorBody
-from client.api_routes_chat import check_documents
-from client.state import state_summary
-from models.query import QueryConfig
-from models.session import SessionConfig, SessionState, Turn
-from models.state import StateSummary
+from app.api.context import Ctx
+from app.api.errors import ApiError
+from app.api.schemas import (
+    WORKFLOW_ID_PATTERN,
+    CreateSession,
+    DocumentList,
+    ErrorBody,
+    SessionAsk,
+    SessionAsked,
+    SessionCreated,
+)
+from models.session import SessionState, Turn
 
 T = TypeVar("T")
 router = APIRouter(tags=["sessions"])
-Ctx = Annotated[ApiContext, Depends(context)]
 SessionIdPath = Annotated[str, Path(pattern=WORKFLOW_ID_PATTERN, description="Session id.")]
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
-
-
-class CreateSession(BaseModel):
-    documents: list[str] = Field(default_factory=list, max_length=1000)
-    config: SessionConfig = Field(default_factory=SessionConfig)
-    query_config: QueryConfig | None = None
-
-
-class SessionCreated(BaseModel):
-    session_id: str
-
-
-class SessionAsk(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    documents: list[str] = Field(default_factory=list, max_length=1000)
-
-
-class SessionAsked(BaseModel):
-    session_id: str
-    query_workflow_id: str = Field(description="Follow it at /executions/{id}.")
-
-
-class DocumentList(BaseModel):
-    documents: list[str] = Field(min_length=1, max_length=1000)
 
 
 async def _update(call: Awaitable[T]) -> T:
@@ -62,7 +41,7 @@ async def _update(call: Awaitable[T]) -> T:
 
 @router.post("/sessions", response_model=SessionCreated, status_code=201, summary="Start a session")
 async def create_session(body: CreateSession, ctx: Ctx) -> SessionCreated:
-    check_documents(ctx, body.documents)
+    ctx.check_documents(body.documents)
     session_id = await ctx.sdk.sessions.create(
         body.documents, config=body.config, query_config=body.query_config
     )
@@ -91,7 +70,7 @@ async def session_turns(session_id: SessionIdPath, ctx: Ctx) -> list[Turn]:
     summary="Queue a question; returns the query's workflow id at once",
 )
 async def session_ask(session_id: SessionIdPath, body: SessionAsk, ctx: Ctx) -> SessionAsked:
-    check_documents(ctx, body.documents)
+    ctx.check_documents(body.documents)
     query_id = await _update(ctx.sdk.sessions.ask(session_id, body.question, body.documents))
     return SessionAsked(session_id=session_id, query_workflow_id=query_id)
 
@@ -103,7 +82,7 @@ async def session_ask(session_id: SessionIdPath, body: SessionAsk, ctx: Ctx) -> 
     summary="Add active documents",
 )
 async def add_documents(session_id: SessionIdPath, body: DocumentList, ctx: Ctx) -> list[str]:
-    check_documents(ctx, body.documents)
+    ctx.check_documents(body.documents)
     return await _update(ctx.sdk.sessions.add_documents(session_id, body.documents))
 
 
@@ -125,15 +104,3 @@ async def remove_documents(session_id: SessionIdPath, body: DocumentList, ctx: C
 )
 async def close_session(session_id: SessionIdPath, ctx: Ctx) -> SessionState:
     return await _update(ctx.sdk.sessions.close(session_id))
-
-
-@router.get(
-    "/system/state",
-    response_model=StateSummary,
-    tags=["system"],
-    summary="State per scope: global, session, execution",
-)
-async def system_state(ctx: Ctx) -> StateSummary:
-    return await state_summary(
-        ctx.sdk.temporal, ctx.settings, registered_tools=len(ctx.registry.names())
-    )

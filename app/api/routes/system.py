@@ -1,4 +1,4 @@
-"""GET /health (no auth), /system/status, /system/orchestrator and /metrics."""
+"""GET /health (no auth), /system/status, /system/orchestrator, /system/state and /metrics."""
 
 from __future__ import annotations
 
@@ -7,18 +7,17 @@ import platform
 import time
 from datetime import UTC, timedelta
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import PollerInfo, TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
 
-from client.api import ApiContext, context
-from client.api_models import (
+from app.api.context import ApiContext, Ctx
+from app.api.schemas import (
     OrchestratorInfo,
     Poller,
     SystemStatus,
@@ -26,11 +25,12 @@ from client.api_models import (
     ToolInfo,
     WorkerStatus,
 )
+from app.state import state_summary
 from models.query import ORCHESTRATOR_VERSION, QueryConfig, Strategy
+from models.state import StateSummary
 from workflows import search_attributes
 
 router = APIRouter(tags=["system"])
-Ctx = Annotated[ApiContext, Depends(context)]
 RPC_TIMEOUT = timedelta(seconds=3)
 
 CAPABILITIES = [
@@ -177,6 +177,19 @@ async def orchestrator(ctx: Ctx) -> OrchestratorInfo:
         },
         tools=tools,
         orchestrator_version=ORCHESTRATOR_VERSION,
+    )
+
+
+@router.get(
+    "/system/state",
+    response_model=StateSummary,
+    tags=["system"],
+    summary="State per scope: global, session, execution",
+)
+async def system_state(ctx: Ctx) -> StateSummary:
+    """Entries, bytes and the oldest entry per scope; active sessions; learned tool figures."""
+    return await state_summary(
+        ctx.sdk.temporal, ctx.settings, registered_tools=len(ctx.registry.names())
     )
 
 

@@ -1,10 +1,10 @@
-"""POST /documents (upload and ingest one file, size-limited while it streams in) and
+"""POST /documents (upload one file, size-limited while it streams in, and ingest it) and
 GET /documents (what the store holds).
 
 The body is the file itself (any content type; ``application/octet-stream`` is typical) and
 ``filename`` names it, e.g. ``curl --data-binary @report.pdf '.../documents?filename=report.pdf'``.
 Uploads are written under ``<data dir>/uploads/<content id>/`` (never a caller-chosen path) and
-ingested into the store; ask about them by the returned id.
+ingested by a worker, through IngestWorkflow like any document; ask about them by the returned id.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
-from activities.documents.ingestion import ingest_file
-from activities.errors import BadInput, DocumentTooLarge
-from client.api import ApiContext, ApiError, context
-from client.api_models import DocumentList, ErrorBody
+from activities.documents.paths import upload_dir
+from activities.errors import DocumentTooLarge
+from app.api.context import ApiContext, Ctx
+from app.api.errors import ApiError
+from app.api.guard import UPLOAD_PATH
+from app.api.schemas import ErrorBody, StoredDocuments
 from models.documents import DocumentRef
 
-router = APIRouter(prefix="/documents", tags=["documents"])
-Ctx = Annotated[ApiContext, Depends(context)]
-UPLOADS = "uploads"
+router = APIRouter(prefix=UPLOAD_PATH, tags=["documents"])
 _FILENAME_PATTERN = r"^[^/\\\x00]{1,255}$"
 
 _UPLOAD_BODY = {
@@ -66,6 +66,26 @@ async def _receive(request: Request, target: Path, limit: int) -> str:
     return digest.hexdigest()
 
 
+async def _save(request: Request, ctx: ApiContext, name: str) -> Path:
+    """The upload, written to ``<uploads>/<sha256 prefix>/<name>``."""
+    limit = ctx.settings.max_document_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    uploads = upload_dir(ctx.settings)
+    uploads.mkdir(parents=True, exist_ok=True)
+    partial = uploads / f".partial-{uuid.uuid4().hex}"
+    try:
+        digest = await _receive(request, partial, limit)
+        folder = uploads / digest[:16]
+        folder.mkdir(exist_ok=True)
+        final = folder / name
+        partial.replace(final)
+    finally:
+        partial.unlink(missing_ok=True)
+    return final
+
+
 @router.post(
     "",
     status_code=201,
@@ -81,36 +101,20 @@ async def upload(
         str, Query(pattern=_FILENAME_PATTERN, description="The file's name, with its extension.")
     ],
 ) -> DocumentRef:
-    name = _safe_name(filename)
-    limit = ctx.settings.max_document_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    uploads = ctx.settings.data_dir.expanduser().resolve() / UPLOADS
-    uploads.mkdir(parents=True, exist_ok=True)
-    partial = uploads / f".partial-{uuid.uuid4().hex}"
-    try:
-        digest = await _receive(request, partial, limit)
-        folder = uploads / digest[:16]
-        folder.mkdir(exist_ok=True)
-        final = folder / name
-        partial.replace(final)
-    finally:
-        partial.unlink(missing_ok=True)
-    store = ctx.document_store()
-    try:
-        return await asyncio.to_thread(ingest_file, store, final, max_bytes=limit)
-    except DocumentTooLarge as error:
-        raise ApiError(413, str(error), error_type=error.error_type) from None
-    except BadInput as error:
-        final.unlink(missing_ok=True)
-        raise ApiError(422, str(error), error_type=error.error_type) from None
+    saved = await _save(request, ctx, _safe_name(filename))
+    report = await ctx.sdk.ingest([str(saved)])
+    if report.failures:
+        failure = report.failures[0]
+        saved.unlink(missing_ok=True)
+        status = 413 if failure.error_type == DocumentTooLarge.error_type else 422
+        raise ApiError(status, failure.message, error_type=failure.error_type)
+    return report.documents[0]
 
 
-@router.get("", response_model=DocumentList, summary="The documents in the store")
-async def documents(ctx: Ctx) -> DocumentList:
+@router.get("", response_model=StoredDocuments, summary="The documents in the store")
+async def documents(ctx: Ctx) -> StoredDocuments:
     store = ctx.document_store()
     refs, stats = await asyncio.gather(
         asyncio.to_thread(store.list_documents), asyncio.to_thread(store.stats)
     )
-    return DocumentList(documents=refs, stats=stats)
+    return StoredDocuments(documents=refs, stats=stats)

@@ -1,5 +1,6 @@
 """Embedded mode: use the configured Temporal server if one answers, else start the dev server;
-run an in-process worker for the duration. This is what ``docorch ask`` and ``demo`` use."""
+run an in-process worker for the duration. This is what ``docorch ask``, ``plan``, ``ingest``,
+``demo`` and ``api`` use."""
 
 from __future__ import annotations
 
@@ -11,29 +12,27 @@ from dataclasses import dataclass
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
+from app.runtime.devserver import dev_server, ui_url
 from client.connection import connect, target_host
-from client.devserver import dev_server
-from client.visibility import enable_search_attributes
 from models.settings import Settings
+from worker import serving_worker
 
 
 @dataclass(frozen=True)
 class Runtime:
+    """A connected Temporal client, the server's address, whether docorch started that server,
+    and its Web UI (None when unknown: connected to a server docorch does not manage)."""
+
     client: Client
     address: str
     embedded_server: bool
-
-    @property
-    def ui_url(self) -> str:
-        host, _, port = self.address.rpartition(":")
-        if self.embedded_server and port.isdigit():
-            return f"http://{host}:{int(port) + 1000}"
-        return f"http://{host}:8233"
+    ui_url: str | None
 
 
 async def try_connect(
     settings: Settings, address: str | None = None, timeout: float = 2.0
 ) -> Client | None:
+    """A client when a server answers within ``timeout`` seconds, else None."""
     try:
         return await asyncio.wait_for(connect(settings, address=address), timeout)
     except Exception:
@@ -41,6 +40,8 @@ async def try_connect(
 
 
 async def connect_when_ready(settings: Settings, address: str, timeout: float = 60) -> Client:
+    """A client once the server at ``address`` serves its namespace; RuntimeError after
+    ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -59,20 +60,31 @@ async def connect_when_ready(settings: Settings, address: str, timeout: float = 
 
 
 @contextlib.asynccontextmanager
-async def runtime(settings: Settings, *, with_worker: bool = True) -> AsyncIterator[Runtime]:
-    """A connected client (and worker); starts and stops the dev server if none answers."""
-    from worker import build_worker
+async def runtime(
+    settings: Settings, *, with_worker: bool = True, start_server: bool = True
+) -> AsyncIterator[Runtime]:
+    """A connected client (and, ``with_worker``, a worker in this process) for the block.
 
+    With ``start_server`` the configured server is used when one answers, else the dev server is
+    started (and stopped after the block); without it, connecting must succeed (its error is
+    raised) and the UI is unknown.
+    """
     async with contextlib.AsyncExitStack() as stack:
-        client = await try_connect(settings)
-        embedded = False
         address = target_host(settings)
-        if client is None:
+        embedded = False
+        if not start_server:
+            client = await connect(settings)
+        elif (found := await try_connect(settings)) is not None:
+            client = found
+        else:
             address = await stack.enter_async_context(dev_server(settings))
             client = await connect_when_ready(settings, address)
             embedded = True
         if with_worker:
-            await enable_search_attributes(client)
-            worker = build_worker(client, settings)
-            await stack.enter_async_context(worker)
-        yield Runtime(client=client, address=address, embedded_server=embedded)
+            await stack.enter_async_context(await serving_worker(client, settings))
+        yield Runtime(
+            client=client,
+            address=address,
+            embedded_server=embedded,
+            ui_url=ui_url(address, embedded=embedded) if start_server else None,
+        )

@@ -1,0 +1,65 @@
+"""What every route shares: the ApiContext (built by the app's lifespan, one per app) and the
+``Ctx`` dependency that hands it to a route. Routes import this module, never the app module."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from activities.documents.paths import confined_path, document_roots
+from activities.errors import PathNotAllowed
+from activities.registry import ToolRegistry
+from app.api.errors import ApiError
+from app.api.metrics import ApiMetrics
+from client.sdk import OrchestratorClient
+from models.settings import Settings
+from store import DocumentStore, open_store
+
+
+def _looks_like_path(source: str) -> bool:
+    return "/" in source or "\\" in source or source.startswith("~")
+
+
+@dataclass
+class ApiContext:
+    """What every route needs; one per app, on ``app.state.ctx`` while the app runs."""
+
+    sdk: OrchestratorClient
+    settings: Settings
+    registry: ToolRegistry
+    address: str
+    metrics: ApiMetrics
+    ui_url: str | None = None
+    temporal_metrics_url: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def document_store(self) -> DocumentStore:
+        """The document store of the settings (DOCORCH_STORE_URL; opened on first use)."""
+        return open_store(self.settings).documents
+
+    def check_documents(self, documents: list[str]) -> None:
+        """Refuse paths outside the allowed roots (a 422 ApiError) before a query starts; the
+        worker checks again. Ids, and paths missing or unreadable, pass: the query reports
+        those per document."""
+        roots = document_roots(self.settings)
+        for source in documents:
+            if not _looks_like_path(source):
+                continue
+            try:
+                confined_path(source, roots)
+            except PathNotAllowed as error:
+                raise ApiError(422, str(error), error_type=error.error_type) from None
+            except Exception:
+                continue
+
+
+def context(request: Request) -> ApiContext:
+    """The app's ApiContext (a FastAPI dependency: use ``Ctx``)."""
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(context)]

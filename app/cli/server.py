@@ -1,0 +1,73 @@
+"""Long-running processes: ``docorch server`` (the embedded Temporal dev server), ``docorch
+worker`` and ``docorch api`` (the HTTP API)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+
+from app.cli.common import cli_settings, console, err, fail, run
+from app.runtime.devserver import DevServerError, dev_server, ui_url
+from models.settings import Settings
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def server(
+    port: Annotated[int | None, typer.Option(help="Frontend port (UI on port+1000).")] = None,
+) -> None:
+    """Run the embedded Temporal dev server (persistent, in the data directory) until Ctrl-C or
+    SIGTERM; either stops the server too."""
+    settings = cli_settings()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        async with dev_server(settings, port=port) as address:
+            console.print(
+                f"Temporal dev server on [bold]{address}[/], UI {ui_url(address, embedded=True)}"
+            )
+            await stop.wait()
+
+    try:
+        run(serve())
+    except DevServerError as error:
+        raise fail(str(error)) from None
+
+
+def worker(address: Annotated[str | None, typer.Option(help="Temporal address.")] = None) -> None:
+    """Run a worker on the task queue (connects through TEMPORAL_ADDRESS / profiles)."""
+    from worker import run_worker
+
+    run(run_worker(Settings(), address=address))
+
+
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    connect_only: Annotated[
+        bool,
+        typer.Option(help="Only connect to Temporal: no embedded server, no in-process worker."),
+    ] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Loopback port for the Temporal SDK's metrics.")
+    ] = None,
+) -> None:
+    """Run the HTTP API (OpenAPI at /docs). Set DOCORCH_API_TOKEN to require a bearer token."""
+    from app.api.main import serve
+
+    settings = cli_settings()
+    if host not in LOOPBACK and not settings.api_token:
+        err.print("[yellow]warning[/]: listening beyond loopback without DOCORCH_API_TOKEN")
+    console.print(f"docorch API on http://{host}:{port} (docs at /docs)")
+    try:
+        run(
+            serve(
+                settings, host=host, port=port, connect_only=connect_only, metrics_port=metrics_port
+            )
+        )
+    except DevServerError as error:
+        raise fail(str(error)) from None

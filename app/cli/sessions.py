@@ -1,0 +1,100 @@
+"""``docorch session …``: conversations over active documents.
+
+These talk to a running server and worker (``docorch server`` + ``docorch worker``, or any
+Temporal cluster through TEMPORAL_ADDRESS): a session outlives a single command.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from app.cli.common import cli_settings, console, run
+from app.cli.render import print_result
+from client.sdk import OrchestratorClient
+from client.sessions import Sessions
+
+sessions_app = typer.Typer(help="Conversations over active documents (needs a running worker).")
+
+
+async def _sessions() -> Sessions:
+    return (await OrchestratorClient.connect(cli_settings())).sessions
+
+
+@sessions_app.command("create")
+def session_create(doc: Annotated[list[str], typer.Option("--doc", "-d")]) -> None:
+    """Start a session with active documents; prints its id."""
+
+    async def create() -> str:
+        return await (await _sessions()).create(doc)
+
+    console.print(run(create()))
+
+
+@sessions_app.command("ask")
+def session_ask(session_id: str, question: str) -> None:
+    """Ask a question in a session and print the answer."""
+
+    async def ask() -> None:
+        print_result(console, await (await _sessions()).ask_and_wait(session_id, question))
+
+    run(ask())
+
+
+@sessions_app.command("turns")
+def session_turns(session_id: str) -> None:
+    """List a session's turns."""
+
+    async def turns() -> None:
+        table = Table("#", "question", "status", "confidence", "query")
+        for n, turn in enumerate(await (await _sessions()).turns(session_id), start=1):
+            table.add_row(
+                str(n), turn.question, turn.status, f"{turn.confidence:.2f}", turn.query_workflow_id
+            )
+        console.print(table)
+
+    run(turns())
+
+
+@sessions_app.command("add")
+def session_add(session_id: str, documents: list[str]) -> None:
+    """Add active documents."""
+
+    async def add() -> list[str]:
+        return await (await _sessions()).add_documents(session_id, documents)
+
+    console.print(run(add()))
+
+
+@sessions_app.command("remove")
+def session_remove(session_id: str, documents: list[str]) -> None:
+    """Remove active documents."""
+
+    async def remove() -> list[str]:
+        return await (await _sessions()).remove_documents(session_id, documents)
+
+    console.print(run(remove()))
+
+
+@sessions_app.command("close")
+def session_close(session_id: str) -> None:
+    """Close a session after its queued questions are answered."""
+
+    async def close() -> None:
+        state = await (await _sessions()).close(session_id)
+        console.print(f"closed {state.session_id} after {state.turns_total} turn(s)")
+
+    run(close())
+
+
+@sessions_app.command("list")
+def session_list() -> None:
+    """Open sessions."""
+
+    async def open_ids() -> list[str]:
+        return await (await _sessions()).list_open()
+
+    for session_id in run(open_ids()):
+        console.print(session_id)

@@ -1,0 +1,114 @@
+"""The installed ``docorch`` command against the session's dev server: ``ingest`` and ``plan`` go
+through their workflows on a worker (the CLI runs one in-process when a server answers).
+
+Each command runs in a process of its own, as a user runs it (the CLI configures logging and
+the tool context process-wide)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from models.settings import Settings
+
+DOCORCH = Path(sys.executable).with_name("docorch")
+
+pytestmark = pytest.mark.integration
+
+QUESTION = "What is the notice period for termination for convenience?"
+
+
+@pytest.fixture
+def cli_env(client: Client, settings: Settings, samples: Path) -> dict[str, str]:
+    """The CLI's environment: the session's server, data directory and samples, and a fresh
+    task queue (whose workflows the test then looks up)."""
+    return {
+        **os.environ,
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "DOCORCH_TASK_QUEUE": f"cli-{uuid.uuid4().hex[:8]}",
+        "DOCORCH_DATA_DIR": str(settings.data_dir),
+        "DOCORCH_ALLOWED_ROOTS": str(samples),
+    }
+
+
+def docorch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``docorch`` command."""
+    return subprocess.run(
+        [str(DOCORCH), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _flat(text: str) -> str:
+    """The output without white space: rich folds long lines (paths) at the console width."""
+    return "".join(text.split())
+
+
+def _closed_workflows(client: Client, workflow_type: str, task_queue: str, count: int) -> int:
+    """How many ``workflow_type`` runs on ``task_queue`` visibility lists as closed, waiting
+    (a bounded while) until it lists ``count``: visibility is eventually consistent."""
+    query = (
+        f"WorkflowType = '{workflow_type}' AND TaskQueue = '{task_queue}' "
+        "AND ExecutionStatus != 'Running'"
+    )
+
+    async def listed() -> int:
+        found = 0
+        for _ in range(50):
+            found = len([w async for w in client.list_workflows(query)])
+            if found >= count:
+                break
+            await asyncio.sleep(0.1)
+        return found
+
+    return asyncio.run(listed())
+
+
+def test_ingest_goes_through_the_ingest_workflow(
+    cli_env: dict[str, str], client: Client, samples: Path
+) -> None:
+    globex = str(samples / "contract_acme_globex.md")
+    missing = str(samples / "no_such_file.md")
+    result = docorch(cli_env, "ingest", globex, missing)
+    assert result.returncode == 1, result.stderr
+    assert "ingestedcontract_acme_globex.md" in _flat(result.stdout)
+    assert "DocumentNotFound" in result.stderr and "no_such_file.md" in _flat(result.stderr)
+    as_json = docorch(cli_env, "ingest", "--json", globex)
+    assert as_json.returncode == 0, as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert [d["name"] for d in report["documents"]] == ["contract_acme_globex.md"]
+    assert _closed_workflows(client, "IngestWorkflow", cli_env["DOCORCH_TASK_QUEUE"], 2) == 2
+
+
+def test_plan_previews_through_the_planning_activity(
+    cli_env: dict[str, str], client: Client, samples: Path
+) -> None:
+    docs = [
+        "-d",
+        str(samples / "contract_acme_globex.md"),
+        "-d",
+        str(samples / "contract_acme_initech.md"),
+    ]
+    shown = docorch(cli_env, "plan", QUESTION, *docs)
+    assert shown.returncode == 0, shown.stderr
+    assert "level 1" in shown.stdout and "valid" in shown.stdout
+    as_json = docorch(cli_env, "plan", "--json", QUESTION, *docs)
+    assert as_json.returncode == 0, as_json.stderr
+    preview = json.loads(as_json.stdout)
+    assert preview["plan"]["plan"]["query_type"] == "qa" and preview["plan"]["levels"]
+    assert _closed_workflows(client, "PlanPreviewWorkflow", cli_env["DOCORCH_TASK_QUEUE"], 2) == 2
+
+
+def test_plan_without_a_usable_document_fails_with_the_reason(
+    cli_env: dict[str, str], samples: Path
+) -> None:
+    result = docorch(cli_env, "plan", QUESTION, "-d", str(samples / "no_such_file.md"))
+    assert result.returncode == 1
+    assert "nousabledocuments" in _flat(result.stderr) and "no_such_file.md" in _flat(result.stderr)

@@ -1,0 +1,55 @@
+"""PlanPreviewWorkflow: plan a query without running it (``docorch plan``). It resolves the
+documents and calls the planning activity exactly as QueryWorkflow does, so it previews template
+and LLM plans alike, validated, and runs no tool."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from models.plan import Plan, PlanRequest
+from models.preview import PlanPreview
+from models.query import QueryRequest
+from workflows.failures import application_cause, cause_message
+from workflows.ingest import resolve_documents
+from workflows.names import PLAN_PREVIEW_WORKFLOW
+from workflows.query import _plan_activity
+
+
+@workflow.defn(name=PLAN_PREVIEW_WORKFLOW, failure_exception_types=[ValidationError])
+class PlanPreviewWorkflow:
+    """Input QueryRequest, output PlanPreview. Fails with a non-retryable ApplicationError of
+    type NoUsableDocuments when no document can be read, or with the planner's error type
+    (e.g. InvalidPlan) when planning fails."""
+
+    @workflow.run
+    async def run(self, request: QueryRequest) -> PlanPreview:
+        """Resolve the documents, then plan as QueryWorkflow would; run nothing."""
+        report = await resolve_documents(request.documents)
+        if not report.documents:
+            details = "; ".join(f.message for f in report.failures)
+            raise ApplicationError(
+                f"no usable documents: {details}", type="NoUsableDocuments", non_retryable=True
+            )
+        given = Plan.model_validate(request.plan) if request.plan is not None else None
+        try:
+            response = await _plan_activity(
+                PlanRequest(
+                    query=request.query,
+                    documents=tuple(report.documents),
+                    config=request.config,
+                    given_plan=given,
+                    history=request.history,
+                ),
+                activity_id="plan",
+                timeout_seconds=120,
+            )
+        except ActivityError as error:
+            cause = application_cause(error)
+            raise ApplicationError(
+                cause_message(error),
+                type=cause.type if cause and cause.type else "PlanningFailed",
+                non_retryable=True,
+            ) from None
+        return PlanPreview(plan=response, documents=report)
