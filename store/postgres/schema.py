@@ -87,7 +87,8 @@ CREATE TABLE docorch.chunks (
     tsv tsvector NOT NULL,
     UNIQUE (document_id, seq)
 );
-CREATE INDEX chunks_tsv ON docorch.chunks USING gin (tsv);
+-- no pending list: a search right after an ingestion reads the index, not a list scanned in full
+CREATE INDEX chunks_tsv ON docorch.chunks USING gin (tsv) WITH (fastupdate = off);
 
 CREATE TABLE docorch.lexemes (
     lexeme text COLLATE "C" PRIMARY KEY,
@@ -136,7 +137,10 @@ CREATE INDEX llm_calls_at ON docorch.llm_calls (at);
 _SEARCH = """
 CREATE FUNCTION docorch.search(words text[], prefixes boolean[], doc_ids text[], top_k integer)
 RETURNS TABLE (chunk bigint, score double precision)
-LANGUAGE plpgsql STABLE AS $search$
+LANGUAGE plpgsql STABLE
+-- JIT-compiling these short queries takes far longer than running them
+SET jit = off
+AS $search$
 DECLARE
     k1 CONSTANT double precision := 1.2;
     b CONSTANT double precision := 0.75;
@@ -172,11 +176,15 @@ BEGIN
         SELECT f.lexeme, f.query, f.max_tf,
                greatest(ln((total - f.df + 0.5) / (f.df + 0.5)), 1e-6) AS idf
           FROM (
+            -- an index look-up per term (a join may read the whole table instead)
             SELECT t.lexeme, t.query,
                    CASE WHEN t.prefix
                         THEN (SELECT count(*) FROM docorch.chunks c WHERE c.tsv @@ t.query)
-                        ELSE l.df END AS df,
-                   CASE WHEN t.prefix THEN NULL ELSE l.max_tf END AS max_tf
+                        ELSE (SELECT x.df FROM docorch.lexemes x WHERE x.lexeme = t.lexeme)
+                   END AS df,
+                   CASE WHEN NOT t.prefix
+                        THEN (SELECT x.max_tf FROM docorch.lexemes x WHERE x.lexeme = t.lexeme)
+                   END AS max_tf
               FROM (
                 SELECT DISTINCT u.lexeme, w.prefix,
                        (quote_literal(u.lexeme) || CASE WHEN w.prefix THEN ':*' ELSE '' END)
@@ -184,7 +192,6 @@ BEGIN
                   FROM unnest(words, prefixes) AS w(word, prefix),
                        unnest(to_tsvector('docorch.search', w.word)) AS u
               ) t
-              LEFT JOIN docorch.lexemes l ON l.lexeme = t.lexeme
           ) f
          WHERE f.df > 0
       ) s;
