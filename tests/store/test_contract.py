@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from bench.documents import PLANTED, PLANTED_QUERY, synthetic_corpus
 from models.documents import Anchor, DocumentRef, Table
 from store import (
     BudgetRefused,
+    ContentTooLarge,
     DocumentRecord,
     DocumentStore,
     LedgerCall,
@@ -130,6 +131,38 @@ def test_processes_putting_the_same_bytes_store_them_once(backend: Backend) -> N
     assert backend.open().documents.read_content(content_id(data)) == data
 
 
+def test_a_streamed_upload_is_kept_like_bytes_put_whole(backend: Backend) -> None:
+    documents = backend.open().documents
+    data = bytes(range(256)) * 10_000  # 2.5 MB: several parts
+    pieces = [data[i : i + 65_536] for i in range(0, len(data), 65_536)]
+    ref = documents.put_content_stream(iter(pieces), max_bytes=len(data))
+    assert (ref.id, ref.size_bytes, ref.created) == (content_id(data), len(data), True)
+    assert documents.content_size(ref.id) == len(data)
+    assert documents.read_content(ref.id) == data
+    assert not documents.put_content(data).created
+    assert not documents.put_content_stream([data], max_bytes=len(data)).created
+    assert documents.content_size(content_id(b"never put")) is None
+    empty = documents.put_content(b"")
+    assert documents.read_content(empty.id) == b"" and documents.content_size(empty.id) == 0
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read_whole(backend: Backend) -> None:
+    documents = backend.open().documents
+    pulled: list[int] = []
+
+    def upload() -> Iterator[bytes]:
+        for number in range(100):
+            pulled.append(number)
+            yield b"x" * 1000
+
+    with pytest.raises(ContentTooLarge, match="DOCORCH_MAX_DOCUMENT_BYTES") as refused:
+        documents.put_content_stream(upload(), max_bytes=2_500)
+    assert refused.value.limit == 2_500
+    assert pulled == [0, 1, 2], "the stream is not read past the limit"
+    assert documents.content_size(content_id(b"x" * 3000)) is None
+    assert documents.content_size(content_id(b"x" * 2000)) is None
+
+
 # ---- documents ----------------------------------------------------------------------------------
 
 CONTRACT = _record(
@@ -226,6 +259,30 @@ def test_threads_putting_the_same_document_store_it_once(backend: Backend) -> No
     assert {p.document for p in puts} == {documents.get(CONTRACT.id)}
     assert len(documents.passages(CONTRACT.id)) == 2
     assert len(documents.search("monthly fee", [CONTRACT.id], top_k=10)) == 1
+
+
+def test_threads_putting_different_documents_at_once_lose_none(backend: Backend) -> None:
+    documents = backend.open().documents
+    numbers = iter(range(PARALLEL))
+    lock = threading.Lock()
+
+    def put() -> str:
+        with lock:
+            n = next(numbers)
+        # every document shares words with every other, so their index entries meet
+        record = _record(
+            f"{n:016x}",
+            f"doc{n}.md",
+            [(f"Part {i}", f"shared words everywhere, marker{n} part {i}") for i in range(20)],
+        )
+        return documents.put_document(record).document.id
+
+    ids = _at_once(PARALLEL, put)
+    assert documents.stats().chunks == PARALLEL * 20
+    for n, doc_id in enumerate(sorted(ids)):
+        found = documents.search(f"marker{n}", ids, top_k=50)
+        assert {p.document_id for p in found} == {doc_id} and len(found) == 20
+    assert len(documents.search("shared everywhere", ids, top_k=500)) == PARALLEL * 20
 
 
 def test_processes_putting_the_same_document_store_it_once(backend: Backend) -> None:
