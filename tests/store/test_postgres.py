@@ -4,7 +4,10 @@ ranks exactly as scoring every matching chunk would."""
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -20,6 +23,8 @@ from store.postgres.schema import LATEST
 from store.search import match_terms
 from store.urls import parse_store_url
 from tests.postgres import PostgresCluster, free_port
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -159,3 +164,21 @@ def test_pruned_search_ranks_exactly_as_scoring_every_match(
                 _assert_same_ranking([(p.id, p.score) for p in found], expected)
     finally:
         store.close()
+
+
+def test_a_worker_that_cannot_reach_the_store_stops_with_one_clear_line() -> None:
+    url = f"postgresql://docorch:s3cret@127.0.0.1:{free_port()}/docorch"
+    done = subprocess.run(
+        [sys.executable, "-m", "worker"],
+        cwd=REPO,
+        env={**os.environ, "DOCORCH_STORE_URL": url, "TEMPORAL_ADDRESS": "127.0.0.1:1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "docorch worker: postgresql://docorch:***@127.0.0.1:"
+    )
