@@ -179,6 +179,8 @@ def test_a_worker_that_cannot_reach_the_store_stops_with_one_clear_line() -> Non
     )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith(
-        "docorch worker: postgresql://docorch:***@127.0.0.1:"
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith("docorch worker: postgresql://docorch:***@127.0.0.1:")
     )
