@@ -8,10 +8,15 @@ Search (the ``docorch.search`` function) ranks with the same BM25 as the embedde
 FTS5: k1 = 1.2, b = 0.75, idf = ln((N - n + 0.5) / (n + 0.5)) (at least 1e-6), the section
 heading's words counting half the text's, N, n and the average length over the whole index.
 Term frequencies come from ``ts_rank_cd`` with one query term (the sum of its occurrences'
-weights: text D = 1, heading A = 0.5); document frequencies and each lexeme's largest term
-frequency are kept in ``docorch.lexemes`` at ingestion. Only chunks that can still reach the
-top k are scored (MaxScore): terms are taken rarest first, and the scan stops when the k-th
-best score is past what chunks matching only the remaining terms could reach.
+weights: text D = 1, heading A = 0.5); document frequencies, and a bound of each lexeme's
+term frequency in any chunk, are kept in ``docorch.lexemes`` at ingestion.
+
+Only chunks that can still reach the top k are scored. First every chunk matching two terms or
+more (GIN answers the OR of the term pairs), in full; the k-th best of them sets the bar. The
+chunks left match one term each, and score at most that term's bound (its idf at its largest
+term frequency in the shortest chunk): they are scanned term by term, highest bound first,
+while the bound can pass the bar. The result is exactly BM25's top k
+(tests/store/test_postgres.py checks it against scoring every matching chunk).
 """
 
 from __future__ import annotations
@@ -22,8 +27,6 @@ SCHEMA = "docorch"
 TEXT_SEARCH = "docorch.search"
 """The text search configuration: PostgreSQL's English parser and Snowball stemmer, without
 stopwords (the query side removes docorch's own, ``store.search.STOPWORDS``)."""
-RANK_WEIGHTS = "{1, 1, 1, 0.5}"
-"""``ts_rank_cd`` weights {D, C, B, A}: chunk text is weight D, its section heading A."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,9 @@ CREATE TABLE docorch.chunks (
     tsv tsvector NOT NULL,
     UNIQUE (document_id, seq)
 );
--- no pending list: a search right after an ingestion reads the index, not a list scanned in full
-CREATE INDEX chunks_tsv ON docorch.chunks USING gin (tsv) WITH (fastupdate = off);
+-- a small pending list: ingestion adds entries in batches, a search scans at most 256 kB of them
+CREATE INDEX chunks_tsv ON docorch.chunks USING gin (tsv)
+    WITH (fastupdate = on, gin_pending_list_limit = 256);
 
 CREATE TABLE docorch.lexemes (
     lexeme text COLLATE "C" PRIMARY KEY,
@@ -148,13 +152,14 @@ DECLARE
     total double precision;
     avgdl double precision;
     shortest_k double precision;
+    searched double precision;
     queries tsquery[];
     idfs double precision[];
     bounds double precision[];
-    score_sql text;
-    seen tsquery;
-    best_ids bigint[] := '{}';
-    best_scores double precision[] := '{}';
+    pairs tsquery;
+    documents text;
+    best_ids bigint[];
+    best_scores double precision[];
 BEGIN
     SELECT c.chunks, c.tokens / greatest(c.chunks, 1), c.min_length
       INTO total, avgdl, shortest_k FROM docorch.corpus c;
@@ -165,67 +170,91 @@ BEGIN
     shortest_k := k1 * (1 - b + b * shortest_k / avgdl);
 
     -- one term per lexeme of the words (a prefix word: any lexeme starting with it), with its
-    -- idf and the most one chunk can score on it; rarest first
-    SELECT array_agg(s.query ORDER BY s.idf DESC, s.lexeme),
-           array_agg(s.idf ORDER BY s.idf DESC, s.lexeme),
-           array_agg(s.idf * (k1 + 1) * CASE WHEN s.max_tf IS NULL THEN 1
-                     ELSE 1 - shortest_k / (s.max_tf + shortest_k) END
-                     ORDER BY s.idf DESC, s.lexeme)
+    -- idf and the most one chunk can score on it, highest first
+    SELECT array_agg(s.query ORDER BY s.bound DESC, s.lexeme),
+           array_agg(s.idf ORDER BY s.bound DESC, s.lexeme),
+           array_agg(s.bound ORDER BY s.bound DESC, s.lexeme)
       INTO queries, idfs, bounds
       FROM (
-        SELECT f.lexeme, f.query, f.max_tf,
-               greatest(ln((total - f.df + 0.5) / (f.df + 0.5)), 1e-6) AS idf
+        SELECT x.lexeme, x.query, x.idf,
+               x.idf * (k1 + 1) * CASE WHEN x.max_tf IS NULL THEN 1
+                                       ELSE 1 - shortest_k / (x.max_tf + shortest_k) END AS bound
           FROM (
-            -- an index look-up per term (a join may read the whole table instead)
-            SELECT t.lexeme, t.query,
-                   CASE WHEN t.prefix
-                        THEN (SELECT count(*) FROM docorch.chunks c WHERE c.tsv @@ t.query)
-                        ELSE (SELECT x.df FROM docorch.lexemes x WHERE x.lexeme = t.lexeme)
-                   END AS df,
-                   CASE WHEN NOT t.prefix
-                        THEN (SELECT x.max_tf FROM docorch.lexemes x WHERE x.lexeme = t.lexeme)
-                   END AS max_tf
+            SELECT f.lexeme, f.query, f.max_tf,
+                   greatest(ln((total - f.df + 0.5) / (f.df + 0.5)), 1e-6) AS idf
               FROM (
-                SELECT DISTINCT u.lexeme, w.prefix,
-                       (quote_literal(u.lexeme) || CASE WHEN w.prefix THEN ':*' ELSE '' END)
-                           ::tsquery AS query
-                  FROM unnest(words, prefixes) AS w(word, prefix),
-                       unnest(to_tsvector('docorch.search', w.word)) AS u
-              ) t
-          ) f
-         WHERE f.df > 0
+                -- an index look-up per term (a join may read the whole table instead)
+                SELECT t.lexeme, t.query,
+                       CASE WHEN t.prefix
+                            THEN (SELECT count(*) FROM docorch.chunks c WHERE c.tsv @@ t.query)
+                            ELSE (SELECT l.df FROM docorch.lexemes l WHERE l.lexeme = t.lexeme)
+                       END AS df,
+                       CASE WHEN NOT t.prefix
+                            THEN (SELECT l.max_tf FROM docorch.lexemes l
+                                   WHERE l.lexeme = t.lexeme)
+                       END AS max_tf
+                  FROM (
+                    SELECT DISTINCT u.lexeme, w.prefix,
+                           (quote_literal(u.lexeme)
+                            || CASE WHEN w.prefix THEN ':*' ELSE '' END)::tsquery AS query
+                      FROM unnest(words, prefixes) AS w(word, prefix),
+                           unnest(to_tsvector('docorch.search', w.word)) AS u
+                  ) t
+              ) f
+             WHERE f.df > 0
+          ) x
       ) s;
     IF queries IS NULL THEN
         RETURN;
     END IF;
 
-    -- BM25 of a chunk c, written out for these terms, with each tf computed once:
-    -- tf (k1 + 1) / (tf + K) = (k1 + 1) (1 - K / (tf + K))
-    SELECT string_agg(format(
-               '$2[%s] * (1 - (%s * (%s + %s * c.length / $5)) / '
-               '(ts_rank_cd($6, c.tsv, $1[%s]) + %s * (%s + %s * c.length / $5)))',
-               i, k1, 1 - b, b, i, k1, 1 - b, b), ' + ')
-      INTO score_sql FROM generate_subscripts(queries, 1) AS i;
-    score_sql := format('%s * (%s)', k1 + 1, score_sql);
+    -- the documents searched: all of them (no condition), or a condition the planner may answer
+    -- through the document index (few documents) or by filtering the term's matches (many)
+    SELECT coalesce(sum(d.chunks), 0) INTO searched
+      FROM docorch.documents d WHERE d.id = ANY(doc_ids);
+    documents := CASE WHEN searched >= total THEN '' ELSE 'AND c.document_id = ANY($7)' END;
 
-    FOR i IN 1 .. cardinality(queries) LOOP
-        -- chunks matching only terms i.. score at most the sum of their bounds
-        EXIT WHEN coalesce(cardinality(best_scores), 0) >= top_k
-              AND best_scores[top_k] >= (SELECT sum(x) FROM unnest(bounds[i:]) AS x);
+    -- 1. every chunk matching two terms or more, scored in full: the top k of them set the bar
+    SELECT string_agg(format('(%s & %s)', queries[i], queries[j]), ' | ')::tsquery INTO pairs
+      FROM generate_subscripts(queries, 1) AS i, generate_subscripts(queries, 1) AS j
+     WHERE i < j;
+    IF pairs IS NOT NULL THEN
         EXECUTE format($rank$
             SELECT array_agg(id ORDER BY s DESC, id), array_agg(s ORDER BY s DESC, id) FROM (
-                SELECT id, s FROM unnest($3, $4) AS b(id, s)
+                SELECT c.id, %s AS s FROM docorch.chunks c
+                 WHERE c.tsv @@ $1 %s ORDER BY s DESC, c.id LIMIT $8) AS top
+            $rank$,
+            (SELECT format('%s * (%s)', k1 + 1, string_agg(format(
+                 '$2[%s] * (1 - (%s * (%s + %s * c.length / $5)) / '
+                 '(ts_rank_cd($6, c.tsv, $3[%s]) + %s * (%s + %s * c.length / $5)))',
+                 i, k1, 1 - b, b, i, k1, 1 - b, b), ' + '))
+               FROM generate_subscripts(queries, 1) AS i),
+            documents)
+          INTO best_ids, best_scores
+          USING pairs, idfs, queries, NULL::bigint[], avgdl, weights, doc_ids, top_k;
+    END IF;
+
+    -- 2. chunks matching one term only score at most its bound: scanned term by term, highest
+    -- bound first, while the bound can still pass the k-th best score
+    FOR i IN 1 .. cardinality(queries) LOOP
+        EXIT WHEN coalesce(cardinality(best_scores), 0) >= top_k
+              AND bounds[i] <= best_scores[top_k];
+        EXECUTE format($rank$
+            SELECT array_agg(id ORDER BY s DESC, id), array_agg(s ORDER BY s DESC, id) FROM (
+                SELECT id, s FROM unnest($4, $9) AS b(id, s)
                 UNION ALL
-                (SELECT c.id, %s AS s FROM docorch.chunks c
-                  WHERE c.tsv @@ $1[%s] AND c.document_id = ANY($7) %s
+                (SELECT c.id, %s * $2[%s] * (1 - (%s * (%s + %s * c.length / $5)) /
+                        (ts_rank_cd($6, c.tsv, $3[%s]) + %s * (%s + %s * c.length / $5))) AS s
+                   FROM docorch.chunks c
+                  WHERE c.tsv @@ $3[%s] %s %s
                   ORDER BY s DESC, c.id LIMIT $8)
                 ORDER BY s DESC, id LIMIT $8
             ) AS top
-            $rank$, score_sql, i, CASE WHEN i > 1 THEN 'AND NOT c.tsv @@ $9' ELSE '' END)
+            $rank$, k1 + 1, i, k1, 1 - b, b, i, k1, 1 - b, b, i, documents,
+            CASE WHEN pairs IS NULL THEN '' ELSE 'AND NOT c.tsv @@ $1' END)
           INTO best_ids, best_scores
-          USING queries, idfs, coalesce(best_ids, '{}'), coalesce(best_scores, '{}'),
-                avgdl, weights, doc_ids, top_k, seen;
-        seen := CASE WHEN seen IS NULL THEN queries[i] ELSE seen || queries[i] END;
+          USING pairs, idfs, queries, coalesce(best_ids, '{}'), avgdl, weights, doc_ids,
+                top_k, coalesce(best_scores, '{}');
     END LOOP;
     RETURN QUERY SELECT * FROM unnest(best_ids, best_scores);
 END
