@@ -1,6 +1,7 @@
 """Content bytes on their way into a store: read from a stream once, hashed and counted as they
 come, refused as soon as they pass the size limit (before the rest is read), and handed to the
-backend in bounded parts. Every backend's ``put_content_stream`` goes through ``spool``."""
+backend in bounded parts. Every backend's ``put_content_stream`` goes through ``spool``;
+clients go through ``upload``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from store.base import ID_LENGTH
+from models.documents import content_reference
+from store.base import ID_LENGTH, DocumentStore
 from store.errors import ContentTooLarge
 
 PART_BYTES = 1024 * 1024
@@ -56,3 +58,13 @@ def read_in_parts(stream: BinaryIO, *, size: int = PART_BYTES) -> Iterator[bytes
     from where it stands."""
     while part := stream.read(size):
         yield part
+
+
+def upload(documents: DocumentStore, stream: BinaryIO, name: str, *, max_bytes: int) -> str:
+    """Put the bytes of ``stream`` (an open file, an upload) into ``documents`` and return the
+    reference a query names them by, ``content:<id>/<name>`` (``name``: the file they came
+    from; its extension decides the format). Bytes already stored are not sent again. Raises
+    ContentTooLarge past ``max_bytes``, before the stream is read whole. What a client (SDK,
+    CLI, HTTP API) does with each document before starting a query."""
+    ref = documents.put_content_stream(read_in_parts(stream), max_bytes=max_bytes)
+    return content_reference(ref.id, name)

@@ -18,7 +18,7 @@ from models.documents import content_reference
 from models.query import ResolveRequest
 from models.settings import Settings
 from store import Store, open_store
-from store.content import read_in_parts
+from store.content import upload
 from store.embedded import open_embedded
 from store.postgres import open_postgres
 from tests.activities.factories import pdf_bytes
@@ -59,8 +59,7 @@ def _context(
 def _upload(store: Store, path: Path) -> str:
     """What a client does: stream the file's bytes into the store, name them by reference."""
     with path.open("rb") as file:
-        ref = store.documents.put_content_stream(read_in_parts(file), max_bytes=10**8)
-    return content_reference(ref.id, str(path))
+        return upload(store.documents, file, path.name, max_bytes=10**8)
 
 
 def test_uploaded_bytes_are_read_from_the_store_not_the_workers_disk(
