@@ -196,6 +196,8 @@ def table(results: dict[str, Any]) -> str:
         ],
     )
     return (
+        "Reproduce: `.venv/bin/python -m bench --only stores` (PostgreSQL from the Debian "
+        "`postgresql` package: a throwaway local cluster, durability off, unix socket). "
         f"Search: {results['search'][0]['queries']} random 2–3 word queries over every "
         f"document, top 5, one at a time.\n\n{search}\n\nIngestion into PostgreSQL by "
         "separate processes on different documents (chunking, tsvector, BM25 statistics).\n\n"
