@@ -26,7 +26,14 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 
 from activities.documents.builder import clean_rows
-from activities.documents.pdf_layout import PageLayout, Word, is_bold, page_items, plain_items
+from activities.documents.pdf_layout import (
+    Box,
+    PageLayout,
+    Word,
+    is_bold,
+    page_items,
+    plain_items,
+)
 from activities.documents.pdf_tables import Edge, find_tables, segment_edge
 
 PDFIUM_LOCK = threading.Lock()
@@ -61,6 +68,23 @@ def _compose(outer: Matrix, inner: Matrix) -> Matrix:
 
 def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _invert(m: Matrix) -> Matrix:
+    a, b, c, d, e, f = m
+    det = a * d - b * c
+    return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
+
+
+def _page_matrix(box: tuple[float, float, float, float], rotation: int) -> Matrix:
+    """PDF space to page coordinates as the page is shown: x from the left edge, y down from
+    the top, after the page's /Rotate (clockwise) — what pdfplumber's coordinates are."""
+    left, bottom, right, top = box
+    return {
+        90: (0.0, 1.0, 1.0, 0.0, -bottom, -left),
+        180: (-1.0, 0.0, 0.0, 1.0, right, -bottom),
+        270: (0.0, -1.0, -1.0, 0.0, top, right),
+    }.get(rotation % 360, (1.0, 0.0, 0.0, -1.0, -left, top))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +124,16 @@ class _PageReader:
 
     def read(self, page: pypdfium2.PdfPage, number: int) -> PageLayout:
         """One page's words and tables in reading order."""
-        left, bottom, right, top = page.get_bbox()  # crop box within the media box
+        box = page.get_bbox()  # the crop box within the media box
+        rotation = page.get_rotation()
+        to_page = _page_matrix(box, rotation)
+        width, height = box[2] - box[0], box[3] - box[1]
+        if rotation in (90, 270):
+            width, height = height, width
         text_page = page.get_textpage()
         try:
             runs: list[_Run] = []
             edges: list[Edge] = []
-            # PDF space -> x from the crop box's left edge, y downwards from its top
-            to_page: Matrix = (1.0, 0.0, 0.0, -1.0, -left, top)
             objects = [
                 pdfium_c.FPDFPage_GetObject(page.raw, i)
                 for i in range(pdfium_c.FPDFPage_CountObjects(page.raw))
@@ -115,17 +142,14 @@ class _PageReader:
             tables = []
             for grid in find_tables(edges) if edges else []:
                 rows = clean_rows(
-                    [
-                        [self._cell_text(text_page, cell, left, top) for cell in row]
-                        for row in grid.cells
-                    ]
+                    [[_cell_text(text_page, cell, to_page) for cell in row] for row in grid.cells]
                 )
                 if rows:
                     tables.append((grid.box, rows))
-            items, two_columns = page_items(_words(runs), tables, right - left)
+            items, two_columns = page_items(_words(runs), tables, width)
         finally:
             text_page.close()
-        return PageLayout(number, top - bottom, items, two_columns)
+        return PageLayout(number, height, items, two_columns)
 
     def _walk(
         self,
@@ -169,16 +193,19 @@ class _PageReader:
         font = self._font(pdfium_c.FPDFTextObj_GetFont(handle))
         pdfium_c.FPDFPageObj_GetBounds(handle, *self._box_refs)
         x_low, y_low, x_high, y_high = (v.value for v in self._box)
-        oa, ob, oc, _, oe, _ = outer
-        if abs(b) < 1e-3 * abs(a) and abs(c) < 1e-3 * abs(d) and d < 0 < a and ob == oc == 0:
+        oa, ob, oc, od, oe, of = outer
+        if ob == oc == 0:  # no page rotation: the usual case, spared the corner arithmetic
+            xs = [oa * x_low + oe, oa * x_high + oe]
+            ys = [od * y_low + of, od * y_high + of]
+        else:
+            corners = [_apply(outer, x, y) for x in (x_low, x_high) for y in (y_low, y_high)]
+            xs = [p[0] for p in corners]
+            ys = [p[1] for p in corners]
+        if abs(b) < 1e-3 * abs(a) and abs(c) < 1e-3 * abs(d) and d < 0 < a:
             # upright: a box like pdfplumber's, from the baseline down to the descent and up
             # one font size, so words on one line line up whatever their glyphs
             lowest = f - font.descent * size
-            left, right = sorted((oa * x_low + oe, oa * x_high + oe))
-            return _Run(text, min(e, left), right, f, lowest - size, lowest, size, font.bold)
-        corners = [_apply(outer, x, y) for x in (x_low, x_high) for y in (y_low, y_high)]
-        xs = [p[0] for p in corners]
-        ys = [p[1] for p in corners]
+            return _Run(text, min(e, *xs), max(xs), f, lowest - size, lowest, size, font.bold)
         return _Run(text, min(xs), max(xs), max(ys), min(ys), max(ys), size, font.bold)
 
     def _object_text(self, handle: Any, text_page: Any) -> str:
@@ -220,22 +247,20 @@ class _PageReader:
                 current = start
         return edges
 
-    def _cell_text(
-        self,
-        text_page: pypdfium2.PdfTextPage,
-        cell: tuple[float, float, float, float] | None,
-        left: float,
-        top: float,
-    ) -> str | None:
-        if cell is None:
-            return None
-        x0, upper, x1, lower = cell
-        inset = min(CELL_INSET, (x1 - x0) / 4, (lower - upper) / 4)
-        return str(
-            text_page.get_text_bounded(
-                left + x0 + inset, top - lower + inset, left + x1 - inset, top - upper - inset
-            )
-        )
+
+def _cell_text(text_page: pypdfium2.PdfTextPage, cell: Box | None, to_page: Matrix) -> str | None:
+    """The text inside a table cell (given in page coordinates), None for a merged-away cell."""
+    if cell is None:
+        return None
+    x0, upper, x1, lower = cell
+    inset = min(CELL_INSET, (x1 - x0) / 4, (lower - upper) / 4)
+    to_pdf = _invert(to_page)
+    xs, ys = zip(
+        _apply(to_pdf, x0 + inset, upper + inset),
+        _apply(to_pdf, x1 - inset, lower - inset),
+        strict=True,
+    )
+    return str(text_page.get_text_bounded(min(xs), min(ys), max(xs), max(ys)))
 
 
 def _add_edge(edges: list[Edge], a: tuple[float, float], b: tuple[float, float]) -> None:

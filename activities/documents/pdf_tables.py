@@ -70,8 +70,9 @@ def find_tables(edges: list[Edge]) -> list[TableGrid]:
     """The ruled tables these edges draw, top to bottom (pdfplumber's ``lines`` strategy)."""
     if not any(e.orientation == "h" for e in edges) or not any(e.orientation == "v" for e in edges):
         return []
+    unique = dict.fromkeys(edges)  # neighbouring cells' boxes share their sides
     candidates = filter_edges(
-        [_as_plumber(e) for e in edges], min_length=_SETTINGS.edge_min_length_prefilter
+        [_as_plumber(e) for e in unique], min_length=_SETTINGS.edge_min_length_prefilter
     )
     merged = plumber_table.merge_edges(
         candidates,
@@ -95,4 +96,3 @@ def find_tables(edges: list[Edge]) -> list[TableGrid]:
             )
         )
     return sorted(grids, key=lambda g: (g.box[1], g.box[0]))
-

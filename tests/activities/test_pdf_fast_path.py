@@ -104,6 +104,39 @@ def glyph_by_glyph_pdf() -> bytes:
     return bytes(pdf.output())
 
 
+def rotated_pages_pdf() -> bytes:
+    """Three pages shown turned by /Rotate 90, 180 and 270 whose content is drawn turned the
+    other way, so each reads upright: a heading, a paragraph and a table."""
+    import io
+
+    import pypdfium2
+    from fpdf import FPDF
+
+    angles = (90, 180, 270)
+    pdf = FPDF()
+    for angle in angles:
+        pdf.add_page()
+        with pdf.rotation(angle=angle, x=105, y=148.5):
+            pdf.set_xy(10, 110)
+            pdf.set_font("Helvetica", "B", 16)
+            pdf.multi_cell(0, 8, f"Turned by {angle}", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("Helvetica", "", 11)
+            pdf.multi_cell(0, 6, f"{BODY} {BODY}", new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
+            with pdf.table() as grid:
+                for row in TABLE:
+                    cells = grid.row()
+                    for cell in row:
+                        cells.cell(cell)
+    document = pypdfium2.PdfDocument(bytes(pdf.output()))
+    for index, angle in enumerate(angles):
+        document[index].set_rotation(angle)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    document.close()
+    return buffer.getvalue()
+
+
 def _column_text(side: str) -> str:
     return f"{side} column begins. " + " ".join(f"{side} point {i} is here." for i in range(14))
 
@@ -116,6 +149,7 @@ DOCUMENTS: dict[str, Callable[[], bytes]] = {
     "report with tables and columns": lambda: report_pdf(12),
     "form XObject and scaled text": form_xobject_pdf,
     "glyph by glyph": glyph_by_glyph_pdf,
+    "rotated pages": rotated_pages_pdf,
 }
 
 
@@ -141,6 +175,15 @@ def test_text_in_a_form_xobject_is_placed_and_sized_by_its_matrices() -> None:
     parsed = parse_pdf("form.pdf", form_xobject_pdf())
     assert parsed.text == f"# Budget Review\n\n{BODY} {LAST_LINE}"
     assert [s.label for s in parsed.sections] == ["Budget Review"]
+
+
+def test_pages_turned_by_rotate_read_upright() -> None:
+    parsed = parse_pdf("turned.pdf", rotated_pages_pdf())
+    assert [s.label for s in parsed.sections] == [f"Turned by {a}" for a in (90, 180, 270)]
+    assert [(t.page, t.rows) for t in parsed.tables] == [
+        (p, [list(r) for r in TABLE]) for p in (1, 2, 3)
+    ]
+    assert f"{BODY} {BODY}" in parsed.text
 
 
 def test_glyphs_set_one_by_one_come_back_as_words() -> None:
