@@ -1,13 +1,17 @@
-"""The fast PDF reader: text runs, fonts and ruling lines from pypdfium2's page objects.
+"""The fast PDF reader: text runs, fonts and ruling lines from PDFium (pypdfium2).
 
-PDFium parses each page in C; what Python touches is one text run per show-text operation
-(its text, origin, size, font) and the path segments — a few dozen calls per page instead of one
-per character. Runs that touch on a baseline are joined into words, and the words go through the
-same reading-order geometry as before (:func:`page_items`: lines, two columns, tables placed).
+PDFium parses each page in C; Python touches one text run per show-text operation (its text,
+matrix, size, font, glyph bounds) and the path segments — a few dozen calls per page rather
+than several per character. A page with very many text objects (one per glyph, as some
+producers write) is read character by character instead, which stays linear where asking each
+object for its text would not. Runs that touch on a baseline become words, and the words go
+through the reading-order geometry every reader shares (:func:`page_items`: lines, two columns,
+tables placed).
 
 Tables: a page whose paths draw ruling lines goes through pdfplumber's table finder
-(:mod:`pdf_tables`), and each cell's text is read from PDFium's text page inside the cell's box.
-Text inside Form XObjects is reached through the form's matrix.
+(:mod:`pdf_tables`), and each cell's text is read from PDFium's text page inside the cell.
+Text in form XObjects is placed through the forms' matrices, and a page turned by /Rotate is
+read as shown.
 
 PDFium is not thread-safe: every call into it here holds one process-wide lock, so parses in
 parallel worker threads take turns (parallel parsing needs processes).
@@ -16,7 +20,6 @@ parallel worker threads take turns (parallel parsing needs processes).
 from __future__ import annotations
 
 import ctypes
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,77 +29,38 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 
 from activities.documents.builder import clean_rows
-from activities.documents.pdf_layout import (
-    Box,
-    PageLayout,
-    Word,
-    is_bold,
-    page_items,
-    plain_items,
+from activities.documents.pdf_layout import Box, PageLayout, is_bold, page_items, plain_items
+from activities.documents.pdf_runs import (
+    IDENTITY,
+    Matrix,
+    Run,
+    apply,
+    compose,
+    extent,
+    invert,
+    make_run,
+    page_matrix,
+    runs_to_words,
 )
 from activities.documents.pdf_tables import Edge, find_tables, segment_edge
 
 PDFIUM_LOCK = threading.Lock()
 """Held around every PDFium call in this process (PDFium is not thread-safe)."""
-JOIN_GAP_EM = 0.15
-"""Runs on one baseline closer than this many font sizes are one word (no space between)."""
+CHAR_PATH_OBJECTS = 200
+"""A page with more text objects than this is read character by character: each object's
+text costs a scan of the whole page's characters, so objects × characters grows quadratically."""
 CELL_INSET = 1.0
-"""Points a table cell's box is shrunk by before its text is read, so border-straddling
-glyphs of the neighbouring cell stay out."""
+"""Points a table cell's box is shrunk by before its text is read, so glyphs of the
+neighbouring cell that straddle the rule stay out."""
 _DEFAULT_DESCENT = -0.21
 """Descent (share of the font size) for fonts that do not state one (Helvetica's is -0.207)."""
+_text_object_address = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
+    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value or 0
+)
+"""FPDFText_GetTextObject returning the address as an int (comparable, no pointer object)."""
 
-Matrix = tuple[float, float, float, float, float, float]
-"""(a, b, c, d, e, f): x' = a·x + c·y + e, y' = b·x + d·y + f."""
 PageCallback = Callable[[int, int], None]
 """Called with (pages done, pages in the document) after each page."""
-
-
-def _compose(outer: Matrix, inner: Matrix) -> Matrix:
-    """The matrix that applies ``inner`` and then ``outer``."""
-    a1, b1, c1, d1, e1, f1 = outer
-    a2, b2, c2, d2, e2, f2 = inner
-    return (
-        a1 * a2 + c1 * b2,
-        b1 * a2 + d1 * b2,
-        a1 * c2 + c1 * d2,
-        b1 * c2 + d1 * d2,
-        a1 * e2 + c1 * f2 + e1,
-        b1 * e2 + d1 * f2 + f1,
-    )
-
-
-def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
-    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
-
-
-def _invert(m: Matrix) -> Matrix:
-    a, b, c, d, e, f = m
-    det = a * d - b * c
-    return (d / det, -b / det, -c / det, a / det, (c * f - d * e) / det, (b * e - a * f) / det)
-
-
-def _page_matrix(box: tuple[float, float, float, float], rotation: int) -> Matrix:
-    """PDF space to page coordinates as the page is shown: x from the left edge, y down from
-    the top, after the page's /Rotate (clockwise) — what pdfplumber's coordinates are."""
-    left, bottom, right, top = box
-    return {
-        90: (0.0, 1.0, 1.0, 0.0, -bottom, -left),
-        180: (-1.0, 0.0, 0.0, 1.0, right, -bottom),
-        270: (0.0, -1.0, -1.0, 0.0, top, right),
-    }.get(rotation % 360, (1.0, 0.0, 0.0, -1.0, -left, top))
-
-
-@dataclass(frozen=True, slots=True)
-class _Run:
-    text: str
-    x0: float
-    x1: float
-    baseline: float
-    top: float
-    bottom: float
-    size: float
-    bold: bool
 
 
 @dataclass(frozen=True)
@@ -112,33 +76,34 @@ class _PageReader:
         self._fonts: dict[int, _Font] = {}
         self._text = ctypes.create_string_buffer(8192)
         self._text_pointer = ctypes.cast(self._text, ctypes.POINTER(ctypes.c_ushort))
-        self._box = [ctypes.c_float() for _ in range(4)]
-        self._box_refs = [ctypes.byref(v) for v in self._box]
+        self._floats = [ctypes.c_float() for _ in range(4)]
+        self._float_refs = [ctypes.byref(v) for v in self._floats]
+        self._doubles = [ctypes.c_double() for _ in range(4)]
+        self._double_refs = [ctypes.byref(v) for v in self._doubles]
         self._matrix = pdfium_c.FS_MATRIX()
         self._matrix_ref = ctypes.byref(self._matrix)
-        self._float = ctypes.c_float()
-        self._float_ref = ctypes.byref(self._float)
-        self._point = (ctypes.c_float(), ctypes.c_float())
-
-    # ---- page objects --------------------------------------------------------------------
 
     def read(self, page: pypdfium2.PdfPage, number: int) -> PageLayout:
         """One page's words and tables in reading order."""
         box = page.get_bbox()  # the crop box within the media box
         rotation = page.get_rotation()
-        to_page = _page_matrix(box, rotation)
+        to_page = page_matrix(box, rotation)
         width, height = box[2] - box[0], box[3] - box[1]
         if rotation in (90, 270):
             width, height = height, width
         text_page = page.get_textpage()
         try:
-            runs: list[_Run] = []
+            texts: list[tuple[Any, Matrix]] = []
             edges: list[Edge] = []
             objects = [
                 pdfium_c.FPDFPage_GetObject(page.raw, i)
                 for i in range(pdfium_c.FPDFPage_CountObjects(page.raw))
             ]
-            self._walk(objects, to_page, text_page.raw, runs, edges)
+            self._walk(objects, to_page, texts, edges)
+            if len(texts) > CHAR_PATH_OBJECTS:
+                runs = self._char_runs(text_page.raw, to_page)
+            else:
+                runs = [r for h, m in texts if (r := self._object_run(h, m, text_page.raw))]
             tables = []
             for grid in find_tables(edges) if edges else []:
                 rows = clean_rows(
@@ -146,26 +111,22 @@ class _PageReader:
                 )
                 if rows:
                     tables.append((grid.box, rows))
-            items, two_columns = page_items(_words(runs), tables, width)
+            items, two_columns = page_items(runs_to_words(runs), tables, width)
         finally:
             text_page.close()
         return PageLayout(number, height, items, two_columns)
 
+    # ---- page objects ----------------------------------------------------------------------
+
     def _walk(
-        self,
-        objects: list[Any],
-        outer: Matrix,
-        text_page: Any,
-        runs: list[_Run],
-        edges: list[Edge],
+        self, objects: list[Any], outer: Matrix, texts: list[tuple[Any, Matrix]], edges: list[Edge]
     ) -> None:
-        """Collect text runs and ruling edges from page objects (into forms, recursively)."""
+        """Text objects (with the matrix to page coordinates of their container) and ruling
+        edges, from page objects and, recursively, from form objects."""
         for handle in objects:
             kind = pdfium_c.FPDFPageObj_GetType(handle)
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-                run = self._run(handle, outer, text_page)
-                if run is not None:
-                    runs.append(run)
+                texts.append((handle, outer))
             elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
                 edges.extend(self._edges(handle, outer))
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
@@ -173,40 +134,32 @@ class _PageReader:
                     pdfium_c.FPDFFormObj_GetObject(handle, i)
                     for i in range(pdfium_c.FPDFFormObj_CountObjects(handle))
                 ]
-                matrix = _compose(outer, self._object_matrix(handle))
-                self._walk(inner, matrix, text_page, runs, edges)
+                self._walk(inner, compose(outer, self._object_matrix(handle)), texts, edges)
 
     def _object_matrix(self, handle: Any) -> Matrix:
         m = self._matrix
         if not pdfium_c.FPDFPageObj_GetMatrix(handle, self._matrix_ref):
-            return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+            return IDENTITY
         return (m.a, m.b, m.c, m.d, m.e, m.f)
 
-    def _run(self, handle: Any, outer: Matrix, text_page: Any) -> _Run | None:
-        """A text object as a run with a box in page coordinates; None when it is blank."""
+    def _object_run(self, handle: Any, outer: Matrix, text_page: Any) -> Run | None:
+        """A text object as a run; None when it is blank."""
         text = self._object_text(handle, text_page).strip()
         if not text:
             return None
-        a, b, c, d, e, f = _compose(outer, self._object_matrix(handle))
-        pdfium_c.FPDFTextObj_GetFontSize(handle, self._float_ref)
-        size = self._float.value * math.hypot(c, d)
+        pdfium_c.FPDFTextObj_GetFontSize(handle, self._float_refs[0])
+        font_size = self._floats[0].value
         font = self._font(pdfium_c.FPDFTextObj_GetFont(handle))
-        pdfium_c.FPDFPageObj_GetBounds(handle, *self._box_refs)
-        x_low, y_low, x_high, y_high = (v.value for v in self._box)
-        oa, ob, oc, od, oe, of = outer
-        if ob == oc == 0:  # no page rotation: the usual case, spared the corner arithmetic
-            xs = [oa * x_low + oe, oa * x_high + oe]
-            ys = [od * y_low + of, od * y_high + of]
-        else:
-            corners = [_apply(outer, x, y) for x in (x_low, x_high) for y in (y_low, y_high)]
-            xs = [p[0] for p in corners]
-            ys = [p[1] for p in corners]
-        if abs(b) < 1e-3 * abs(a) and abs(c) < 1e-3 * abs(d) and d < 0 < a:
-            # upright: a box like pdfplumber's, from the baseline down to the descent and up
-            # one font size, so words on one line line up whatever their glyphs
-            lowest = f - font.descent * size
-            return _Run(text, min(e, *xs), max(xs), f, lowest - size, lowest, size, font.bold)
-        return _Run(text, min(xs), max(xs), max(ys), min(ys), max(ys), size, font.bold)
+        pdfium_c.FPDFPageObj_GetBounds(handle, *self._float_refs)
+        left, bottom, right, top = (v.value for v in self._floats)
+        return make_run(
+            text,
+            compose(outer, self._object_matrix(handle)),
+            extent(outer, (left, bottom, right, top)),
+            font_size,
+            bold=font.bold,
+            descent=font.descent,
+        )
 
     def _object_text(self, handle: Any, text_page: Any) -> str:
         size = len(self._text)
@@ -227,15 +180,15 @@ class _PageReader:
 
     def _edges(self, handle: Any, outer: Matrix) -> list[Edge]:
         """The axis-aligned straight segments a path draws (curves are skipped)."""
-        matrix = _compose(outer, self._object_matrix(handle))
-        x, y = self._point
-        refs = ctypes.byref(x), ctypes.byref(y)
+        matrix = compose(outer, self._object_matrix(handle))
+        x, y = self._floats[0], self._floats[1]
+        refs = self._float_refs[0], self._float_refs[1]
         edges: list[Edge] = []
         start = current = (0.0, 0.0)
         for index in range(pdfium_c.FPDFPath_CountSegments(handle)):
             segment = pdfium_c.FPDFPath_GetPathSegment(handle, index)
             pdfium_c.FPDFPathSegment_GetPoint(segment, *refs)
-            point = _apply(matrix, x.value, y.value)
+            point = apply(matrix, x.value, y.value)
             kind = pdfium_c.FPDFPathSegment_GetType(segment)
             if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
                 start = point
@@ -247,6 +200,67 @@ class _PageReader:
                 current = start
         return edges
 
+    # ---- characters --------------------------------------------------------------------------
+
+    def _char_runs(self, text_page: Any, to_page: Matrix) -> list[Run]:
+        """Runs from the text page's characters: stretches of one text object's characters
+        (the spaces PDFium adds between its words included; its line breaks end a stretch)."""
+        address = ctypes.c_void_p(ctypes.cast(text_page, ctypes.c_void_p).value)
+        groups: list[tuple[int, list[str], int]] = []  # text object, characters, first index
+        lasts: list[int] = []
+        previous: int | None = None
+        for index in range(pdfium_c.FPDFText_CountChars(text_page)):
+            owner = _text_object_address(address, index)
+            code = pdfium_c.FPDFText_GetUnicode(text_page, index)
+            if owner is not None and owner == previous:
+                groups[-1][1].append(chr(code))
+                lasts[-1] = index
+            elif owner is not None:
+                groups.append((owner, [chr(code)], index))
+                lasts.append(index)
+            previous = owner  # a generated line break has no text object: it ends the stretch
+        runs = []
+        for (_, chars, first), last in zip(groups, lasts, strict=True):
+            text = "".join(chars).strip()
+            if text:
+                runs.append(self._char_run(text_page, text, first, last, to_page))
+        return runs
+
+    def _char_run(self, text_page: Any, text: str, first: int, last: int, to_page: Matrix) -> Run:
+        m, values = self._matrix, self._doubles
+        pdfium_c.FPDFText_GetMatrix(text_page, first, self._matrix_ref)
+        linear = (m.a, m.b, m.c, m.d)
+        pdfium_c.FPDFText_GetCharOrigin(text_page, first, *self._double_refs[:2])
+        origin = (values[0].value, values[1].value)
+        boxes = []
+        for index in {first, last}:
+            pdfium_c.FPDFText_GetCharBox(text_page, index, *self._double_refs)
+            left, right, bottom, top = (v.value for v in values)
+            boxes.append(extent(to_page, (left, bottom, right, top)))
+        glyphs = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+        font = self._font(
+            pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(text_page, first))
+        )
+        return make_run(
+            text,
+            compose(to_page, (*linear, *origin)),
+            glyphs,
+            pdfium_c.FPDFText_GetFontSize(text_page, first),
+            bold=font.bold,
+            descent=font.descent,
+        )
+
+
+def _add_edge(edges: list[Edge], a: tuple[float, float], b: tuple[float, float]) -> None:
+    edge = segment_edge(a[0], a[1], b[0], b[1])
+    if edge is not None:
+        edges.append(edge)
+
 
 def _cell_text(text_page: pypdfium2.PdfTextPage, cell: Box | None, to_page: Matrix) -> str | None:
     """The text inside a table cell (given in page coordinates), None for a merged-away cell."""
@@ -254,19 +268,13 @@ def _cell_text(text_page: pypdfium2.PdfTextPage, cell: Box | None, to_page: Matr
         return None
     x0, upper, x1, lower = cell
     inset = min(CELL_INSET, (x1 - x0) / 4, (lower - upper) / 4)
-    to_pdf = _invert(to_page)
+    to_pdf = invert(to_page)
     xs, ys = zip(
-        _apply(to_pdf, x0 + inset, upper + inset),
-        _apply(to_pdf, x1 - inset, lower - inset),
+        apply(to_pdf, x0 + inset, upper + inset),
+        apply(to_pdf, x1 - inset, lower - inset),
         strict=True,
     )
     return str(text_page.get_text_bounded(min(xs), min(ys), max(xs), max(ys)))
-
-
-def _add_edge(edges: list[Edge], a: tuple[float, float], b: tuple[float, float]) -> None:
-    edge = segment_edge(a[0], a[1], b[0], b[1])
-    if edge is not None:
-        edges.append(edge)
 
 
 def _font_info(handle: Any) -> _Font:
@@ -282,42 +290,6 @@ def _font_info(handle: Any) -> _Font:
     ok = pdfium_c.FPDFFont_GetDescent(handle, 1000.0, ctypes.byref(descent))
     share = descent.value / 1000 if ok and -1.0 < descent.value / 1000 < 0 else _DEFAULT_DESCENT
     return _Font(bold=is_bold(name) or weight >= 600, descent=share)
-
-
-def _baseline_rows(runs: list[_Run]) -> list[list[_Run]]:
-    """Runs grouped by baseline (within half a point), each group left to right."""
-    rows: list[list[_Run]] = []
-    for run in sorted(runs, key=lambda r: r.baseline):
-        if rows and run.baseline - rows[-1][-1].baseline < 0.5:
-            rows[-1].append(run)
-        else:
-            rows.append([run])
-    return [sorted(row, key=lambda r: r.x0) for row in rows]
-
-
-def _words(runs: list[_Run]) -> list[Word]:
-    """Runs that touch on one baseline joined into one word: a word may be set in several runs
-    (kerning, a font change inside it), and a run may hold several words."""
-    words: list[Word] = []
-    for row in _baseline_rows(runs):
-        last: Word | None = None
-        for run in row:
-            if last is not None and -0.5 * run.size < run.x0 - last.x1 < JOIN_GAP_EM * run.size:
-                total = len(last.text) + len(run.text)
-                bold_chars = len(last.text) * last.bold + len(run.text) * run.bold
-                last = words[-1] = Word(
-                    last.text + run.text,
-                    last.x0,
-                    max(last.x1, run.x1),
-                    min(last.top, run.top),
-                    max(last.bottom, run.bottom),
-                    max(last.size, run.size),
-                    bold_chars >= 0.8 * total,
-                )
-            else:
-                last = Word(run.text, run.x0, run.x1, run.top, run.bottom, run.size, run.bold)
-                words.append(last)
-    return words
 
 
 def read_pdfium(

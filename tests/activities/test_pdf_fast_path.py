@@ -81,6 +81,22 @@ def form_xobject_pdf() -> bytes:
     return raw_pdf(page, form, b"1.25 0 0 1.25 0 0")
 
 
+def kerned_words_pdf() -> bytes:
+    """Words spaced by TJ kerning instead of space characters, as TeX writes them."""
+
+    def line(words: str, y: int) -> bytes:
+        spaced = b"-333".join(b"(%s)" % w.encode() for w in words.split())
+        return b"BT /F1 11 Tf 72 %d Td [%s] TJ ET" % (y, spaced)
+
+    words = BODY.split()
+    return raw_pdf(
+        b"BT /F2 16 Tf 72 720 Td (Kerned Minutes) Tj ET "
+        + line(" ".join(words[:7]), 690)
+        + b" "
+        + line(" ".join(words[7:]), 676)
+    )
+
+
 def glyph_by_glyph_pdf() -> bytes:
     """Every character its own text object (as some PDF producers write), no space characters:
     words are told apart by the gaps alone."""
@@ -149,6 +165,7 @@ DOCUMENTS: dict[str, Callable[[], bytes]] = {
     "report with tables and columns": lambda: report_pdf(12),
     "form XObject and scaled text": form_xobject_pdf,
     "glyph by glyph": glyph_by_glyph_pdf,
+    "words spaced by kerning": kerned_words_pdf,
     "rotated pages": rotated_pages_pdf,
 }
 
@@ -164,7 +181,12 @@ def _shape(parsed: ParsedDocument) -> tuple[object, ...]:
 
 
 @pytest.mark.parametrize("kind", list(DOCUMENTS))
-def test_the_fast_reader_stores_what_the_pdfplumber_layout_stores(kind: str) -> None:
+@pytest.mark.parametrize("by", ["text object", "character"])
+def test_the_fast_reader_stores_what_the_pdfplumber_layout_stores(
+    kind: str, by: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if by == "character":  # as for pages with very many text objects
+        monkeypatch.setattr(pdf_pdfium, "CHAR_PATH_OBJECTS", 0)
     data = DOCUMENTS[kind]()
     fast = parse_pdf("doc.pdf", data)
     assert _shape(fast) == _shape(parse_pdf("doc.pdf", data, layout="pdfplumber"))
@@ -184,6 +206,10 @@ def test_pages_turned_by_rotate_read_upright() -> None:
         (p, [list(r) for r in TABLE]) for p in (1, 2, 3)
     ]
     assert f"{BODY} {BODY}" in parsed.text
+
+
+def test_words_spaced_by_kerning_keep_their_spaces() -> None:
+    assert parse_pdf("kerned.pdf", kerned_words_pdf()).text == f"# Kerned Minutes\n\n{BODY}"
 
 
 def test_glyphs_set_one_by_one_come_back_as_words() -> None:
