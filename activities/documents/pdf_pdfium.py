@@ -144,8 +144,8 @@ class _PageReader:
 
     def _object_run(self, handle: Any, outer: Matrix, text_page: Any) -> Run | None:
         """A text object as a run; None when it is blank."""
-        text = self._object_text(handle, text_page).strip()
-        if not text:
+        text = self._object_text(handle, text_page)
+        if not text or text.isspace():
             return None
         pdfium_c.FPDFTextObj_GetFontSize(handle, self._float_refs[0])
         font_size = self._floats[0].value
@@ -169,7 +169,7 @@ class _PageReader:
             buffer = ctypes.create_string_buffer(needed)
             pointer = ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort))
             needed = pdfium_c.FPDFTextObj_GetText(handle, text_page, pointer, needed)
-        return buffer.raw[: max(0, needed - 2)].decode("utf-16-le", errors="replace")
+        return _hyphens(buffer.raw[: max(0, needed - 2)].decode("utf-16-le", errors="replace"))
 
     def _font(self, handle: Any) -> _Font:
         key = ctypes.cast(handle, ctypes.c_void_p).value or 0
@@ -221,12 +221,16 @@ class _PageReader:
             previous = owner  # a generated line break has no text object: it ends the stretch
         runs = []
         for (_, chars, first), last in zip(groups, lasts, strict=True):
-            text = "".join(chars).strip()
-            if text:
-                runs.append(self._char_run(text_page, text, first, last, to_page))
+            text = _hyphens("".join(chars))
+            if not text.isspace() and (
+                run := self._char_run(text_page, text, first, last, to_page)
+            ):
+                runs.append(run)
         return runs
 
-    def _char_run(self, text_page: Any, text: str, first: int, last: int, to_page: Matrix) -> Run:
+    def _char_run(
+        self, text_page: Any, text: str, first: int, last: int, to_page: Matrix
+    ) -> Run | None:
         m, values = self._matrix, self._doubles
         pdfium_c.FPDFText_GetMatrix(text_page, first, self._matrix_ref)
         linear = (m.a, m.b, m.c, m.d)
@@ -274,7 +278,12 @@ def _cell_text(text_page: pypdfium2.PdfTextPage, cell: Box | None, to_page: Matr
         apply(to_pdf, x1 - inset, lower - inset),
         strict=True,
     )
-    return str(text_page.get_text_bounded(min(xs), min(ys), max(xs), max(ys)))
+    return _hyphens(str(text_page.get_text_bounded(min(xs), min(ys), max(xs), max(ys))))
+
+
+def _hyphens(text: str) -> str:
+    """PDFium's text with the hyphens it marks as U+0002 (a hyphen ending a line) restored."""
+    return text.replace("\x02", "-")
 
 
 def _font_info(handle: Any) -> _Font:

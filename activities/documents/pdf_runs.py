@@ -75,7 +75,9 @@ def extent(m: Matrix, box: tuple[float, float, float, float]) -> tuple[float, fl
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """A stretch of text in one font and size, in page coordinates."""
+    """A stretch of text in one font and size, in page coordinates. ``spaced`` says whether
+    it began or ended with a space (stripped from ``text``): then it is a word of its own even
+    where its box touches its neighbour's (the space's advance is inside the box)."""
 
     text: str
     x0: float
@@ -85,6 +87,8 @@ class Run:
     bottom: float
     size: float
     bold: bool
+    spaced_before: bool = False
+    spaced_after: bool = False
 
 
 def make_run(
@@ -95,21 +99,28 @@ def make_run(
     *,
     bold: bool,
     descent: float,
-) -> Run:
-    """A run from its text matrix (text space to page coordinates: its origin is the run's start
-    on the baseline), the page extent of its glyphs, its font size in text space, and the font's
-    descent (a negative share of the size).
+) -> Run | None:
+    """A run from its text (spaces at its ends are noted and stripped), its text matrix (text
+    space to page coordinates: its origin is the run's start on the baseline), the page extent
+    of its glyphs, its font size in text space, and the font's descent (a negative share of the
+    size). None when the text is blank.
 
-    Upright text gets a box like pdfplumber's — from the descent below the baseline up one font
-    size — so words on a line line up whatever their glyphs; turned text keeps its glyph box.
+    Upright text gets pdfplumber's size (the font size scaled vertically) and a box like
+    pdfplumber's — from the descent below the baseline up one font size — so words on a line
+    line up whatever their glyphs; turned text keeps its glyph box.
     """
+    stripped = text.strip()
+    if not stripped:
+        return None
+    before, after = text[0].isspace(), text[-1].isspace()
     a, b, c, d, e, f = matrix
-    size = font_size * (c * c + d * d) ** 0.5
     x0, y0, x1, y1 = glyphs
-    if abs(b) < 1e-3 * abs(a) and abs(c) < 1e-3 * abs(d) and d < 0 < a:
+    if abs(b) < 1e-3 * a and d < 0:  # upright, perhaps slanted (a synthetic italic shears x)
+        size = font_size * -d
         lowest = f - descent * size
-        return Run(text, min(e, x0), x1, f, lowest - size, lowest, size, bold)
-    return Run(text, x0, x1, y1, y0, y1, size, bold)
+        return Run(stripped, min(e, x0), x1, f, lowest - size, lowest, size, bold, before, after)
+    size = font_size * (c * c + d * d) ** 0.5
+    return Run(stripped, x0, x1, y1, y0, y1, size, bold, before, after)
 
 
 def _baseline_rows(runs: list[Run]) -> list[list[Run]]:
@@ -129,8 +140,12 @@ def runs_to_words(runs: list[Run]) -> list[Word]:
     words: list[Word] = []
     for row in _baseline_rows(runs):
         last: Word | None = None
+        spaced = False  # the previous run ended with a space
         for run in row:
-            if last is not None and -0.5 * run.size < run.x0 - last.x1 < JOIN_GAP_EM * run.size:
+            touching = (
+                last is not None and -0.5 * run.size < run.x0 - last.x1 < JOIN_GAP_EM * run.size
+            )
+            if last is not None and touching and not (spaced or run.spaced_before):
                 total = len(last.text) + len(run.text)
                 bold_chars = len(last.text) * last.bold + len(run.text) * run.bold
                 last = words[-1] = Word(
@@ -145,4 +160,5 @@ def runs_to_words(runs: list[Run]) -> list[Word]:
             else:
                 last = Word(run.text, run.x0, run.x1, run.top, run.bottom, run.size, run.bold)
                 words.append(last)
+            spaced = run.spaced_after
     return words
