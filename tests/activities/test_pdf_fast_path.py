@@ -97,6 +97,21 @@ def kerned_words_pdf() -> bytes:
     )
 
 
+def producer_quirks_pdf() -> bytes:
+    """What real producers write: a word whose run ends in a space and its neighbour set close
+    (the boxes touch); bold headings, one with a word slanted by a shear (a synthetic italic);
+    a word hyphenated at a line end."""
+    institut = 35.352 + 1.0  # "Institut" in 12 pt Helvetica, and a point
+    return raw_pdf(
+        b"BT /F2 12 Tf 72 720 Td (First Part) Tj ET "
+        b"BT /F1 12 Tf 72 700 Td (Institut ) Tj ET BT /F1 12 Tf %.3f 700 Td (fur Stochastik) Tj ET "
+        b"BT /F2 12 Tf 72 670 Td (Second Part with ) Tj ET "
+        b"BT /F2 12 Tf 1 0 0.333 1 176.7 670 Tm (GeoLing) Tj ET "
+        b"BT /F1 12 Tf 72 650 Td (The tests run auto-) Tj ET "
+        b"BT /F1 12 Tf 72 636 Td (mated every night.) Tj ET" % (72 + institut)
+    )
+
+
 def glyph_by_glyph_pdf() -> bytes:
     """Every character its own text object (as some PDF producers write), no space characters:
     words are told apart by the gaps alone."""
@@ -166,6 +181,7 @@ DOCUMENTS: dict[str, Callable[[], bytes]] = {
     "form XObject and scaled text": form_xobject_pdf,
     "glyph by glyph": glyph_by_glyph_pdf,
     "words spaced by kerning": kerned_words_pdf,
+    "producer quirks": producer_quirks_pdf,
     "rotated pages": rotated_pages_pdf,
 }
 
@@ -206,6 +222,13 @@ def test_pages_turned_by_rotate_read_upright() -> None:
         (p, [list(r) for r in TABLE]) for p in (1, 2, 3)
     ]
     assert f"{BODY} {BODY}" in parsed.text
+
+
+def test_producer_quirks_read_as_written() -> None:
+    assert parse_pdf("quirks.pdf", producer_quirks_pdf()).text == (
+        "# First Part\n\nInstitut fur Stochastik\n\n# Second Part with GeoLing\n\n"
+        "The tests run automated every night."
+    )
 
 
 def test_words_spaced_by_kerning_keep_their_spaces() -> None:
