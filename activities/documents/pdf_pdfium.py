@@ -206,21 +206,20 @@ class _PageReader:
         """Runs from the text page's characters: stretches of one text object's characters
         (the spaces PDFium adds between its words included; its line breaks end a stretch)."""
         address = ctypes.c_void_p(ctypes.cast(text_page, ctypes.c_void_p).value)
-        groups: list[tuple[int, list[str], int]] = []  # text object, characters, first index
-        lasts: list[int] = []
+        stretches: list[tuple[list[str], int, int]] = []  # characters, first and last index
         previous: int | None = None
         for index in range(pdfium_c.FPDFText_CountChars(text_page)):
             owner = _text_object_address(address, index)
             code = pdfium_c.FPDFText_GetUnicode(text_page, index)
             if owner is not None and owner == previous:
-                groups[-1][1].append(chr(code))
-                lasts[-1] = index
+                chars, first, _ = stretches[-1]
+                chars.append(chr(code))
+                stretches[-1] = (chars, first, index)
             elif owner is not None:
-                groups.append((owner, [chr(code)], index))
-                lasts.append(index)
+                stretches.append(([chr(code)], index, index))
             previous = owner  # a generated line break has no text object: it ends the stretch
         runs = []
-        for (_, chars, first), last in zip(groups, lasts, strict=True):
+        for chars, first, last in stretches:
             text = _hyphens("".join(chars))
             if not text.isspace() and (
                 run := self._char_run(text_page, text, first, last, to_page)
