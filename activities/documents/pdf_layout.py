@@ -227,9 +227,11 @@ def page_items(
         for box, rows in tables
     ]
     rows = _rows_of_words(free)
-    fragments = [_line_of(piece) for row in rows for piece in _fragments(row)]
+    pieces = [_fragments(row) for row in rows]
+    fragments = [_line_of(piece) for row_pieces in pieces for piece in row_pieces]
     gutter = find_gutter(fragments, width)
     if gutter is None:
-        lines: list[Item] = [_line_of(row) for row in rows]
+        whole_rows = len(fragments) == len(rows)  # no row split: its fragment is the line
+        lines: list[Item] = [*fragments] if whole_rows else [_line_of(row) for row in rows]
         return sorted([*lines, *blocks], key=lambda i: (i.top, i.x0)), False
     return _column_order([*fragments, *blocks], gutter), True
