@@ -1,4 +1,6 @@
 """Builds and runs one docorch Worker: task queue, workflows, the registry's activities, tuning.
+The converter, the sandbox and the failure types come from the docorch plugin (``client.plugin``),
+inherited from the client ``connect`` made.
 
 python -m worker            # or: docorch worker
 """
@@ -13,13 +15,13 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import context as tool_context
 from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
+from client.plugin import DocorchPlugin, has_plugin
 from models.settings import Settings
 from workflows.query import QueryWorkflow
 from workflows.replan import ReplanWorkflow
@@ -27,16 +29,7 @@ from workflows.session import SessionWorkflow
 
 log = structlog.get_logger(__name__)
 
-# Modules the workflow sandbox shares instead of re-importing per run (they are deterministic).
-PASSTHROUGH_MODULES = ("models", "workflows", "pydantic", "pydantic_core", "annotated_types")
-
 WORKFLOWS: Sequence[type] = (QueryWorkflow, ReplanWorkflow, SessionWorkflow)
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-    )
 
 
 def build_worker(
@@ -48,7 +41,9 @@ def build_worker(
     extra_activities: Sequence[Any] = (),
     max_concurrent_activities: int | None = None,
 ) -> Worker:
-    """A worker for docorch's workflows and every registered tool, on ``task_queue``."""
+    """A worker for docorch's workflows and every registered tool, on ``task_queue``. A client
+    connected without the docorch plugin gets it here (its data converter must still be
+    docorch's: ``client.plugin.data_converter``)."""
     registry = registry or default_registry()
     context = tool_context.install(settings)
     planner = Planner(registry)
@@ -63,7 +58,7 @@ def build_worker(
             *registry.activities(),
             *extra_activities,
         ],
-        workflow_runner=workflow_runner(),
+        plugins=[] if has_plugin(client) else [DocorchPlugin()],
         max_concurrent_activities=max_concurrent_activities or settings.max_concurrent_activities,
         # a crashed worker's sticky queue is abandoned quickly so another worker takes over
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from models.documents import DocumentRef
 from models.plan import Plan
-from models.query import QueryConfig, QueryResult
+from models.query import QueryConfig, QueryResult, QueryState
 from models.tools import ToolSpec
 
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$"
@@ -55,7 +55,7 @@ class ExecutionView(BaseModel):
     closed_at: datetime | None = None
     search_attributes: dict[str, Any] = Field(default_factory=dict)
     result: QueryResult | None = None
-    state: dict[str, Any] | None = Field(default=None, description="Live state while running.")
+    state: QueryState | None = Field(default=None, description="Live state while running.")
     failure: str | None = None
     ui_url: str | None = None
 

@@ -19,7 +19,7 @@ from client.api_models import WORKFLOW_ID_PATTERN, CancelResponse, ErrorBody, Ex
 from client.api_routes_chat import SSE_RESPONSES, last_event_offset, sse_response
 from client.trace import Trace, TraceNotFound, failure_text, trace, workflow_ui_url
 from client.visibility import ExecutionStats, execution_stats
-from workflows.names import QUERY_WORKFLOW
+from models.names import QUERY_WORKFLOW
 from workflows.query import QueryWorkflow
 
 router = APIRouter(prefix="/executions", tags=["executions"])

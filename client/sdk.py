@@ -28,7 +28,8 @@ from client.connection import connect
 from client.sessions import Sessions
 from client.trace import Trace, trace
 from models.events import ProgressEvent
-from models.query import QueryConfig, QueryRequest, QueryResult
+from models.plan import Plan
+from models.query import QueryConfig, QueryRequest, QueryResult, QueryState
 from models.settings import Settings
 from workflows.progress import MAX_EVENTS_PER_READ
 from workflows.query import QueryWorkflow
@@ -65,7 +66,7 @@ class OrchestratorClient:
         *,
         config: QueryConfig | None = None,
         session_id: str | None = None,
-        plan: Any | None = None,
+        plan: Plan | dict[str, Any] | None = None,
         workflow_id: str | None = None,
         attach_existing: bool = False,
     ) -> WorkflowHandle[QueryWorkflow, QueryResult]:
@@ -75,8 +76,11 @@ class OrchestratorClient:
         finished), returns that query's handle instead of starting another: a retried request
         never runs the query twice.
 
-        Raises pydantic.ValidationError for an empty query or no documents, before anything
-        reaches Temporal.
+        ``plan`` (a Plan or its JSON) runs instead of planning, after the planning activity has
+        checked it against the registered tools.
+
+        Raises pydantic.ValidationError for an empty query, no documents or a malformed plan,
+        before anything reaches Temporal.
         """
         request = QueryRequest(
             query=query,
@@ -196,9 +200,9 @@ class OrchestratorClient:
         async for event in self.events(handle.id):
             yield event
 
-    async def state(self, workflow_id: str) -> dict[str, Any]:
+    async def state(self, workflow_id: str) -> QueryState:
         """The running (or finished) query's execution state: phase, plan, step results."""
-        state: dict[str, Any] = await self.handle(workflow_id).query(QueryWorkflow.state)
+        state: QueryState = await self.handle(workflow_id).query(QueryWorkflow.state)
         return state
 
     async def trace(self, workflow_id: str, *, ui_base_url: str | None = None) -> Trace:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.query import QueryConfig
+from models.config import QueryConfig
 
 
 class Turn(BaseModel):

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
 from client.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
+from client.plugin import DocorchPlugin
 from client.sdk import OrchestratorClient
 from models.settings import Settings
 from worker import build_worker
@@ -52,7 +52,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         dev_server_extra_args=extra,
-        data_converter=pydantic_data_converter,
+        plugins=[DocorchPlugin()],
     )
     try:
         yield env

@@ -15,11 +15,11 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
-with workflow.unsafe.imports_passed_through():
-    from models.query import PriorTurn, QueryRequest, QueryResult
-    from models.session import AskRequest, SessionState, Turn
-    from workflows.names import SESSION_WORKFLOW
-    from workflows.query import QueryWorkflow
+from models.config import PriorTurn
+from models.names import SESSION_WORKFLOW
+from models.query import QueryRequest, QueryResult
+from models.session import AskRequest, SessionState, Turn
+from workflows.query import QueryWorkflow
 
 ANSWER_SUMMARY_CHARS = 400
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from activities.documents.store import query_terms
 from models.documents import DocumentRef
-from models.plan import REFERENCE_PREFIX, Plan
+from models.grammar import REFERENCE_PREFIX
+from models.plan import Plan
 from models.query import PriorTurn
 
 _FOLLOW_UP_START = re.compile(
