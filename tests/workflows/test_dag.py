@@ -23,5 +23,3 @@ def test_ready_set_waits_for_every_input() -> None:
     assert dag.ready_steps(DIAMOND, finished=["a"], started=["a"]) == ["b", "c"]
     assert dag.ready_steps(DIAMOND, finished=["a", "b"], started=["a", "b", "c"]) == []
     assert dag.ready_steps(DIAMOND, finished=["a", "b", "c"], started=["a", "b", "c"]) == ["d"]
-
-
