@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint format typecheck bench bench-quick clean
+.PHONY: install bytecode demo test test-fast lint format typecheck bench bench-quick mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,12 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) bytecode
 
-demo: $(STAMP)
+# The workflow sandbox imports workflows/ afresh for every workflow run; without bytecode (an
+# editable install under PYTHONDONTWRITEBYTECODE=1) it compiles the source each time. See
+# BENCHMARKS.md, "Sandbox cost".
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q models workflows
+
+demo: $(STAMP) bytecode
 	$(BIN)/docorch demo
 
-test: $(STAMP)
+test: $(STAMP) bytecode
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -33,10 +39,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(STAMP) bytecode
 	$(BIN)/python -m bench
 
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) bytecode
 	$(BIN)/python -m bench --quick
 
 clean:

@@ -14,7 +14,9 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import Plugin as WorkerPlugin
+from temporalio.worker import Worker, WorkflowRunner
 
 from activities import context as tool_context
 from activities.ingest import DocumentActivities
@@ -40,10 +42,12 @@ def build_worker(
     task_queue: str | None = None,
     extra_activities: Sequence[Any] = (),
     max_concurrent_activities: int | None = None,
+    workflow_runner: WorkflowRunner | None = None,
 ) -> Worker:
     """A worker for docorch's workflows and every registered tool, on ``task_queue``. A client
     connected without the docorch plugin gets it here (its data converter must still be
-    docorch's: ``client.plugin.data_converter``)."""
+    docorch's: ``client.plugin.data_converter``). ``workflow_runner`` replaces docorch's
+    sandbox (benchmarks and debuggers; production workers keep the default)."""
     registry = registry or default_registry()
     context = tool_context.install(settings)
     planner = Planner(registry)
@@ -58,12 +62,21 @@ def build_worker(
             *registry.activities(),
             *extra_activities,
         ],
-        plugins=[] if has_plugin(client) else [DocorchPlugin()],
+        plugins=_plugins(client, workflow_runner),
         max_concurrent_activities=max_concurrent_activities or settings.max_concurrent_activities,
         # a crashed worker's sticky queue is abandoned quickly so another worker takes over
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
         graceful_shutdown_timeout=timedelta(seconds=2),
     )
+
+
+def _plugins(client: Client, workflow_runner: WorkflowRunner | None) -> list[WorkerPlugin]:
+    """The docorch plugin unless the client brings it; then, last so that it wins, a runner
+    that replaces docorch's sandbox."""
+    plugins: list[WorkerPlugin] = [] if has_plugin(client) else [DocorchPlugin()]
+    if workflow_runner is not None:
+        plugins.append(SimplePlugin("docorch-workflow-runner", workflow_runner=workflow_runner))
+    return plugins
 
 
 async def run_worker(settings: Settings | None = None, *, address: str | None = None) -> None:

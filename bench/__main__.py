@@ -25,7 +25,16 @@ from typing import Any
 from bench import common
 from client.logs import configure_logging
 
-MODULES = ("overhead", "scheduling", "throughput", "scale", "reliability", "documents", "streaming")
+MODULES = (
+    "overhead",
+    "scheduling",
+    "throughput",
+    "sandbox",
+    "scale",
+    "reliability",
+    "documents",
+    "streaming",
+)
 """Run in this order; BENCHMARKS.md lists them in this order too."""
 
 BENCHMARKS_MD = common.REPO / "BENCHMARKS.md"

@@ -23,7 +23,6 @@ from temporalio.worker import (
     Interceptor,
     WorkflowInboundInterceptor,
     WorkflowInterceptorClassInput,
-    WorkflowRunner,
 )
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -61,11 +60,6 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=sandbox_restrictions())
 
 
-def _default_runner(configured: WorkflowRunner | None) -> WorkflowRunner:
-    # docorch's sandbox unless the worker names a runner of its own (a test or a debugger may)
-    return configured or workflow_runner()
-
-
 def data_converter(payload_codec: PayloadCodec | None = None) -> DataConverter:
     """The pydantic data converter, encoding payloads with ``payload_codec`` when given
     (encryption or compression; every client and worker must use the same)."""
@@ -95,7 +89,7 @@ class DocorchPlugin(SimplePlugin):
             PLUGIN_NAME,
             data_converter=data_converter(payload_codec),
             interceptors=[SearchAttributeSwitch()],
-            workflow_runner=_default_runner,
+            workflow_runner=workflow_runner(),
             workflow_failure_exception_types=list(WORKFLOW_FAILURE_EXCEPTION_TYPES),
         )
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from models.plan import Plan
+
 
 class EventKind(StrEnum):
     PLAN_CREATED = "plan_created"
@@ -32,6 +34,11 @@ class StepOutline(BaseModel):
     id: str
     tool: str
     description: str = ""
+
+
+def plan_outline(plan: Plan) -> list[StepOutline]:
+    """The plan's steps as events name them."""
+    return [StepOutline(id=s.id, tool=s.tool, description=s.description) for s in plan.steps]
 
 
 class EventData(BaseModel):

@@ -10,7 +10,7 @@ recorded and the caller decides whether to replan.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pydantic import JsonValue
 from temporalio import workflow
@@ -28,8 +28,7 @@ from workflows.steps import StepCalls, StepOutcome
 from workflows.usage import LlmTally
 
 
-@dataclass(frozen=True)
-class _Place:
+class _Place(NamedTuple):
     """Where a step runs: its level in its plan, and which plan (0 first, n the n-th replan)."""
 
     level: int

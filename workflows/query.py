@@ -1,9 +1,9 @@
 """QueryWorkflow: plan -> run the steps -> answer, degrading instead of crashing.
 
 The mechanics live beside it: ``planning`` (the activities before the steps), ``executor`` and
-``steps`` (scheduling, retries, fallbacks, loops), ``replan`` (the replan loop and its child
-workflow), ``results`` (answer, partial answer, summary), ``confidence`` (the formulas),
-``progress`` (the event log).
+``steps`` (scheduling, retries, fallbacks, loops), ``replanning`` (the replan loop; its child is
+``replan.ReplanWorkflow``), ``results`` (answer, partial answer, summary), ``confidence`` (the
+formulas), ``progress`` (the event log).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from models.documents import DocumentRef
-from models.events import EventData, EventKind, ProgressEvent
+from models.events import EventData, EventKind, ProgressEvent, plan_outline
 from models.grammar import INPUT_NAME
 from models.names import DIRECT_PLAN_ID, PLAN_ID, QUERY_WORKFLOW
 from models.plan import Plan, PlanRequest, PlanResponse
@@ -35,7 +35,7 @@ from workflows.executor import PlanExecutor
 from workflows.failures import application_cause, cause_message, reraise_cancellation
 from workflows.planning import plan_activity, resolve_documents
 from workflows.progress import EventLog, ms_since
-from workflows.replan import Replanner, outline
+from workflows.replanning import Replanner
 from workflows.results import answer_result, finish_summary, partial_result
 
 
@@ -208,7 +208,7 @@ class QueryWorkflow:
                 strategy=plan.strategy.value,
                 source=plan.source,
                 levels=response.levels,
-                steps=outline(plan),
+                steps=plan_outline(plan),
             ),
         )
         self.executor.llm.add(response.llm_usage, step_id=PLAN_ID)

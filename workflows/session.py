@@ -16,10 +16,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 from models.config import PriorTurn
-from models.names import SESSION_WORKFLOW
+from models.names import QUERY_WORKFLOW, SESSION_WORKFLOW
 from models.query import QueryRequest, QueryResult
 from models.session import AskRequest, SessionState, Turn
-from workflows.query import QueryWorkflow
 
 ANSWER_SUMMARY_CHARS = 400
 
@@ -145,7 +144,9 @@ class SessionWorkflow:
             history=self._history(),
         )
         try:
-            child = await workflow.start_child_workflow(QueryWorkflow.run, request, id=query_id)
+            child = await workflow.start_child_workflow(
+                QUERY_WORKFLOW, request, id=query_id, result_type=QueryResult
+            )
             self.started.add(query_id)
             result: QueryResult = await child
             updated = turn.model_copy(

@@ -3,6 +3,10 @@ each call an activity named after its tool with the step's policy, then its fall
 
 Activity ids come from ``models.names``: the step id, ``step#n`` for the n-th repetition,
 ``step[i]`` for a for_each item and ``...~tool`` for a fallback.
+
+The outcomes are NamedTuples rather than dataclasses: the sandbox imports this module afresh for
+every workflow run, and a dataclass costs eight times as much to define (see BENCHMARKS.md,
+"Sandbox cost").
 """
 
 from __future__ import annotations
@@ -10,9 +14,8 @@ from __future__ import annotations
 import asyncio
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import JsonValue
 from temporalio import workflow
@@ -30,8 +33,7 @@ from workflows.progress import EventLog
 from workflows.usage import LlmTally
 
 
-@dataclass(frozen=True)
-class CallOutcome:
+class CallOutcome(NamedTuple):
     """A call of a step that succeeded, possibly through a fallback."""
 
     result: ToolCallResult
@@ -42,8 +44,7 @@ class CallOutcome:
     fell_back_from: str | None
 
 
-@dataclass(frozen=True)
-class StepOutcome:
+class StepOutcome(NamedTuple):
     """A step that produced an output: what later steps refer to, and how it came about."""
 
     output: JsonValue
