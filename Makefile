@@ -45,5 +45,11 @@ bench: $(STAMP) bytecode
 bench-quick: $(STAMP) bytecode
 	$(BIN)/python -m bench --quick
 
+# mutmut over the pure logic (pyproject [tool.mutmut]): unit tests only, no server, no replay.
+mutation: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run > mutants.log 2>&1 || (tail -c 2000 mutants.log; exit 1)
+	$(BIN)/python -m tests.mutation_score
+
 clean:
-	rm -rf .docorch .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .docorch .pytest_cache .mypy_cache .ruff_cache mutants mutants.log
