@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowFailureError, WorkflowHistory
+from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.exceptions import ApplicationError
 
 from activities.documents.store import DocumentStore
 from models.config import Scheduling
-from models.names import ActivityId
+from models.names import QUERY_WORKFLOW, ActivityId
 from models.query import QueryConfig, QueryStatus, QueryType
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
@@ -185,3 +187,22 @@ async def test_levels_scheduling_starts_a_level_once_the_one_before_has_finished
     # levels: nothing starts before the level below it has finished; eager: the answer from
     # the quick search starts while the long search still runs
     assert started_early == ([] if scheduling == "levels" else ["from_quick"])
+
+
+async def test_a_malformed_request_from_any_client_fails_the_query_not_its_task(
+    run_worker: WorkerFactory, client: Client
+) -> None:
+    # sent as plain JSON, as another SDK would: the plan is not a plan
+    request = {"query": "What?", "documents": ["a.md"], "plan": {"steps": "none"}}
+    async with run_worker() as sdk:
+        with pytest.raises(WorkflowFailureError) as failed:
+            await client.execute_workflow(
+                QUERY_WORKFLOW,
+                request,
+                id=f"query-malformed-{uuid.uuid4().hex[:8]}",
+                task_queue=sdk.task_queue,
+                execution_timeout=timedelta(seconds=60),
+            )
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "ValidationError"
+    assert "plan" in cause.message
