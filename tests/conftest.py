@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
@@ -80,6 +80,7 @@ def run_worker(client: Client, settings: Settings) -> WorkerFactory:
         extra_activities: Sequence[Any] = (),
         task_queue: str | None = None,
         max_concurrent_activities: int | None = None,
+        workflow_runner: WorkflowRunner | None = None,
     ) -> AsyncIterator[OrchestratorClient]:
         queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
         worker: Worker = build_worker(
@@ -89,6 +90,7 @@ def run_worker(client: Client, settings: Settings) -> WorkerFactory:
             task_queue=queue,
             extra_activities=extra_activities,
             max_concurrent_activities=max_concurrent_activities,
+            workflow_runner=workflow_runner,
         )
         async with worker:
             yield OrchestratorClient(client, task_queue=queue)

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from client.plugin import sandbox_restrictions
 from models.events import EventKind, ProgressEvent
 from models.query import QueryConfig
 from tests.client.tools import fault_registry, replan_plan, retry_and_fallback_plan, slow_plan
@@ -169,8 +171,12 @@ async def test_readers_fall_back_to_the_query_once_the_update_budget_is_spent(
     run_worker: WorkerFactory, samples: Path, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(progress, "MAX_WAIT_UPDATES", 1)
+    # the sandbox imports workflow code afresh for each run; this worker shares the patched
+    # module with its workflows instead
+    patched = sandbox_restrictions().with_passthrough_modules("workflows.progress")
+    runner = SandboxedWorkflowRunner(restrictions=patched)
     docs = [str(samples / "contract_acme_globex.md")]
-    async with run_worker(registry=fault_registry()) as sdk:
+    async with run_worker(registry=fault_registry(), workflow_runner=runner) as sdk:
         handle = await sdk.start(QUESTION, docs, plan=slow_plan(QUESTION, seconds=0.5))
         events = [e async for e in sdk.events(handle.id)]
     assert _offsets(events) == list(range(len(events)))
