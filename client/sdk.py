@@ -27,7 +27,7 @@ from temporalio.service import RPCError
 from client.connection import connect
 from client.sessions import Sessions
 from client.trace import Trace, trace
-from models.events import ProgressEvent
+from models.events import EventPage, EventsAfter, ProgressEvent
 from models.plan import Plan
 from models.query import QueryConfig, QueryRequest, QueryResult, QueryState
 from models.settings import Settings
@@ -147,7 +147,7 @@ class OrchestratorClient:
         while True:
             batch: list[ProgressEvent] | None
             if catch_up:
-                batch = await handle.query(QueryWorkflow.events_after, offset)
+                batch = await self._events_after(handle, offset)
             else:
                 batch = await self._wait_for_events(handle, offset)
             fresh = [e for e in (batch or []) if e.offset > offset]
@@ -162,7 +162,7 @@ class OrchestratorClient:
                 backoff = _BACKOFF_START
                 continue
             if await self._finished(handle):
-                for event in await handle.query(QueryWorkflow.events_after, offset):
+                for event in await self._events_after(handle, offset):
                     if event.offset > offset:
                         offset = event.offset
                         yield event
@@ -176,16 +176,27 @@ class OrchestratorClient:
                 catch_up = True
 
     @staticmethod
+    async def _events_after(
+        handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
+    ) -> list[ProgressEvent]:
+        """Events after ``offset`` now (at most a page)."""
+        page: EventPage = await handle.query(QueryWorkflow.events_after, EventsAfter(offset=offset))
+        return page.events
+
+    @staticmethod
     async def _wait_for_events(
         handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
     ) -> list[ProgressEvent] | None:
         """Events after ``offset`` once there are any; None when the update was refused."""
         try:
-            return await handle.execute_update(
-                QueryWorkflow.wait_events, offset, id=f"{WAIT_UPDATE_PREFIX}{offset}"
+            page: EventPage = await handle.execute_update(
+                QueryWorkflow.wait_events,
+                EventsAfter(offset=offset),
+                id=f"{WAIT_UPDATE_PREFIX}{offset}",
             )
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
             return None
+        return page.events
 
     @staticmethod
     async def _finished(handle: WorkflowHandle[QueryWorkflow, QueryResult]) -> bool:

@@ -104,3 +104,18 @@ class ProgressEvent(BaseModel):
         if self.kind is EventKind.ERROR:
             return self.data.fatal is not False
         return self.kind is EventKind.FINAL_ANSWER
+
+
+class EventsAfter(BaseModel):
+    """Input of the ``events_after`` query and the ``wait_events`` update: the last offset the
+    reader has seen (-1 for none)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    offset: int = Field(default=-1, ge=-1)
+
+
+class EventPage(BaseModel):
+    """Events after a reader's offset, in order: at most a page (read on from the last one)."""
+
+    events: list[ProgressEvent] = Field(default_factory=list)

@@ -58,3 +58,31 @@ class AskRequest(BaseModel):
         default=(),
         description="Extra documents for this question only (the active ones apply too).",
     )
+
+
+class TurnRef(BaseModel):
+    """A turn of a session, by the QueryWorkflow that answers it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    query_workflow_id: str
+
+
+class DocumentsChange(BaseModel):
+    """Documents to make active in a session, or to set aside."""
+
+    model_config = ConfigDict(frozen=True)
+
+    documents: tuple[str, ...]
+
+
+class ActiveDocuments(BaseModel):
+    """The documents a session's next questions are asked over."""
+
+    documents: list[str] = Field(default_factory=list)
+
+
+class TurnList(BaseModel):
+    """A session's turns, oldest first."""
+
+    turns: list[Turn] = Field(default_factory=list)

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from models.documents import DocumentRef
-from models.events import EventData, EventKind, ProgressEvent, plan_outline
+from models.events import EventData, EventKind, EventPage, EventsAfter, plan_outline
 from models.grammar import INPUT_NAME
 from models.names import DIRECT_PLAN_ID, PLAN_ID, QUERY_WORKFLOW
 from models.plan import Plan, PlanRequest, PlanResponse
@@ -87,19 +87,20 @@ class QueryWorkflow:
     # ---- reading it while it runs --------------------------------------------------------
 
     @workflow.query
-    def events_after(self, offset: int) -> list[ProgressEvent]:
-        """Events with an offset greater than ``offset`` (-1 for all)."""
-        return self.events.after(offset)
+    def events_after(self, request: EventsAfter) -> EventPage:
+        """Events with an offset greater than ``request.offset`` (-1 for all)."""
+        return EventPage(events=self.events.after(request.offset))
 
     @workflow.update
-    async def wait_events(self, offset: int) -> list[ProgressEvent]:
-        """Block until an event newer than ``offset`` exists (or the query ends); return them."""
+    async def wait_events(self, request: EventsAfter) -> EventPage:
+        """Block until an event newer than ``request.offset`` exists (or the query ends);
+        return them."""
         self.events.waits += 1
-        await workflow.wait_condition(lambda: self.events.has_after(offset))
-        return self.events.after(offset)
+        await workflow.wait_condition(lambda: self.events.has_after(request.offset))
+        return EventPage(events=self.events.after(request.offset))
 
     @wait_events.validator
-    def _admit_wait(self, offset: int) -> None:
+    def _admit_wait(self, request: EventsAfter) -> None:
         self.events.admit_wait()
 
     @workflow.query

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from models.events import EventKind, ProgressEvent
+from models.events import EventKind, EventsAfter, ProgressEvent
 from models.query import QueryConfig, QueryResult
 from models.settings import Settings
 from tests.fake_openai import (  # noqa: F401  (fixtures: fake_openai, fake_openai_server)
@@ -106,7 +106,8 @@ def _single_answer_plan() -> dict[str, Any]:
 
 async def _events(client: Client, workflow_id: str) -> list[ProgressEvent]:
     handle = client.get_workflow_handle_for(QueryWorkflow.run, workflow_id)
-    return await handle.query(QueryWorkflow.events_after, -1)
+    page = await handle.query(QueryWorkflow.events_after, EventsAfter())
+    return page.events
 
 
 def _quotes_are_exact(result: QueryResult, samples: Path) -> None:
