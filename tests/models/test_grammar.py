@@ -9,19 +9,7 @@ import pytest
 
 from models import grammar
 from models.plan import Predicate, PredicateOp, Step
-
-
-def step(step_id: str, **params: Any) -> Step:
-    return Step(id=step_id, tool="t", params=dict(params))
-
-
-DIAMOND = [
-    step("a"),
-    step("b", x="$a.passages"),
-    step("c", x="$a"),
-    step("d", x=["$b.passages", "$c.passages"]),
-]
-
+from tests.plan_shapes import DIAMOND, step
 
 # ---- syntax -----------------------------------------------------------------------------------
 

@@ -62,29 +62,15 @@ def test_coverage_counts_at_most_every_document_and_none_requested_counts_none()
     )
 
 
+def _signal(signal: float | None, weight: float = 1.0) -> float:
+    return step_confidence(
+        signal, reliability_weight=weight, attempts=1, fell_back=False, missing_inputs=False
+    )
+
+
 def test_confidence_is_clamped_to_one_and_rounded_to_four_places() -> None:
-    assert (
-        step_confidence(
-            1.7, reliability_weight=1.0, attempts=1, fell_back=False, missing_inputs=False
-        )
-        == 1.0
-    )
-    assert (
-        step_confidence(
-            -0.2, reliability_weight=1.0, attempts=1, fell_back=False, missing_inputs=False
-        )
-        == 0.0
-    )
-    assert (
-        step_confidence(
-            0.123456, reliability_weight=1.0, attempts=1, fell_back=False, missing_inputs=False
-        )
-        == 0.1235
-    )
+    assert _signal(1.7) == 1.0
+    assert _signal(-0.2) == 0.0
+    assert _signal(0.123456) == 0.1235
     # a tool that reports no signal counts as 1.0, then weighed like any other
-    assert (
-        step_confidence(
-            None, reliability_weight=0.5, attempts=1, fell_back=False, missing_inputs=False
-        )
-        == 0.5
-    )
+    assert _signal(None, weight=0.5) == 0.5

@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from models.plan import Step
+from tests.plan_shapes import DIAMOND, step
 from workflows import dag
-
-
-def step(step_id: str, **params: object) -> Step:
-    return Step(id=step_id, tool="t", params=dict(params))
-
-
-DIAMOND = [
-    step("a"),
-    step("b", x="$a.passages"),
-    step("c", x="$a"),
-    step("d", x=["$b.passages", "$c.passages"]),
-]
 
 
 def test_ready_set_waits_for_every_input() -> None:
