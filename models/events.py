@@ -5,7 +5,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from models.plan import Plan
 
@@ -113,6 +120,12 @@ class EventsAfter(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     offset: int = Field(default=-1, ge=-1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_offset(cls, data: Any) -> Any:
+        # earlier clients (and the histories of queries they read) send the offset alone
+        return {"offset": data} if isinstance(data, int) else data
 
 
 class EventPage(BaseModel):

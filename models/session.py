@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.config import QueryConfig
 
@@ -15,6 +17,13 @@ class Turn(BaseModel):
     question: str
     answer_summary: str = Field(default="", description="The first few hundred characters.")
     query_workflow_id: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, data: Any) -> Any:
+        # earlier clients (and the histories of sessions they used) send the id alone
+        return {"query_workflow_id": data} if isinstance(data, str) else data
+
     confidence: float = 0.0
     status: str = "pending"
     documents: tuple[str, ...] = ()
@@ -67,6 +76,12 @@ class TurnRef(BaseModel):
 
     query_workflow_id: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, data: Any) -> Any:
+        # earlier clients (and the histories of sessions they used) send the id alone
+        return {"query_workflow_id": data} if isinstance(data, str) else data
+
 
 class DocumentsChange(BaseModel):
     """Documents to make active in a session, or to set aside."""
@@ -74,6 +89,12 @@ class DocumentsChange(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     documents: tuple[str, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list(cls, data: Any) -> Any:
+        # earlier clients (and the histories of sessions they used) send the list alone
+        return {"documents": data} if isinstance(data, list | tuple) else data
 
 
 class ActiveDocuments(BaseModel):

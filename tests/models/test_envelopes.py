@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from models.events import EventData, EventKind, ProgressEvent
+from models.events import EventData, EventKind, EventsAfter, ProgressEvent
 from models.query import QueryRequest
+from models.session import DocumentsChange, TurnRef
 from models.tools import AnswerOutput, ToolCallResult, signals_of
 from models.usage import LlmUsage
 
@@ -71,3 +72,12 @@ def test_a_given_plan_is_validated_with_the_request() -> None:
             documents=("a.md",),
             plan={"query": "q", "query_type": "qa", "steps": [], "answer_step": 3},
         )
+
+
+def test_update_and_query_inputs_also_read_the_bare_values_earlier_clients_sent() -> None:
+    assert EventsAfter.model_validate(4) == EventsAfter(offset=4)
+    assert EventsAfter.model_validate_json("-1") == EventsAfter()
+    assert TurnRef.model_validate("s-turn-1") == TurnRef(query_workflow_id="s-turn-1")
+    assert DocumentsChange.model_validate(["a.md"]) == DocumentsChange(documents=("a.md",))
+    with pytest.raises(ValidationError):
+        EventsAfter.model_validate(-2)
