@@ -15,7 +15,7 @@ import asyncio
 from collections import ChainMap
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from pydantic import JsonValue
 from temporalio import workflow
@@ -145,7 +145,7 @@ class StepCalls:
             raise StepFailure(f"for_each {source} is not a list", "InvalidPlan", retryable=False)
         items = items[: step.max_items]
 
-        async def one(index: int, item: Any) -> CallOutcome:
+        async def one(index: int, item: JsonValue) -> CallOutcome:
             params = self._params(step, ChainMap({ITEM: item}, self.outputs), drop_missing)
             return await self._with_fallbacks(step, params, ActivityId(step.id, item=index))
 
@@ -171,7 +171,7 @@ class StepCalls:
         )
 
     def _params(
-        self, step: Step, scope: Mapping[str, Any], drop_missing: bool
+        self, step: Step, scope: Mapping[str, JsonValue], drop_missing: bool
     ) -> dict[str, JsonValue]:
         try:
             resolved: dict[str, JsonValue] = resolve_references(
