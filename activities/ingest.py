@@ -23,8 +23,8 @@ from activities.documents.progress import tracking
 from activities.errors import BadInput, DocumentNotFound
 from activities.registry import heartbeat_while
 from models.documents import DocumentRef
+from models.names import RESOLVE_ACTIVITY
 from models.query import DocumentFailure, ResolveReport, ResolveRequest
-from workflows.names import RESOLVE_ACTIVITY
 
 log = structlog.get_logger(__name__)
 

@@ -34,6 +34,7 @@ MODULES = (
     "overhead",
     "scheduling",
     "throughput",
+    "sandbox",
     "scale",
     "reliability",
     "documents",
