@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, Route, expect
 
 from tests.app.api.conftest import TOKEN, ApiServer
 from tests.app.web.conftest import PHONE, PageErrors
@@ -137,4 +137,34 @@ async def test_a_follow_up_question_sees_the_earlier_answer(
     await expect(page.get_by_test_id("answer")).to_contain_text("15,500")
     await expect(page.locator("#turns li")).to_have_count(2)
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert errors.seen == []
+
+
+async def test_a_dropped_stream_resumes_after_the_last_event_seen(
+    web_api: ApiServer, browser: BrowserContext, samples: Path
+) -> None:
+    page, errors = await _open_with_token(browser, web_api)
+    resumed_with: list[dict[str, str]] = []
+
+    async def drop_after_three_events(route: Route) -> None:
+        if resumed_with or not route.request.post_data:
+            resumed_with.append(route.request.headers)
+            await route.continue_()
+            return
+        resumed_with.append({})  # the first request: its stream breaks off after three events
+        response = await route.fetch()
+        blocks = (await response.text()).replace("\r\n", "\n").split("\n\n")
+        await route.fulfill(response=response, body="\n\n".join(blocks[:3]) + "\n\n")
+
+    await page.route("**/chat/stream", drop_after_three_events)
+    await page.get_by_test_id("documents").set_input_files(samples / DOCUMENTS[0])
+    await expect(page.get_by_role("checkbox", name=DOCUMENTS[0])).to_be_checked()
+    await _ask(page, QUESTION)
+
+    assert len(resumed_with) == 2
+    assert resumed_with[1].get("last-event-id") == "2"  # offsets 0, 1, 2 were seen
+    await expect(page.get_by_test_id("answer")).to_contain_text("90 days")
+    # no event came twice: no step went back from done to an earlier state
+    states: dict[str, list[str]] = await page.evaluate("window.stepStates")
+    assert states and not any("done" in history for history in states.values()), states
     assert errors.seen == []
