@@ -205,6 +205,9 @@ async function ask(event) {
     state.busy = false;
     state.workflowId = null;
     setRunning(false);
+    // how many questions have ended (answered or not): a hook for tests and scripts
+    const form = $("ask-form");
+    form.dataset.ended = String(Number(form.dataset.ended ?? 0) + 1);
   }
 }
 

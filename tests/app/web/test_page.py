@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 DOCUMENTS = ("contract_acme_globex.md", "contract_acme_initech.md")
 QUESTION = "What is the notice period for termination for convenience?"
 ANSWER_TIMEOUT_MS = 90_000
+UPLOAD_TIMEOUT_MS = 30_000
 
 RECORD_STATES = """
 window.stepStates = {};
@@ -54,11 +55,22 @@ async def _open_with_token(browser: BrowserContext, server: ApiServer) -> tuple[
     return page, errors
 
 
+async def _upload(page: Page, folder: Path, names: tuple[str, ...]) -> None:
+    """Choose files in the file input; they are uploaded, ingested and ticked in the list."""
+    await page.get_by_test_id("documents").set_input_files([folder / name for name in names])
+    for name in names:
+        checkbox = page.get_by_role("checkbox", name=name)
+        await expect(checkbox).to_be_checked(timeout=UPLOAD_TIMEOUT_MS)
+
+
 async def _ask(page: Page, question: str) -> str:
-    """Ask and wait for the answer; returns the query's workflow id."""
+    """Ask and wait until the question has ended; returns the query's workflow id."""
+    form = page.locator("#ask-form")
+    ended = int(await form.get_attribute("data-ended") or 0)
     await page.get_by_test_id("question").fill(question)
     await page.get_by_test_id("ask").click()
-    await expect(page.get_by_test_id("ask")).to_have_text("Ask", timeout=ANSWER_TIMEOUT_MS)
+    await expect(form).to_have_attribute("data-ended", str(ended + 1), timeout=ANSWER_TIMEOUT_MS)
+    await expect(page.locator("#error")).to_be_hidden()
     await expect(page.get_by_test_id("answer")).to_be_visible()
     return await page.locator("#run-id").inner_text()
 
@@ -67,9 +79,7 @@ async def test_a_person_uploads_asks_and_reads_the_cited_answer(
     web_api: ApiServer, browser: BrowserContext, samples: Path, artifacts: Path
 ) -> None:
     page, errors = await _open_with_token(browser, web_api)
-    await page.get_by_test_id("documents").set_input_files([samples / d for d in DOCUMENTS])
-    for name in DOCUMENTS:
-        await expect(page.get_by_role("checkbox", name=name)).to_be_checked()
+    await _upload(page, samples, DOCUMENTS)
 
     workflow_id = await _ask(page, QUESTION)
     result = (await _api_json(web_api, f"/executions/{workflow_id}"))["result"]
@@ -125,9 +135,7 @@ async def test_a_follow_up_question_sees_the_earlier_answer(
 ) -> None:
     page, errors = await _open_with_token(browser, web_api)
     await page.set_viewport_size(PHONE)
-    await page.get_by_test_id("documents").set_input_files([samples / d for d in DOCUMENTS])
-    for name in DOCUMENTS:
-        await expect(page.get_by_role("checkbox", name=name)).to_be_checked()
+    await _upload(page, samples, DOCUMENTS)
     await page.get_by_label("Follow-up questions").check()
 
     first = await _ask(page, "What is the monthly fee?")
@@ -157,8 +165,7 @@ async def test_a_dropped_stream_resumes_after_the_last_event_seen(
         await route.fulfill(response=response, body="\n\n".join(blocks[:3]) + "\n\n")
 
     await page.route("**/chat/stream", drop_after_three_events)
-    await page.get_by_test_id("documents").set_input_files(samples / DOCUMENTS[0])
-    await expect(page.get_by_role("checkbox", name=DOCUMENTS[0])).to_be_checked()
+    await _upload(page, samples, DOCUMENTS[:1])
     await _ask(page, QUESTION)
 
     assert len(resumed_with) == 2
