@@ -175,3 +175,55 @@ async def test_a_dropped_stream_resumes_after_the_last_event_seen(
     states: dict[str, list[str]] = await page.evaluate("window.stepStates")
     assert states and not any("done" in history for history in states.values()), states
     assert errors.seen == []
+
+
+READ_SPLIT_STREAM = """
+async (chunks) => {
+  const { readEvents } = await import("./static/sse.js");
+  const encoder = new TextEncoder();
+  const body = new ReadableStream({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+      controller.close();
+    },
+  });
+  const events = [];
+  for await (const event of readEvents(body)) events.push(event);
+  return events;
+}
+"""
+
+
+async def test_the_stream_reader_joins_events_split_anywhere(
+    web_api: ApiServer, browser: BrowserContext
+) -> None:
+    page = browser.pages[0] if browser.pages else await browser.new_page()
+    errors = PageErrors(page)
+    await page.goto(f"{web_api.base_url}/")
+    stream = (
+        ': ping\r\n\r\nevent: tool_execution\r\nid: 0\r\ndata: {"kind": "step_started"}\r\n\r\n'
+        'event: final_answer\nid: 1\ndata: {"kind":\ndata: "final_answer"}\n\n'
+    )
+    # cut after every character, so that each "\r\n" and "\n\n" is split somewhere
+    events = await page.evaluate(READ_SPLIT_STREAM, list(stream))
+    assert events == [
+        {"type": "tool_execution", "id": "0", "data": {"kind": "step_started"}},
+        {"type": "final_answer", "id": "1", "data": {"kind": "final_answer"}},
+    ]
+    assert await page.evaluate(READ_SPLIT_STREAM, [stream]) == events
+    assert errors.seen == []
+
+
+async def test_a_wrong_token_is_refused_and_asked_for_again(
+    web_api: ApiServer, browser: BrowserContext
+) -> None:
+    page = browser.pages[0] if browser.pages else await browser.new_page()
+    errors = PageErrors(page)
+    await page.goto(f"{web_api.base_url}/")
+    token = page.get_by_label("API token")
+    await token.fill("not-the-token")
+    async with page.expect_console_message(lambda message: "401" in message.text):
+        await page.get_by_role("button", name="Use token").click()
+    await expect(page.get_by_role("alert")).to_contain_text("The API needs its token")
+    await expect(token).to_be_focused()
+    assert len(errors.seen) == 1, errors.seen  # the refused call itself, nothing else
