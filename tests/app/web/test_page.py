@@ -1,6 +1,8 @@
-"""The web page in a real browser: a person enters the API token, uploads a document, asks,
-watches the plan's steps run and reads the cited answer, its sources and the timeline; then
-asks a follow-up in a conversation. No console error, page error or failed request may happen."""
+"""The web page in a real browser: a person enters the API token, uploads documents, asks,
+watches the plan's steps run and reads the cited answer, its sources and the timeline; asks a
+follow-up in a conversation; a dropped progress stream resumes where it broke off; a wrong token
+is asked for again. No console error, page error or failed request may happen (but the one 401
+of the wrong token)."""
 
 from __future__ import annotations
 
