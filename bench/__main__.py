@@ -30,7 +30,17 @@ from bench.paths import REPO
 from bench.results import md_table, measured_on, read_result, results_dir, write_result
 from client.logs import configure_logging
 
-MODULES = ("overhead", "scheduling", "throughput", "scale", "reliability", "documents", "streaming")
+MODULES = (
+    "overhead",
+    "scheduling",
+    "throughput",
+    "sandbox",
+    "scale",
+    "reliability",
+    "documents",
+    "streaming",
+    "pdf_ingest",
+)
 """Run in this order; BENCHMARKS.md lists them in this order too."""
 
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
