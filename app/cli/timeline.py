@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from rich.table import Table
 from rich.text import Text
 
-if TYPE_CHECKING:
-    from client.trace import Trace, TraceRow
+from models.trace import Trace, TraceRow
 
 STATUS_STYLE = {
     "completed": "green",

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from app.cli.render import print_trace
 from app.cli.timeline import Cells, Span, cells, spans, timeline
-from client.trace import RowStatus, Trace, TraceRow
+from models.trace import RowStatus, Trace, TraceRow
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
