@@ -51,7 +51,8 @@ function askForToken() {
 // ---- documents ---------------------------------------------------------------------------
 
 function documentItem(ref) {
-  const details = [ref.format, ref.pages ? `${ref.pages} pages` : null, `${ref.chunks} chunks`]
+  const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+  const details = [ref.format, ref.pages ? count(ref.pages, "page") : null, count(ref.chunks, "chunk")]
     .filter(Boolean);
   const box = el("input", {
     type: "checkbox",
