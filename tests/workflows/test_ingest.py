@@ -16,7 +16,8 @@ from models.settings import Settings
 from store import open_store
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
-from workflows.ingest import RESOLVE_BATCH, IngestWorkflow
+from workflows.ingest import IngestWorkflow
+from workflows.planning import RESOLVE_BATCH
 
 pytestmark = pytest.mark.integration
 
