@@ -1,4 +1,6 @@
 """Builds and runs one docorch Worker: task queue, workflows, the registry's activities, tuning.
+The converter, the sandbox and the failure types come from the docorch plugin (``client.plugin``),
+inherited from the client ``connect`` made.
 
 python -m worker            # or: docorch worker
 """
@@ -12,8 +14,9 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import Plugin as WorkerPlugin
+from temporalio.worker import Worker, WorkflowRunner
 
 from activities import context as tool_context
 from activities.ingest import DocumentActivities
@@ -22,6 +25,7 @@ from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
 from client.connection import connect
 from client.logs import configure_logging
+from client.plugin import DocorchPlugin, has_plugin
 from client.visibility import enable_search_attributes
 from models.settings import Settings
 from store import StoreError, open_store
@@ -33,9 +37,6 @@ from workflows.session import SessionWorkflow
 
 log = structlog.get_logger(__name__)
 
-# Modules the workflow sandbox shares instead of re-importing per run (they are deterministic).
-PASSTHROUGH_MODULES = ("models", "workflows", "pydantic", "pydantic_core", "annotated_types")
-
 WORKFLOWS: Sequence[type] = (
     QueryWorkflow,
     ReplanWorkflow,
@@ -43,12 +44,6 @@ WORKFLOWS: Sequence[type] = (
     IngestWorkflow,
     PlanPreviewWorkflow,
 )
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-    )
 
 
 def build_worker(
@@ -59,8 +54,12 @@ def build_worker(
     task_queue: str | None = None,
     extra_activities: Sequence[Any] = (),
     max_concurrent_activities: int | None = None,
+    workflow_runner: WorkflowRunner | None = None,
 ) -> Worker:
-    """A worker for docorch's workflows and every registered tool, on ``task_queue``."""
+    """A worker for docorch's workflows and every registered tool, on ``task_queue``. A client
+    connected without the docorch plugin gets it here (its data converter must still be
+    docorch's: ``client.plugin.data_converter``). ``workflow_runner`` replaces docorch's
+    sandbox (benchmarks and debuggers; production workers keep the default)."""
     registry = registry or default_registry()
     context = tool_context.install(settings)
     planner = Planner(registry)
@@ -75,7 +74,7 @@ def build_worker(
             *registry.activities(),
             *extra_activities,
         ],
-        workflow_runner=workflow_runner(),
+        plugins=_plugins(client, workflow_runner),
         max_concurrent_activities=max_concurrent_activities or settings.max_concurrent_activities,
         # a crashed worker's sticky queue is abandoned quickly so another worker takes over
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
@@ -89,6 +88,15 @@ async def serving_worker(client: Client, settings: Settings) -> Worker:
     search attributes on where the namespace has them registered."""
     await enable_search_attributes(client)
     return build_worker(client, settings)
+
+
+def _plugins(client: Client, workflow_runner: WorkflowRunner | None) -> list[WorkerPlugin]:
+    """The docorch plugin unless the client brings it; then, last so that it wins, a runner
+    that replaces docorch's sandbox."""
+    plugins: list[WorkerPlugin] = [] if has_plugin(client) else [DocorchPlugin()]
+    if workflow_runner is not None:
+        plugins.append(SimplePlugin("docorch-workflow-runner", workflow_runner=workflow_runner))
+    return plugins
 
 
 async def run_worker(settings: Settings | None = None, *, address: str | None = None) -> None:

@@ -8,7 +8,10 @@ or an ingested document's id, id prefix or name (a plain path still reads as ``f
 
 Each bad document becomes a DocumentFailure naming it and the kind of problem; the others go
 on. Parsing runs in a thread so a large file never blocks the worker's event loop, and the
-activity heartbeats between (and during) documents.
+activity heartbeats between and during documents with ``(source, {"pages_done": n,
+"pages_total": m})`` — the pages the parser has got through (0 of 0 for formats without pages).
+A retried activity starts over: documents it already ingested are found in the store by their
+content, so only the document it was in the middle of is parsed again.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from temporalio import activity
 from activities.context import ToolContext
 from activities.documents.ingestion import ingest_content, ingest_file
 from activities.documents.paths import confined_path, document_roots
+from activities.documents.progress import tracking
 from activities.errors import BadInput, DocumentNotFound
 from activities.registry import heartbeat_while
 from models.documents import (
@@ -32,8 +36,8 @@ from models.documents import (
     WorkerFile,
     parse_document_source,
 )
+from models.names import RESOLVE_ACTIVITY
 from models.query import DocumentFailure, ResolveReport, ResolveRequest
-from workflows.names import RESOLVE_ACTIVITY
 
 log = structlog.get_logger(__name__)
 
@@ -85,8 +89,11 @@ class DocumentActivities:
         report = ResolveReport()
         seen: set[str] = set()
         for source in request.sources:
-            task = asyncio.ensure_future(asyncio.to_thread(resolve_one, self._context, source))
-            await heartbeat_while(task, 2.0, source)
+            with tracking() as progress:
+                task = asyncio.ensure_future(asyncio.to_thread(resolve_one, self._context, source))
+                # the parse thread updates ``progress`` page by page; every heartbeat carries it
+                # as it is then
+                await heartbeat_while(task, 2.0, source, progress)
             try:
                 ref = task.result()
             except BadInput as error:

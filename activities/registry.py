@@ -32,8 +32,9 @@ from activities.errors import (
     UnknownTool,
 )
 from activities.llm.scope import call_scope, scope_of_current_activity
-from models.plan import REFERENCE_PREFIX, StepPolicy
-from models.tools import Reliability, ToolSpec
+from models.grammar import contains_reference
+from models.plan import StepPolicy
+from models.tools import Reliability, ToolCallResult, ToolFailureDetails, ToolSpec, signals_of
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +57,7 @@ class RegisteredTool:
     params_model: type[BaseModel]
     result_adapter: TypeAdapter[Any]
     policy: StepPolicy
-    activity: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+    activity: Callable[[dict[str, Any]], Awaitable[ToolCallResult]]
 
 
 def _description(func: ToolFunction) -> str:
@@ -111,20 +112,6 @@ def default_policy(
     )
 
 
-def is_reference(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(REFERENCE_PREFIX)
-
-
-def _contains_reference(value: Any) -> bool:
-    if is_reference(value):
-        return True
-    if isinstance(value, list | tuple):
-        return any(_contains_reference(v) for v in value)
-    if isinstance(value, dict):
-        return any(_contains_reference(v) for v in value.values())
-    return False
-
-
 def _expected_type(schema: dict[str, Any], field: str) -> str:
     prop = schema.get("properties", {}).get(field, {})
     if "type" in prop:
@@ -162,7 +149,7 @@ def _to_application_error(tool: str, error: Exception, attempt: int) -> Applicat
     """The tool's error as Temporal sees it: bad input is non-retryable, a rate limit sets the
     next retry's delay, anything else is retried. The details carry the attempt number, so the
     workflow can count the attempts a step spent."""
-    details = {"attempt": attempt}
+    details = ToolFailureDetails(attempt=attempt)
     if isinstance(error, BadInput):
         return ApplicationError(str(error), details, type=error.error_type, non_retryable=True)
     if isinstance(error, RateLimited):
@@ -236,11 +223,15 @@ class ToolRegistry:
         params_model: type[BaseModel],
         result_adapter: TypeAdapter[Any],
         policy: StepPolicy,
-    ) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+    ) -> Callable[[dict[str, Any]], Awaitable[ToolCallResult]]:
         is_async = inspect.iscoroutinefunction(func)
         interval = (policy.heartbeat_seconds or HEARTBEAT_AFTER_SECONDS * 2) / 2
 
-        async def run_tool(params: dict[str, Any]) -> dict[str, Any]:
+        # The input is the tool's parameters as a JSON object, validated here by the tool's own
+        # model (built from its signature when it was registered): the workflow, which has no
+        # registry, cannot name that model, and a bad parameter must become a non-retryable
+        # InvalidParameters error with the field's name rather than a conversion failure.
+        async def run_tool(params: dict[str, Any]) -> ToolCallResult:
             info = activity.info()
             bound = log.bind(workflow_id=info.workflow_id, step_id=info.activity_id, tool=tool_name)
             started = time.perf_counter()
@@ -249,7 +240,7 @@ class ToolRegistry:
             except ValidationError as error:
                 raise ApplicationError(
                     f"{tool_name}: {_validation_messages(error)}",
-                    {"attempt": info.attempt},
+                    ToolFailureDetails(attempt=info.attempt),
                     type=InvalidParameters.error_type,
                     non_retryable=True,
                 ) from None
@@ -274,12 +265,24 @@ class ToolRegistry:
             elapsed = (time.perf_counter() - started) * 1000
             bound.debug("tool_completed", attempt=info.attempt, ms=round(elapsed, 1))
             dumped = result_adapter.dump_python(output, mode="json")
+            try:
+                signals = signals_of(dumped)
+            except ValidationError as error:
+                raise ApplicationError(
+                    f"{tool_name}: its output's confidence or usage is malformed: "
+                    f"{_validation_messages(error)}",
+                    ToolFailureDetails(attempt=info.attempt),
+                    type="InvalidToolOutput",
+                    non_retryable=True,
+                ) from None
             _observe(tool_name, ok=True, ms=elapsed)
-            return {
-                "output": dumped,
-                "attempt": info.attempt,
-                "duration_ms": elapsed,
-            }
+            return ToolCallResult(
+                output=dumped,
+                confidence=signals.confidence,
+                usage=signals.usage,
+                attempt=info.attempt,
+                duration_ms=elapsed,
+            )
 
         run_tool.__name__ = f"tool_{tool_name}"
         return activity.defn(name=tool_name)(run_tool)
@@ -330,7 +333,7 @@ class ToolRegistry:
                 problems.append(
                     f"{tool}: unknown parameter {name!r}; expected one of {sorted(known)}"
                 )
-        concrete = {k: v for k, v in params.items() if k in known and not _contains_reference(v)}
+        concrete = {k: v for k, v in params.items() if k in known and not contains_reference(v)}
         for field_name, field in registered.params_model.model_fields.items():
             if field_name not in params and field.is_required():
                 problems.append(

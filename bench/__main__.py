@@ -34,11 +34,13 @@ MODULES = (
     "overhead",
     "scheduling",
     "throughput",
+    "sandbox",
     "scale",
     "reliability",
     "documents",
     "stores",
     "streaming",
+    "pdf_ingest",
 )
 """Run in this order; BENCHMARKS.md lists them in this order too."""
 

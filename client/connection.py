@@ -1,13 +1,15 @@
-"""The one client factory: temporalio.envconfig + the pydantic data converter."""
+"""The one way to connect: ``temporalio.envconfig`` for where and how (address, namespace, TLS,
+API key, profiles), the docorch plugin for everything docorch needs on the client."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
 from temporalio.envconfig import ClientConfig
 
+from client.plugin import DocorchPlugin
 from models.settings import Settings
 
 
@@ -22,12 +24,20 @@ def connect_config(settings: Settings, address: str | None = None) -> dict[str, 
 
 
 def target_host(settings: Settings, address: str | None = None) -> str:
+    """The address ``connect`` would use."""
     return str(connect_config(settings, address)["target_host"])
 
 
-async def connect(settings: Settings | None = None, *, address: str | None = None) -> Client:
-    """A Temporal client for docorch (pydantic converter; envconfig for address, TLS, API key)."""
+async def connect(
+    settings: Settings | None = None,
+    *,
+    address: str | None = None,
+    payload_codec: PayloadCodec | None = None,
+) -> Client:
+    """A Temporal client for docorch: envconfig for address, TLS and API key, and the docorch
+    plugin (pydantic converter, sandbox, failure types), which its workers inherit."""
     settings = settings or Settings()
     return await Client.connect(
-        **connect_config(settings, address), data_converter=pydantic_data_converter
+        **connect_config(settings, address),
+        plugins=[DocorchPlugin(payload_codec=payload_codec)],
     )

@@ -30,9 +30,17 @@ from temporalio.service import RPCError
 from client.connection import connect
 from client.sessions import Sessions
 from client.trace import Trace, trace
-from models.events import ProgressEvent
+from models.events import EventPage, EventsAfter, ProgressEvent
+from models.plan import Plan
 from models.preview import PlanPreview
-from models.query import QueryConfig, QueryRequest, QueryResult, ResolveReport, ResolveRequest
+from models.query import (
+    QueryConfig,
+    QueryRequest,
+    QueryResult,
+    QueryState,
+    ResolveReport,
+    ResolveRequest,
+)
 from models.settings import Settings
 from workflows.ingest import IngestWorkflow
 from workflows.preview import PlanPreviewWorkflow
@@ -55,7 +63,7 @@ def query_request(
     *,
     config: QueryConfig | None = None,
     session_id: str | None = None,
-    plan: Any | None = None,
+    plan: Plan | dict[str, Any] | None = None,
 ) -> QueryRequest:
     """The QueryRequest for these arguments; raises pydantic.ValidationError for an empty query
     or no documents, before anything reaches Temporal."""
@@ -91,7 +99,7 @@ class OrchestratorClient:
         *,
         config: QueryConfig | None = None,
         session_id: str | None = None,
-        plan: Any | None = None,
+        plan: Plan | dict[str, Any] | None = None,
         workflow_id: str | None = None,
         attach_existing: bool = False,
     ) -> WorkflowHandle[QueryWorkflow, QueryResult]:
@@ -101,8 +109,11 @@ class OrchestratorClient:
         finished), returns that query's handle instead of starting another: a retried request
         never runs the query twice.
 
-        Raises pydantic.ValidationError for an empty query or no documents, before anything
-        reaches Temporal.
+        ``plan`` (a Plan or its JSON) runs instead of planning, after the planning activity has
+        checked it against the registered tools.
+
+        Raises pydantic.ValidationError for an empty query, no documents or a malformed plan,
+        before anything reaches Temporal.
         """
         request = query_request(query, documents, config=config, session_id=session_id, plan=plan)
         workflow_id = workflow_id or new_query_id()
@@ -165,7 +176,7 @@ class OrchestratorClient:
         while True:
             batch: list[ProgressEvent] | None
             if catch_up:
-                batch = await handle.query(QueryWorkflow.events_after, offset)
+                batch = await self._events_after(handle, offset)
             else:
                 batch = await self._wait_for_events(handle, offset)
             fresh = [e for e in (batch or []) if e.offset > offset]
@@ -180,7 +191,7 @@ class OrchestratorClient:
                 backoff = _BACKOFF_START
                 continue
             if await self._finished(handle):
-                for event in await handle.query(QueryWorkflow.events_after, offset):
+                for event in await self._events_after(handle, offset):
                     if event.offset > offset:
                         offset = event.offset
                         yield event
@@ -194,16 +205,27 @@ class OrchestratorClient:
                 catch_up = True
 
     @staticmethod
+    async def _events_after(
+        handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
+    ) -> list[ProgressEvent]:
+        """Events after ``offset`` now (at most a page)."""
+        page: EventPage = await handle.query(QueryWorkflow.events_after, EventsAfter(offset=offset))
+        return page.events
+
+    @staticmethod
     async def _wait_for_events(
         handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
     ) -> list[ProgressEvent] | None:
         """Events after ``offset`` once there are any; None when the update was refused."""
         try:
-            return await handle.execute_update(
-                QueryWorkflow.wait_events, offset, id=f"{WAIT_UPDATE_PREFIX}{offset}"
+            page: EventPage = await handle.execute_update(
+                QueryWorkflow.wait_events,
+                EventsAfter(offset=offset),
+                id=f"{WAIT_UPDATE_PREFIX}{offset}",
             )
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
             return None
+        return page.events
 
     @staticmethod
     async def _finished(handle: WorkflowHandle[QueryWorkflow, QueryResult]) -> bool:
@@ -236,7 +258,7 @@ class OrchestratorClient:
         documents: Sequence[str],
         *,
         config: QueryConfig | None = None,
-        plan: Any | None = None,
+        plan: Plan | dict[str, Any] | None = None,
     ) -> PlanPreview:
         """The plan a query would run (template or LLM, validated) and the documents it would
         read, through PlanPreviewWorkflow (id ``plan-preview-<uuid>``); no step runs.
@@ -253,9 +275,9 @@ class OrchestratorClient:
             task_queue=self.task_queue,
         )
 
-    async def state(self, workflow_id: str) -> dict[str, Any]:
+    async def state(self, workflow_id: str) -> QueryState:
         """The running (or finished) query's execution state: phase, plan, step results."""
-        state: dict[str, Any] = await self.handle(workflow_id).query(QueryWorkflow.state)
+        state: QueryState = await self.handle(workflow_id).query(QueryWorkflow.state)
         return state
 
     async def trace(self, workflow_id: str, *, ui_base_url: str | None = None) -> Trace:

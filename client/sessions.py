@@ -9,7 +9,16 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from client.state import OPEN_SESSIONS
 from models.query import QueryConfig, QueryResult
-from models.session import AskRequest, SessionConfig, SessionState, Turn
+from models.session import (
+    ActiveDocuments,
+    AskRequest,
+    DocumentsChange,
+    SessionConfig,
+    SessionState,
+    Turn,
+    TurnList,
+    TurnRef,
+)
 from workflows.session import SessionWorkflow
 
 SESSION_PREFIX = "session-"
@@ -54,12 +63,20 @@ class Sessions:
     async def ask(self, session_id: str, question: str, documents: Sequence[str] = ()) -> str:
         """Queue a question; returns the QueryWorkflow id (await it with ``result``)."""
         request = AskRequest(question=question, documents=tuple(documents))
-        query_id: str = await self._handle(session_id).execute_update(SessionWorkflow.ask, request)
-        return query_id
+        turn = await self._handle(session_id).execute_update(SessionWorkflow.ask, request)
+        return turn.query_workflow_id
+
+    async def started(self, session_id: str, query_id: str) -> str:
+        """Wait until a turn's QueryWorkflow has started (a question may queue behind earlier
+        ones), so its progress and result can be read by ``query_id``; returns ``query_id``."""
+        started = await self._handle(session_id).execute_update(
+            SessionWorkflow.wait_started, TurnRef(query_workflow_id=query_id)
+        )
+        return started.query_workflow_id
 
     async def result(self, session_id: str, query_id: str) -> QueryResult:
         """Wait for a turn's answer (also for a question still queued behind others)."""
-        await self._handle(session_id).execute_update(SessionWorkflow.wait_started, query_id)
+        await self.started(session_id, query_id)
         result: QueryResult = await self._client.get_workflow_handle(
             query_id, result_type=QueryResult
         ).result()
@@ -72,9 +89,9 @@ class Sessions:
         return await self.result(session_id, await self.ask(session_id, question, documents))
 
     async def turns(self, session_id: str) -> list[Turn]:
-        """The session's turns so far, oldest first."""
-        turns: list[Turn] = await self._handle(session_id).query(SessionWorkflow.turns)
-        return turns
+        """The session's turns, oldest first."""
+        listed: TurnList = await self._handle(session_id).query(SessionWorkflow.turns)
+        return listed.turns
 
     async def state(self, session_id: str) -> SessionState:
         """The session's state: active documents, turns, configuration."""
@@ -82,18 +99,18 @@ class Sessions:
         return state
 
     async def add_documents(self, session_id: str, documents: Sequence[str]) -> list[str]:
-        """Add active documents; returns the active documents after the change."""
-        active: list[str] = await self._handle(session_id).execute_update(
-            SessionWorkflow.add_documents, list(documents)
+        """Make documents active for the following questions; returns the active list."""
+        active: ActiveDocuments = await self._handle(session_id).execute_update(
+            SessionWorkflow.add_documents, DocumentsChange(documents=tuple(documents))
         )
-        return active
+        return active.documents
 
     async def remove_documents(self, session_id: str, documents: Sequence[str]) -> list[str]:
-        """Remove active documents; returns the active documents after the change."""
-        active: list[str] = await self._handle(session_id).execute_update(
-            SessionWorkflow.remove_documents, list(documents)
+        """Set documents aside for the following questions; returns the active list."""
+        active: ActiveDocuments = await self._handle(session_id).execute_update(
+            SessionWorkflow.remove_documents, DocumentsChange(documents=tuple(documents))
         )
-        return active
+        return active.documents
 
     async def close(self, session_id: str) -> SessionState:
         """Close after the queued questions are answered; returns the final state."""

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from temporalio.client import Client, WorkflowHandle
 
+from models.names import QUERY_WORKFLOW, SESSION_WORKFLOW
 from models.session import SessionState
-from workflows.names import QUERY_WORKFLOW, SESSION_WORKFLOW
 from workflows.session import SessionWorkflow
 
 RUNNING_QUERIES = f"WorkflowType = '{QUERY_WORKFLOW}' AND ExecutionStatus = 'Running'"

@@ -12,101 +12,38 @@ started event (or, while it runs, from the pending activity).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType, PendingActivityState
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
 
+from models.names import (
+    DIRECT_PLAN_ID,
+    PLAN_ACTIVITY,
+    PLAN_ID,
+    RESOLVE_ACTIVITY,
+    ActivityId,
+    replan_attempt,
+)
 from models.plan import PlanResponse
 from models.query import QueryResult, StepStatus
+from models.tools import ToolCallResult
+from models.trace import RowStatus, Trace, TraceRow
 from workflows.confidence import step_confidence
-from workflows.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY
 
-RowStatus = Literal[
-    "scheduled",
-    "running",
-    "retrying",
-    "completed",
-    "failed",
-    "timed_out",
-    "cancelled",
-    "cancel_requested",
-]
-_ACTIVITY_ID = re.compile(
-    r"^(?P<step>.+?)(?:#(?P<iteration>\d+))?(?:\[(?P<item>\d+)\])?(?:~(?P<tool>.+))?$"
-)
-_PLAN_ACTIVITIES = {"plan": ("initial", 0), "plan_direct": ("direct", None)}
+__all__ = ["Trace", "TraceNotFound", "TraceRow", "failure_text", "trace", "workflow_ui_url"]
+
+_PLAN_ACTIVITIES = {PLAN_ID: ("initial", 0), DIRECT_PLAN_ID: ("direct", None)}
 
 
 class TraceNotFound(LookupError):
     """No workflow with this id in the namespace."""
-
-
-class TraceRow(BaseModel):
-    """One activity of one step (one row per step attempt: retries of the same activity are
-    counted in ``attempts``; repeats, for_each items and fallbacks are rows of their own)."""
-
-    activity_id: str = Field(description="The activity id: step, step#n, step[i] or step~tool.")
-    step_id: str = Field(description="The plan step this row belongs to.")
-    tool: str = Field(description="The activity type: the tool that ran.")
-    level: int | None = Field(default=None, description="1 = steps with no inputs, ...")
-    plan: str = Field(default="initial", description="initial | replan-<n> | direct")
-    replan: int = Field(default=0, description="0 for the first plan, n for the n-th replan.")
-    iteration: int | None = Field(default=None, description="Repeat iteration (step#n).")
-    item: int | None = Field(default=None, description="for_each item index (step[i]).")
-    fell_back_from: str | None = Field(default=None, description="The tool that failed before.")
-    status: RowStatus = "scheduled"
-    attempts: int = 0
-    scheduled_at: datetime | None = None
-    started_at: datetime | None = Field(default=None, description="Start of the last attempt.")
-    closed_at: datetime | None = None
-    queue_wait_ms: float | None = Field(
-        default=None, description="Scheduled to started, for a first attempt."
-    )
-    duration_ms: float | None = Field(default=None, description="The last attempt's run time.")
-    total_ms: float | None = Field(
-        default=None, description="Scheduled to closed, retries included."
-    )
-    tool_ms: float | None = Field(default=None, description="The tool's own time (its envelope).")
-    failure: str | None = None
-    last_retry_failure: str | None = Field(
-        default=None, description="Why the attempt before the last one failed."
-    )
-    confidence: float | None = None
-
-
-class Trace(BaseModel):
-    """A query's execution as recorded by Temporal."""
-
-    workflow_id: str
-    run_id: str
-    workflow_type: str
-    status: str = Field(description="running | completed | failed | canceled | terminated | ...")
-    started_at: datetime | None = None
-    closed_at: datetime | None = None
-    duration_ms: float | None = None
-    query_type: str | None = None
-    strategy: str | None = None
-    reasoning: str | None = None
-    levels: list[list[str]] = Field(default_factory=list, description="Levels of the first plan.")
-    replans: list[str] = Field(default_factory=list, description="Replan child workflow ids.")
-    rows: list[TraceRow] = Field(default_factory=list)
-    confidence_score: float | None = None
-    orchestrator_version: str | None = None
-    failure: str | None = None
-    history_events: int = 0
-    history_bytes: int = 0
-    ui_url: str | None = None
-
-    def rows_of(self, step_id: str) -> list[TraceRow]:
-        return [r for r in self.rows if r.step_id == step_id]
 
 
 class _Plan(BaseModel):
@@ -224,7 +161,7 @@ class _Builder:
             self._closed(c2.scheduled_event_id, event, "cancelled", "cancelled")
         elif kind == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
             child_id = event.start_child_workflow_execution_initiated_event_attributes.workflow_id
-            attempt = _replan_number(child_id)
+            attempt = replan_attempt(child_id)
             if attempt is not None:
                 self.replan_starts[event.event_id] = (child_id, attempt)
                 self.trace.replans.append(child_id)
@@ -247,24 +184,23 @@ class _Builder:
         if tool in (PLAN_ACTIVITY, RESOLVE_ACTIVITY):
             self.scheduled_types[event.event_id] = a.activity_id
             return
-        match = _ACTIVITY_ID.match(a.activity_id)
-        assert match is not None  # the pattern matches any non-empty id
-        step_id = match["step"]
+        parsed = ActivityId.parse(a.activity_id) or ActivityId(a.activity_id)
+        step_id = parsed.step
         plan = self._plan_for(step_id)
         row = TraceRow(
             activity_id=a.activity_id,
             step_id=step_id,
             tool=tool,
             scheduled_at=_time(event),
-            iteration=int(match["iteration"]) if match["iteration"] else None,
-            item=int(match["item"]) if match["item"] else None,
+            iteration=parsed.iteration,
+            item=parsed.item,
             level=plan.level_of(step_id) if plan else None,
             plan=plan.label if plan else "initial",
             replan=plan.replan if plan else 0,
         )
         if plan is not None and plan.label == "direct":
             row.replan = len(self.trace.replans)
-        if match["tool"]:
+        if parsed.fallback is not None:
             row.fell_back_from = self._previous_tool(row)
         self.rows[event.event_id] = row
 
@@ -302,16 +238,13 @@ class _Builder:
         row = self._closed(a.scheduled_event_id, event, "completed", None)
         if row is None:
             return
-        envelope = await _decode(self.client, a.result.payloads, dict)
-        if not isinstance(envelope, dict):
+        result = await _decode(self.client, a.result.payloads, ToolCallResult)
+        if not isinstance(result, ToolCallResult):
             return
-        if isinstance(envelope.get("duration_ms"), int | float):
-            row.tool_ms = round(float(envelope["duration_ms"]), 1)
-        output = envelope.get("output")
-        signal = output.get("confidence") if isinstance(output, dict) else None
+        row.tool_ms = round(result.duration_ms, 1)
         plan = self._plan_for(row.step_id)
         row.confidence = step_confidence(
-            float(signal) if isinstance(signal, int | float) else None,
+            result.confidence,
             reliability_weight=plan.weight_of(row.step_id) if plan else 1.0,
             attempts=row.attempts or 1,
             fell_back=row.fell_back_from is not None,
@@ -349,11 +282,6 @@ class _Builder:
         else:
             return
         self.trace.closed_at = _time(event)
-
-
-def _replan_number(child_id: str) -> int | None:
-    head, sep, tail = child_id.rpartition("-replan-")
-    return int(tail) if sep and head and tail.isdigit() else None
 
 
 def _apply_pending(rows: list[TraceRow], description: WorkflowExecutionDescription) -> None:

@@ -19,8 +19,8 @@ from temporalio.client import (
 )
 
 from client.trace import failure_text
+from models.names import QUERY_WORKFLOW
 from workflows import search_attributes
-from workflows.names import QUERY_WORKFLOW
 
 _EXPECTED_TYPES = {
     search_attributes.QUERY_TYPE.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

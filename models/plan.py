@@ -1,7 +1,8 @@
 """The plan is data: a DAG of tool steps produced by templates or an LLM, validated before it runs.
 
 Parameters may refer to earlier outputs with ``"$<step id>.<field>[.<field>...]"``; a list whose
-items are references to lists is concatenated, which is how fan-in is written.
+items are references to lists is concatenated, which is how fan-in is written. The grammar of
+references, levels and cycles is ``models.grammar``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.config import PriorTurn, QueryConfig, QueryType, Strategy
 from models.documents import DocumentRef
-from models.query import LlmUsage, PriorTurn, QueryConfig, QueryType, Strategy
-
-REFERENCE_PREFIX = "$"
+from models.usage import LlmUsage
 
 
 class PredicateOp(StrEnum):
@@ -120,10 +120,6 @@ class Plan(BaseModel):
             if step.id == step_id:
                 return step
         raise KeyError(step_id)
-
-
-INPUT_NAME = "input"
-"""Pseudo-step whose output is the query's input: ``$input.documents``, ``$input.query``."""
 
 
 class ReplanContext(BaseModel):

@@ -1,78 +1,43 @@
-"""What a caller sends (QueryRequest) and what it gets back (QueryResult)."""
+"""What a caller sends (QueryRequest) and what it gets back (QueryResult); what it can read
+while the query runs (QueryState).
+
+QueryConfig, QueryType, Strategy, Scheduling and PriorTurn live in ``models.config`` and LlmUsage
+in ``models.usage`` (plans use them too); they are re-exported here, where callers look first."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from models.config import PriorTurn, QueryConfig, QueryType, Scheduling, Strategy
 from models.documents import Citation, DocumentRef
+from models.plan import Plan
+from models.usage import LlmUsage
+
+__all__ = [
+    "DEGRADED_ORCHESTRATOR_VERSION",
+    "ORCHESTRATOR_VERSION",
+    "DocumentFailure",
+    "ExecutionSummary",
+    "LlmUsage",
+    "PriorTurn",
+    "QueryConfig",
+    "QueryRequest",
+    "QueryResult",
+    "QueryState",
+    "QueryStatus",
+    "QueryType",
+    "ResolveReport",
+    "ResolveRequest",
+    "Scheduling",
+    "StepResult",
+    "StepStatus",
+    "Strategy",
+]
 
 ORCHESTRATOR_VERSION = "2.0"
 DEGRADED_ORCHESTRATOR_VERSION = "1.0"
-
-
-class QueryType(StrEnum):
-    SEARCH = "search"
-    SUMMARY = "summary"
-    ANALYSIS = "analysis"
-    COMPARISON = "comparison"
-    EXTRACTION = "extraction"
-    QA = "qa"
-
-
-class Strategy(StrEnum):
-    """How a plan is shaped. SIMPLE: one pass over all documents; PARALLEL: fan out per document;
-    ADAPTIVE: template when the query matches one well, LLM otherwise; COMPREHENSIVE: every
-    analysis tool, per document."""
-
-    SIMPLE = "simple"
-    PARALLEL = "parallel"
-    ADAPTIVE = "adaptive"
-    COMPREHENSIVE = "comprehensive"
-
-
-Scheduling = Literal["eager", "levels"]
-
-
-class QueryConfig(BaseModel):
-    """Per-query execution settings."""
-
-    model_config = ConfigDict(frozen=True)
-
-    max_parallel_steps: int = Field(default=3, ge=1, le=64)
-    strategy: Strategy = Field(
-        default=Strategy.ADAPTIVE,
-        description="ADAPTIVE plans with the LLM when the query fits no template well, and is "
-        "PARALLEL when no LLM is configured.",
-    )
-    confidence_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
-    scheduling: Scheduling = Field(
-        default="eager",
-        description="eager: start a step as soon as its inputs are ready; levels: level by level.",
-    )
-    max_replans: int = Field(default=2, ge=0, le=5)
-    deadline_seconds: float | None = Field(
-        default=None, gt=0, description="Return a partial answer after this many seconds."
-    )
-    top_k: int = Field(default=5, ge=1, le=50, description="Passages retrieved per search.")
-    max_llm_tokens: int | None = Field(
-        default=None,
-        ge=0,
-        description="LLM tokens (prompt + completion) this query may spend; None is unlimited. "
-        "Once spent, planning and tools continue on templates and extractive methods.",
-    )
-
-
-class PriorTurn(BaseModel):
-    """A previous question of the same session and the start of its answer."""
-
-    model_config = ConfigDict(frozen=True)
-
-    question: str
-    answer_summary: str = ""
-    documents: tuple[str, ...] = ()
 
 
 class QueryRequest(BaseModel):
@@ -86,9 +51,10 @@ class QueryRequest(BaseModel):
     )
     session_id: str | None = None
     config: QueryConfig = Field(default_factory=QueryConfig)
-    plan: Any | None = Field(
+    plan: Plan | None = Field(
         default=None,
-        description="A ready-made Plan (JSON) to run instead of planning; it is still validated.",
+        description="A ready-made Plan to run instead of planning; the planning activity still "
+        "checks it against the registered tools.",
     )
     history: tuple[PriorTurn, ...] = Field(
         default=(), description="Recent turns of the session, oldest first, for follow-ups."
@@ -157,37 +123,6 @@ class ResolveReport(BaseModel):
     failures: list[DocumentFailure] = Field(default_factory=list)
 
 
-class LlmUsage(BaseModel):
-    """Tokens and estimated cost of LLM calls: of one tool output, one plan, or a whole query."""
-
-    model_config = ConfigDict(frozen=True)
-
-    calls: int = Field(default=0, description="Completed chat-completion calls.")
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = Field(default=0.0, description="Estimate from the configured price table.")
-    budget_exhausted: bool = Field(
-        default=False, description="A call was not made because max_llm_tokens was spent."
-    )
-    fallbacks: int = Field(
-        default=0, description="Times an LLM path gave way to a template or an extractive tool."
-    )
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def __add__(self, other: LlmUsage) -> LlmUsage:
-        return LlmUsage(
-            calls=self.calls + other.calls,
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            cost_usd=round(self.cost_usd + other.cost_usd, 8),
-            budget_exhausted=self.budget_exhausted or other.budget_exhausted,
-            fallbacks=self.fallbacks + other.fallbacks,
-        )
-
-
 class ExecutionSummary(BaseModel):
     """What ran, how long it took and what went wrong."""
 
@@ -232,3 +167,13 @@ class QueryResult(BaseModel):
     execution_summary: ExecutionSummary = Field(default_factory=ExecutionSummary)
     orchestrator_version: str = ORCHESTRATOR_VERSION
     workflow_id: str = ""
+
+
+class QueryState(BaseModel):
+    """Execution-scope state of a running (or finished) query, read by the ``state`` query:
+    no document text, only the plan and how its steps ended so far."""
+
+    phase: str = Field(description="starting | resolving documents | planning | running | done")
+    plan: Plan | None = Field(default=None, description="The plan being run (the latest replan).")
+    steps: list[StepResult] = Field(default_factory=list)
+    events: int = Field(default=0, description="Events in the query's log so far.")

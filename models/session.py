@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
-from models.query import QueryConfig
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.config import QueryConfig
 
 
 class Turn(BaseModel):
@@ -15,6 +17,13 @@ class Turn(BaseModel):
     question: str
     answer_summary: str = Field(default="", description="The first few hundred characters.")
     query_workflow_id: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, data: Any) -> Any:
+        # earlier clients (and the histories of sessions they used) send the id alone
+        return {"query_workflow_id": data} if isinstance(data, str) else data
+
     confidence: float = 0.0
     status: str = "pending"
     documents: tuple[str, ...] = ()
@@ -58,3 +67,43 @@ class AskRequest(BaseModel):
         default=(),
         description="Extra documents for this question only (the active ones apply too).",
     )
+
+
+class TurnRef(BaseModel):
+    """A turn of a session, by the QueryWorkflow that answers it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    query_workflow_id: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_id(cls, data: Any) -> Any:
+        # earlier clients (and the histories of sessions they used) send the id alone
+        return {"query_workflow_id": data} if isinstance(data, str) else data
+
+
+class DocumentsChange(BaseModel):
+    """Documents to make active in a session, or to set aside."""
+
+    model_config = ConfigDict(frozen=True)
+
+    documents: tuple[str, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list(cls, data: Any) -> Any:
+        # earlier clients (and the histories of sessions they used) send the list alone
+        return {"documents": data} if isinstance(data, list | tuple) else data
+
+
+class ActiveDocuments(BaseModel):
+    """The documents a session's next questions are asked over."""
+
+    documents: list[str] = Field(default_factory=list)
+
+
+class TurnList(BaseModel):
+    """A session's turns, oldest first."""
+
+    turns: list[Turn] = Field(default_factory=list)

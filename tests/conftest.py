@@ -23,13 +23,13 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 
 from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
 from app.runtime.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
+from client.plugin import DocorchPlugin
 from client.sdk import OrchestratorClient
 from client.visibility import enable_search_attributes
 from models.settings import Settings
@@ -80,13 +80,13 @@ async def _start_local() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         dev_server_extra_args=extra,
-        data_converter=pydantic_data_converter,
+        plugins=[DocorchPlugin()],
     )
 
 
 async def _existing(address: str) -> WorkflowEnvironment:
     """An existing server, with docorch's search attributes registered where missing."""
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    client = await Client.connect(address, plugins=[DocorchPlugin()])
     listed = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=client.namespace)
     )
@@ -142,6 +142,7 @@ def run_worker(client: Client, settings: Settings) -> WorkerFactory:
         extra_activities: Sequence[Any] = (),
         task_queue: str | None = None,
         max_concurrent_activities: int | None = None,
+        workflow_runner: WorkflowRunner | None = None,
     ) -> AsyncIterator[OrchestratorClient]:
         queue = task_queue or f"test-{uuid.uuid4().hex[:8]}"
         worker: Worker = build_worker(
@@ -151,6 +152,7 @@ def run_worker(client: Client, settings: Settings) -> WorkerFactory:
             task_queue=queue,
             extra_activities=extra_activities,
             max_concurrent_activities=max_concurrent_activities,
+            workflow_runner=workflow_runner,
         )
         async with worker:
             yield OrchestratorClient(client, task_queue=queue)

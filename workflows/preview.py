@@ -8,13 +8,11 @@ from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from models.plan import Plan, PlanRequest
+from models.names import PLAN_PREVIEW_WORKFLOW
 from models.preview import PlanPreview
 from models.query import QueryRequest
 from workflows.failures import application_cause, cause_message
-from workflows.ingest import resolve_documents
-from workflows.names import PLAN_PREVIEW_WORKFLOW
-from workflows.query import _plan_activity
+from workflows.planning import plan_query, resolve_documents
 
 
 @workflow.defn(name=PLAN_PREVIEW_WORKFLOW, failure_exception_types=[ValidationError])
@@ -32,19 +30,8 @@ class PlanPreviewWorkflow:
             raise ApplicationError(
                 f"no usable documents: {details}", type="NoUsableDocuments", non_retryable=True
             )
-        given = Plan.model_validate(request.plan) if request.plan is not None else None
         try:
-            response = await _plan_activity(
-                PlanRequest(
-                    query=request.query,
-                    documents=tuple(report.documents),
-                    config=request.config,
-                    given_plan=given,
-                    history=request.history,
-                ),
-                activity_id="plan",
-                timeout_seconds=120,
-            )
+            response = await plan_query(request, report.documents)
         except ActivityError as error:
             cause = application_cause(error)
             raise ApplicationError(

@@ -13,13 +13,12 @@ written to the history) and readers fall back to reading the query.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from models.events import EventKind, ProgressEvent
+from models.events import EventData, EventKind, ProgressEvent
 
 MAX_EVENTS_PER_READ = 200
 MAX_WAIT_UPDATES = 500
@@ -27,6 +26,8 @@ MAX_WAIT_UPDATES = 500
 
 
 class EventLog:
+    """A query's events, in order; closed once the final one (answer or fatal error) is in."""
+
     def __init__(self) -> None:
         self.events: list[ProgressEvent] = []
         self.closed = False
@@ -39,8 +40,9 @@ class EventLog:
         *,
         step_id: str | None = None,
         tool: str | None = None,
-        **data: Any,
+        data: EventData | None = None,
     ) -> ProgressEvent:
+        """Append an event (at workflow time) and return it."""
         event = ProgressEvent(
             offset=len(self.events),
             kind=kind,
@@ -48,7 +50,7 @@ class EventLog:
             step_id=step_id,
             tool=tool,
             message=message,
-            data=data,
+            data=data or EventData(),
         )
         self.events.append(event)
         if event.is_final:
@@ -61,6 +63,7 @@ class EventLog:
         return self.events[start : start + MAX_EVENTS_PER_READ]
 
     def has_after(self, offset: int) -> bool:
+        """True when an event newer than ``offset`` exists, or no more will come."""
         return len(self.events) > offset + 1 or self.closed
 
     def admit_wait(self) -> None:
@@ -71,3 +74,8 @@ class EventLog:
                 "query instead",
                 type="TooManyEventWaits",
             )
+
+
+def ms_since(started: datetime) -> float:
+    """Workflow time since ``started``, in milliseconds."""
+    return (workflow.now() - started).total_seconds() * 1000

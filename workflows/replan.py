@@ -1,26 +1,27 @@
 """ReplanWorkflow: a child of QueryWorkflow that plans the remaining work after a failure.
 
 It runs the planning activity with the failure context and returns a validated plan; its own
-history shows why and how the plan changed.
+history shows why and how the plan changed. The loop that starts it is ``workflows.replanning``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from models.plan import PlanRequest, PlanResponse
-    from workflows.names import PLAN_ACTIVITY, REPLAN_WORKFLOW
+from models.names import REPLAN_WORKFLOW, replan_activity_id
+from models.plan import PlanRequest, PlanResponse
+from workflows.planning import plan_activity
 
 
 @workflow.defn(name=REPLAN_WORKFLOW)
 class ReplanWorkflow:
+    """Plans the remaining work of a query after a failure. Input PlanRequest (with a replan
+    context), output PlanResponse."""
+
     @workflow.run
     async def run(self, request: PlanRequest) -> PlanResponse:
+        """The planning activity with the failure context: a validated plan."""
         if request.replan is None:
             # an AssertionError would fail the workflow task and retry it forever
             raise ApplicationError(
@@ -33,12 +34,6 @@ class ReplanWorkflow:
             request.replan.failed_step,
             request.replan.attempt,
         )
-        response: PlanResponse = await workflow.execute_activity(
-            PLAN_ACTIVITY,
-            request,
-            result_type=PlanResponse,
-            activity_id=f"replan_{request.replan.attempt}",
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=["InvalidPlan"]),
+        return await plan_activity(
+            request, activity_id=replan_activity_id(request.replan.attempt), timeout_seconds=60
         )
-        return response

@@ -7,6 +7,11 @@ worker`` do when the namespace has all three registered (the embedded dev server
 them; on a cluster, ``temporal operator search-attribute create``). Every worker of a task queue
 must agree, as for any workflow code. The upsert is also behind ``workflow.patched``, so
 histories recorded before it replay unchanged.
+
+The switch is this process's, set outside any workflow. The sandbox runs each workflow with
+its own fresh import of this module, whose copy of the switch would always be off, so workflows
+read the process's switch through the extern function ``SWITCH`` that the docorch plugin's
+interceptor (``client.plugin``) hands to every workflow it runs.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ CONFIDENCE = SearchAttributeKey.for_float("Confidence")
 SESSION_ID = SearchAttributeKey.for_keyword("SessionId")
 KEYS = (QUERY_TYPE, CONFIDENCE, SESSION_ID)
 PATCH_ID = "search-attributes"
+SWITCH = "docorch_search_attributes_enabled"
+"""Name of the extern function through which a workflow reads the process's switch."""
 
 _enabled = False
 
@@ -32,12 +39,18 @@ def enable(on: bool = True) -> None:
 
 
 def enabled() -> bool:
+    """Whether this process's workflows upsert the attributes (read outside workflows)."""
     return _enabled
+
+
+def _switched_on() -> bool:
+    switch = workflow.extern_functions().get(SWITCH)
+    return bool(switch is not None and switch())
 
 
 def record(*, query_type: str, confidence: float, session_id: str | None) -> None:
     """Upsert a finished query's attributes; a no-op where they are not enabled."""
-    if not _enabled or not workflow.patched(PATCH_ID):
+    if not _switched_on() or not workflow.patched(PATCH_ID):
         return
     updates: list[SearchAttributeUpdate[Any]] = [
         QUERY_TYPE.value_set(query_type),

@@ -15,11 +15,18 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
-with workflow.unsafe.imports_passed_through():
-    from models.query import PriorTurn, QueryRequest, QueryResult
-    from models.session import AskRequest, SessionState, Turn
-    from workflows.names import SESSION_WORKFLOW
-    from workflows.query import QueryWorkflow
+from models.config import PriorTurn
+from models.names import QUERY_WORKFLOW, SESSION_WORKFLOW
+from models.query import QueryRequest, QueryResult
+from models.session import (
+    ActiveDocuments,
+    AskRequest,
+    DocumentsChange,
+    SessionState,
+    Turn,
+    TurnList,
+    TurnRef,
+)
 
 ANSWER_SUMMARY_CHARS = 400
 
@@ -59,8 +66,8 @@ class SessionWorkflow:
     # ---- updates and queries ---------------------------------------------------------------
 
     @workflow.update
-    def ask(self, request: AskRequest) -> str:
-        """Queue a question; returns the QueryWorkflow id that will answer it."""
+    def ask(self, request: AskRequest) -> TurnRef:
+        """Queue a question; returns the QueryWorkflow that will answer it."""
         self.state.turns_total += 1
         query_id = f"{workflow.info().workflow_id}-turn-{self.state.turns_total}"
         documents = tuple(dict.fromkeys([*self.state.documents, *request.documents]))
@@ -68,7 +75,7 @@ class SessionWorkflow:
             Turn(question=request.question, query_workflow_id=query_id, documents=documents)
         )
         self.queue.append((query_id, request))
-        return query_id
+        return TurnRef(query_workflow_id=query_id)
 
     @ask.validator
     def _validate_ask(self, request: AskRequest) -> None:
@@ -81,15 +88,17 @@ class SessionWorkflow:
             )
 
     @workflow.update
-    def add_documents(self, documents: list[str]) -> list[str]:
+    def add_documents(self, change: DocumentsChange) -> ActiveDocuments:
         """Make documents active for the following questions; returns the active list."""
-        self.state.documents = list(dict.fromkeys([*self.state.documents, *documents]))
-        return self.state.documents
+        self.state.documents = list(dict.fromkeys([*self.state.documents, *change.documents]))
+        return ActiveDocuments(documents=self.state.documents)
 
     @workflow.update
-    def remove_documents(self, documents: list[str]) -> list[str]:
-        self.state.documents = [d for d in self.state.documents if d not in set(documents)]
-        return self.state.documents
+    def remove_documents(self, change: DocumentsChange) -> ActiveDocuments:
+        """Set documents aside for the following questions; returns the active list."""
+        gone = set(change.documents)
+        self.state.documents = [d for d in self.state.documents if d not in gone]
+        return ActiveDocuments(documents=self.state.documents)
 
     @workflow.update
     async def close(self) -> SessionState:
@@ -99,8 +108,9 @@ class SessionWorkflow:
         return self.state
 
     @workflow.update
-    async def wait_started(self, query_id: str) -> str:
+    async def wait_started(self, turn: TurnRef) -> TurnRef:
         """Block until the turn's QueryWorkflow has started (so its result can be awaited)."""
+        query_id = turn.query_workflow_id
         known = {t.query_workflow_id for t in self.state.turns}
         if query_id not in known:
             raise ApplicationError(f"no turn {query_id!r} in this session", type="UnknownTurn")
@@ -114,14 +124,16 @@ class SessionWorkflow:
                 )
             )
         )
-        return query_id
+        return turn
 
     @workflow.query
-    def turns(self) -> list[Turn]:
-        return self.state.turns
+    def turns(self) -> TurnList:
+        """The session's turns, oldest first."""
+        return TurnList(turns=self.state.turns)
 
     @workflow.query
     def snapshot(self) -> SessionState:
+        """Everything the session carries."""
         return self.state
 
     # ---- answering -------------------------------------------------------------------------
@@ -145,7 +157,9 @@ class SessionWorkflow:
             history=self._history(),
         )
         try:
-            child = await workflow.start_child_workflow(QueryWorkflow.run, request, id=query_id)
+            child = await workflow.start_child_workflow(
+                QUERY_WORKFLOW, request, id=query_id, result_type=QueryResult
+            )
             self.started.add(query_id)
             result: QueryResult = await child
             updated = turn.model_copy(

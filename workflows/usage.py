@@ -1,6 +1,6 @@
 """LLM usage of a query: what the plan and each step output report, summed. Pure, no I/O.
 
-Tools that call an LLM put an ``LlmUsage`` under ``usage`` in their output; the planning
+Tools that call an LLM report an ``LlmUsage`` (``ToolCallResult.usage``); the planning
 activity puts the planner's on ``PlanResponse.llm_usage``. Counting happens once per activity
 result (each for_each item, fallback and repeat included), so nothing is counted twice, and
 what a failed attempt spent is not in the summary (the per-query ledger in the data directory,
@@ -9,33 +9,14 @@ which enforces the budget, has it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
-
-    from models.events import EventKind
-    from models.query import LlmUsage
-    from workflows.progress import EventLog
+from models.events import EventData, EventKind
+from models.usage import LlmUsage
+from workflows.progress import EventLog
 
 BUDGET_SPENT = (
     "LLM budget (max_llm_tokens) spent: planning and tools continue on templates and "
     "extractive methods"
 )
-
-
-def reported_usage(output: Any) -> LlmUsage | None:
-    """The ``usage`` a step output reports, or None."""
-    raw = output.get("usage") if isinstance(output, Mapping) else None
-    if not isinstance(raw, Mapping):
-        return None
-    try:
-        return LlmUsage.model_validate(raw)
-    except ValidationError:
-        return None
 
 
 class LlmTally:
@@ -47,6 +28,7 @@ class LlmTally:
         self.total = LlmUsage()
 
     def add(self, usage: LlmUsage | None, *, step_id: str | None = None) -> None:
+        """Count ``usage`` (None: nothing to count)."""
         if usage is None:
             return
         newly_exhausted = usage.budget_exhausted and not self.total.budget_exhausted
@@ -56,6 +38,5 @@ class LlmTally:
                 EventKind.DEGRADED,
                 BUDGET_SPENT,
                 step_id=step_id,
-                llm_budget_exhausted=True,
-                llm_tokens=self.total.total_tokens,
+                data=EventData(llm_budget_exhausted=True, llm_tokens=self.total.total_tokens),
             )

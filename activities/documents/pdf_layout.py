@@ -1,11 +1,13 @@
 """Reading order of one PDF page: words to lines, two-column detection, table placement.
 
-Pure geometry over pdfplumber's word and table boxes, so it can be reasoned about (and tested)
-without a PDF. Units are PDF points; ``top`` grows downwards.
+Pure geometry over word and table boxes — whichever reader found them (pypdfium2 text runs or
+pdfplumber words) — so it can be reasoned about (and tested) without a PDF. Units are PDF
+points; ``top`` grows downwards.
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,55 +42,104 @@ class TableBlock:
 
 
 Item = Line | TableBlock
+Box = tuple[float, float, float, float]
+"""(x0, top, x1, bottom)"""
 
 
-def _is_bold(fontname: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A word — or a run of words set in one go, as pypdfium2 reports text — with its box."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+
+
+@dataclass
+class PageLayout:
+    """One page's content in reading order, as the structure step reads it."""
+
+    number: int
+    height: float
+    items: list[Item]
+    two_columns: bool = False
+
+
+def is_bold(fontname: str) -> bool:
+    """Whether a font name says bold (``Helvetica-Bold``, ``ABCDEF+Arial-BlackMT``, …)."""
     lowered = fontname.lower()
     return any(mark in lowered for mark in ("bold", "black", "heavy", "semibold"))
 
 
-def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+def pdfplumber_words(words: Sequence[dict[str, Any]]) -> list[Word]:
+    """pdfplumber's ``extract_words(extra_attrs=["size", "fontname"])`` as Words."""
+    return [
+        Word(
+            text=str(w["text"]),
+            x0=float(w["x0"]),
+            x1=float(w["x1"]),
+            top=float(w["top"]),
+            bottom=float(w["bottom"]),
+            size=float(w.get("size", 0.0)),
+            bold=is_bold(str(w.get("fontname", ""))),
+        )
+        for w in words
+    ]
+
+
+def plain_items(text: str) -> list[Item]:
+    """Text without geometry (a fallback reader's) as lines: blank lines separate paragraphs."""
+    items: list[Item] = []
+    top = 0.0
+    for raw in text.splitlines():
+        top += 12.0 if raw.strip() else 24.0
+        if raw.strip():
+            items.append(Line(raw.strip(), top, top + 10.0, 0.0, 0.0, 10.0, False))
+    return items
+
+
+def _inside(word: Word, box: Box) -> bool:
     x0, top, x1, bottom = box
-    cx = (float(word["x0"]) + float(word["x1"])) / 2
-    cy = (float(word["top"]) + float(word["bottom"])) / 2
+    cx = (word.x0 + word.x1) / 2
+    cy = (word.top + word.bottom) / 2
     return x0 - 1 <= cx <= x1 + 1 and top - 1 <= cy <= bottom + 1
 
 
-def _line_of(words: Sequence[dict[str, Any]]) -> Line:
-    sizes = [float(w.get("size", 0.0)) for w in words]
-    chars = [len(w["text"]) for w in words]
-    bold_chars = sum(
-        n for w, n in zip(words, chars, strict=True) if _is_bold(str(w.get("fontname", "")))
-    )
-    return Line(
-        text=" ".join(w["text"] for w in words),
-        top=min(w["top"] for w in words),
-        bottom=max(w["bottom"] for w in words),
-        x0=min(w["x0"] for w in words),
-        x1=max(w["x1"] for w in words),
-        size=max(sizes) if sizes else 0.0,
-        bold=bold_chars >= 0.8 * sum(chars),
-    )
+def _line_of(words: Sequence[Word]) -> Line:
+    first = words[0]
+    top, bottom, x0, x1, size = first.top, first.bottom, first.x0, first.x1, first.size
+    chars = bold_chars = 0
+    for w in words:
+        top, bottom = min(top, w.top), max(bottom, w.bottom)
+        x0, x1, size = min(x0, w.x0), max(x1, w.x1), max(size, w.size)
+        chars += len(w.text)
+        bold_chars += len(w.text) if w.bold else 0
+    text = " ".join(w.text for w in words) if len(words) > 1 else first.text
+    return Line(text, top, bottom, x0, x1, size, bold_chars >= 0.8 * chars)
 
 
-def _rows_of_words(words: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def _rows_of_words(words: Sequence[Word]) -> list[list[Word]]:
     """Words grouped into visual rows, each row sorted left to right."""
-    rows: list[list[dict[str, Any]]] = []
-    for word in sorted(words, key=lambda w: (round(w["top"], 1), w["x0"])):
-        if rows and abs(word["top"] - rows[-1][0]["top"]) <= LINE_TOLERANCE:
+    rows: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (round(w.top, 1), w.x0)):
+        if rows and abs(word.top - rows[-1][0].top) <= LINE_TOLERANCE:
             rows[-1].append(word)
         else:
             rows.append([word])
-    return [sorted(row, key=lambda w: w["x0"]) for row in rows]
+    return [sorted(row, key=lambda w: w.x0) for row in rows]
 
 
-def _fragments(row: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def _fragments(row: list[Word]) -> list[list[Word]]:
     """A row split wherever the gap between words is wider than FRAGMENT_GAP_EM."""
-    pieces: list[list[dict[str, Any]]] = [[row[0]]]
+    pieces: list[list[Word]] = [[row[0]]]
     for word in row[1:]:
         previous = pieces[-1][-1]
-        size = float(word.get("size", 10.0)) or 10.0
-        if word["x0"] - previous["x1"] > FRAGMENT_GAP_EM * size:
+        size = word.size or 10.0
+        if word.x0 - previous.x1 > FRAGMENT_GAP_EM * size:
             pieces.append([word])
         else:
             pieces[-1].append(word)
@@ -104,10 +155,13 @@ def find_gutter(fragments: Sequence[Line], width: float) -> float | None:
     if len(fragments) < 8 or width <= 0:
         return None
     low, high = int(width * 0.3), int(width * 0.7)
-    coverage = [0] * (high - low + 1)
+    changes = [0] * (high - low + 2)  # +1 where a fragment starts covering, -1 after it ends
     for f in fragments:
-        for x in range(max(low, int(f.x0)), min(high, int(f.x1)) + 1):
-            coverage[x - low] += 1
+        start, end = max(low, int(f.x0)), min(high, int(f.x1))
+        if start <= end:
+            changes[start - low] += 1
+            changes[end - low + 1] -= 1
+    coverage = list(itertools.accumulate(changes[:-1]))
     limit = max(1, len(fragments) // 10)
     best: tuple[int, int] | None = None
     run_start: int | None = None
@@ -160,14 +214,12 @@ def _column_order(items: list[Item], gutter: float) -> list[Item]:
 
 
 def page_items(
-    words: Sequence[dict[str, Any]],
-    tables: Sequence[tuple[tuple[float, float, float, float], list[list[str]]]],
-    width: float,
+    words: Sequence[Word], tables: Sequence[tuple[Box, list[list[str]]]], width: float
 ) -> tuple[list[Item], bool]:
     """The page's lines and tables in reading order, and whether it was read as two columns.
 
-    ``words`` are pdfplumber words with ``size`` and ``fontname``; ``tables`` are (bbox, rows).
-    Words inside a table box belong to the table and are not repeated as lines.
+    ``tables`` are (bbox, rows). Words inside a table box belong to the table and are not
+    repeated as lines.
     """
     free = [w for w in words if not any(_inside(w, box) for box, _ in tables)]
     blocks: list[Item] = [
@@ -175,9 +227,11 @@ def page_items(
         for box, rows in tables
     ]
     rows = _rows_of_words(free)
-    fragments = [_line_of(piece) for row in rows for piece in _fragments(row)]
+    pieces = [_fragments(row) for row in rows]
+    fragments = [_line_of(piece) for row_pieces in pieces for piece in row_pieces]
     gutter = find_gutter(fragments, width)
     if gutter is None:
-        lines: list[Item] = [_line_of(row) for row in rows]
+        whole_rows = len(fragments) == len(rows)  # no row split: its fragment is the line
+        lines: list[Item] = [*fragments] if whole_rows else [_line_of(row) for row in rows]
         return sorted([*lines, *blocks], key=lambda i: (i.top, i.x0)), False
     return _column_order([*fragments, *blocks], gutter), True

@@ -25,12 +25,12 @@ from activities.planning.replan import replan
 from activities.planning.templates import direct_plan, template_plan
 from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
 from activities.registry import ToolRegistry
+from models.grammar import levels
+from models.names import DIRECT_PREFIX, PLAN_ACTIVITY
 from models.plan import Plan, PlanRequest, PlanResponse
 from models.query import LlmUsage
 from models.settings import Settings
 from models.state import ToolStats
-from workflows.dag import levels
-from workflows.names import DIRECT_PREFIX, PLAN_ACTIVITY
 
 log = structlog.get_logger(__name__)
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.documents import DocumentRef
-from models.plan import REFERENCE_PREFIX, Plan
+from models.grammar import REFERENCE_PREFIX
+from models.plan import Plan
 from models.query import PriorTurn
 from store.search import query_terms
 

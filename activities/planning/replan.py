@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from activities.errors import InvalidPlan
-from models.plan import REFERENCE_PREFIX, Plan, ReplanContext, Step
-from workflows.dag import LOCAL_NAMES, parse_reference
+from models.grammar import LOCAL_NAMES, REFERENCE_PREFIX, is_reference, parse_reference
+from models.plan import Plan, ReplanContext, Step
 
 _DOCUMENT_PARAMS = ("documents", "document", "document_a", "document_b")
 _ALL_DOCUMENTS = "$input.documents"
@@ -54,12 +54,7 @@ def _documents_of(step: Step) -> list[Any]:
             found.extend(value)
         elif value is not None:
             found.append(value)
-    local = any(
-        isinstance(v, str)
-        and v.startswith(REFERENCE_PREFIX)
-        and parse_reference(v)[0] in LOCAL_NAMES
-        for v in found
-    )
+    local = any(is_reference(v) and parse_reference(v)[0] in LOCAL_NAMES for v in found)
     return [_ALL_DOCUMENTS] if local or not found else found
 
 
@@ -98,7 +93,7 @@ def _search_and_answer(failed: Step, question: str, attempt: int) -> _Taken:
 
 def _rewrite(value: Any, taken: dict[str, _Taken]) -> Any:
     """``value`` with references to a failed step pointing at what took its place."""
-    if isinstance(value, str) and value.startswith(REFERENCE_PREFIX):
+    if is_reference(value):
         head, path = parse_reference(value)
         return taken[head].reference(path) if head in taken else value
     if isinstance(value, dict):

@@ -10,43 +10,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from activities.registry import ToolRegistry
-from models.plan import INPUT_NAME, REFERENCE_PREFIX, Plan, Step
-from models.state import ToolStats
-from workflows.dag import (
+from models.grammar import (
+    FOR_EACH_FIELDS,
+    INPUT_FIELDS,
+    INPUT_NAME,
+    ITEM,
     LOCAL_NAMES,
-    dependencies,
     find_cycle,
     parse_reference,
+    step_references,
     transitive_dependencies,
 )
-
-INPUT_FIELDS = frozenset({"documents", "query"})
-FOR_EACH_FIELDS = frozenset({"items", "count"})
-
-
-def _reference_strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str) and value.startswith(REFERENCE_PREFIX):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _reference_strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _reference_strings(item)
-
-
-def _step_references(step: Step) -> list[str]:
-    refs = list(_reference_strings(step.params))
-    if step.condition is not None:
-        refs.append(step.condition.ref)
-    if step.repeat_until is not None:
-        refs.append(step.repeat_until.ref)
-    if step.for_each is not None:
-        refs.append(step.for_each)
-    return refs
+from models.names import STEP_ID
+from models.plan import Plan, Step
+from models.state import ToolStats
 
 
 def _check_reference(
@@ -54,7 +33,7 @@ def _check_reference(
 ) -> str | None:
     head, path = parse_reference(reference)
     where = f"step {step.id!r}: reference {reference!r}"
-    if head == "item":
+    if head == ITEM:
         return None if step.for_each else f"{where}: $item is only bound in a for_each step"
     if head in ("iteration", "self"):
         return (
@@ -95,6 +74,11 @@ def validate_plan(plan: Plan, registry: ToolRegistry, *, external: Iterable[str]
             problems.append(f"duplicate step id {step.id!r}")
         if step.id == INPUT_NAME or step.id in LOCAL_NAMES:
             problems.append(f"step id {step.id!r} is reserved")
+        elif not STEP_ID.fullmatch(step.id):
+            problems.append(
+                f"step id {step.id!r}: use letters, digits, '_' and '-' only (it is the "
+                "activity id, and references name it before a '.')"
+            )
         by_id[step.id] = step
     if not plan.steps:
         problems.append("the plan has no steps")
@@ -102,14 +86,15 @@ def validate_plan(plan: Plan, registry: ToolRegistry, *, external: Iterable[str]
         if step.tool not in registry:
             problems.append(f"step {step.id!r}: {registry.unknown_tool_message(step.tool)}")
             continue
-        local = {k: v for k, v in step.params.items()}
-        problems += [f"step {step.id!r}: {p}" for p in registry.validate_params(step.tool, local)]
+        problems += [
+            f"step {step.id!r}: {p}" for p in registry.validate_params(step.tool, dict(step.params))
+        ]
         for fallback in step.fallback:
             if fallback not in registry:
                 problems.append(
                     f"step {step.id!r}: fallback {registry.unknown_tool_message(fallback)}"
                 )
-        for reference in _step_references(step):
+        for reference in step_references(step):
             problem = _check_reference(step, reference, by_id, registry, outside)
             if problem:
                 problems.append(problem)
@@ -200,4 +185,4 @@ def attach_policies(
     return plan.model_copy(update={"steps": tuple(steps)})
 
 
-__all__ = ["attach_policies", "dependencies", "drop_dead_steps", "validate_plan"]
+__all__ = ["attach_policies", "drop_dead_steps", "observed_attempts", "validate_plan"]

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from activities.tools.entity_patterns import EntityKind
 from models.documents import Citation, DocumentRef, Passage
-from models.query import LlmUsage
+from models.usage import LlmUsage
 
 USAGE_DESCRIPTION = "LLM calls behind this output (None: no LLM configured); summed per query."
 NOTE_DESCRIPTION = "Why the LLM path was not used, when an LLM is configured."

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from models.documents import DocumentRef, StoreStats
 from models.plan import Plan
-from models.query import QueryConfig, QueryResult
+from models.query import QueryConfig, QueryResult, QueryState
 from models.session import SessionConfig
 from models.tools import ToolSpec
 
@@ -56,7 +56,7 @@ class ExecutionView(BaseModel):
     closed_at: datetime | None = None
     search_attributes: dict[str, Any] = Field(default_factory=dict)
     result: QueryResult | None = None
-    state: dict[str, Any] | None = Field(default=None, description="Live state while running.")
+    state: QueryState | None = Field(default=None, description="Live state while running.")
     failure: str | None = None
     ui_url: str | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.spinner import Spinner
@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from app.cli.timeline import STATUS_STYLE, timeline
 from models.events import ProgressEvent
 from models.plan import PlanResponse
 from models.query import DocumentFailure, QueryResult
@@ -141,16 +142,14 @@ class ProgressView:
         return self.steps[step_id]
 
     def _on_plan_created(self, event: ProgressEvent) -> None:
-        data: dict[str, Any] = event.data
+        data = event.data
         self.header = (
-            f"[bold]{data.get('query_type', '?')}[/] plan ({data.get('source', '?')}, "
-            f"{data.get('strategy', '?')}): {event.message}"
+            f"[bold]{data.query_type or '?'}[/] plan ({data.source or '?'}, "
+            f"{data.strategy or '?'}): {event.message}"
         )
-        self.levels = [list(level) for level in data.get("levels", [])]
-        for step in data.get("steps", []):
-            self.steps[step["id"]] = _StepLine(
-                step["id"], step["tool"], step.get("description", "")
-            )
+        self.levels = [list(level) for level in data.levels or []]
+        for step in data.steps or []:
+            self.steps[step.id] = _StepLine(step.id, step.tool, step.description)
 
     def _on_step_scheduled(self, event: ProgressEvent) -> None:
         self._line(event).state = "scheduled"
@@ -163,9 +162,9 @@ class ProgressView:
     def _on_step_completed(self, event: ProgressEvent) -> None:
         line = self._line(event)
         line.state, line.tool = "completed", event.tool or line.tool
-        line.duration_ms = event.data.get("duration_ms")
-        line.confidence = event.data.get("confidence")
-        line.attempts = int(event.data.get("attempts", 1) or 1)
+        line.duration_ms = event.data.duration_ms
+        line.confidence = event.data.confidence
+        line.attempts = event.data.attempts or 1
 
     def _on_step_failed(self, event: ProgressEvent) -> None:
         line = self._line(event)
@@ -179,17 +178,15 @@ class ProgressView:
 
     def _on_step_fell_back(self, event: ProgressEvent) -> None:
         line = self._line(event)
-        line.note = f" · fell back from {event.data.get('failed_tool', line.tool)}"
+        line.note = f" · fell back from {event.data.failed_tool or line.tool}"
         line.tool = event.tool or line.tool
 
     def _on_replan_started(self, event: ProgressEvent) -> None:
-        self.notes.append(
-            f"[magenta]replanning[/] (attempt {event.data.get('attempt')}): {event.message}"
-        )
-        self.extra[f"replan {event.data.get('attempt')}"] = []
+        self.notes.append(f"[magenta]replanning[/] (attempt {event.data.attempt}): {event.message}")
+        self.extra[f"replan {event.data.attempt}"] = []
 
     def _on_replan_finished(self, event: ProgressEvent) -> None:
-        ok = event.data.get("ok", True)
+        ok = event.data.ok is not False
         self.notes.append(f"[magenta]replan {'ready' if ok else 'failed'}[/]: {event.message}")
 
     def _on_degraded(self, event: ProgressEvent) -> None:
@@ -202,8 +199,8 @@ class ProgressView:
             self.final = f"[red]failed[/]: {event.message}"
 
     def _on_final_answer(self, event: ProgressEvent) -> None:
-        confidence = event.data.get("confidence")
-        suffix = f", confidence {confidence:.2f}" if isinstance(confidence, int | float) else ""
+        confidence = event.data.confidence
+        suffix = f", confidence {confidence:.2f}" if confidence is not None else ""
         self.final = f"[bold green]{event.message}[/]{suffix}"
 
     def __rich__(self) -> RenderableType:
@@ -226,15 +223,6 @@ class ProgressView:
 
 
 # ---- the trace ---------------------------------------------------------------------------------
-
-_ROW_STYLE = {
-    "completed": "green",
-    "failed": "red",
-    "timed_out": "red",
-    "cancelled": "yellow",
-    "retrying": "magenta",
-    "running": "cyan",
-}
 
 
 def _ms(value: float | None) -> str:
@@ -265,7 +253,7 @@ def trace_table(trace: Trace) -> Table:
             notes.append(f"retried after: {row.last_retry_failure}")
         if row.failure and row.status != "completed":
             notes.append(row.failure)
-        style = _ROW_STYLE.get(row.status, "")
+        style = STATUS_STYLE.get(row.status, "")
         table.add_row(
             row.activity_id,
             row.tool,
@@ -283,8 +271,12 @@ def trace_table(trace: Trace) -> Table:
 
 
 def print_trace(console: Console, trace: Trace) -> None:
-    """The trace table, then its status, timings, replans, failure and UI link."""
+    """The trace table and the steps' timeline, then the status, timings, replans, failure
+    and UI link."""
     console.print(trace_table(trace))
+    chart = timeline(trace, width=max(20, min(60, console.width - 40)))
+    if chart is not None:
+        console.print(chart)
     parts = [f"status {trace.status}"]
     if trace.query_type:
         parts.append(f"{trace.query_type} ({trace.strategy})")

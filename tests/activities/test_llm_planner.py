@@ -102,7 +102,13 @@ async def test_a_valid_llm_plan_is_used_with_its_reasoning(
     assert response.plan.reasoning.startswith("Search each contract")
     assert "LLM plan by fake-model" in response.plan.reasoning
     assert response.levels == [["search_a", "search_b"], ["answer"]]
-    assert response.plan.step("answer").policy.max_attempts >= 1  # policies attached as usual
+    # policies attached as for any plan: the registry's, not the Step default
+    registry = default_registry()
+    for step in response.plan.steps:
+        spec = registry.get(step.tool).spec
+        assert step.policy == registry.policy(step.tool).model_copy(
+            update={"accepts_missing_inputs": spec.accepts_missing_inputs}
+        ), step.id
     assert response.llm_usage is not None
     assert (response.llm_usage.calls, response.llm_usage.total_tokens) == (1, 3200)
     # the model saw metadata and the catalog, never document text

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from models.events import EventKind, ProgressEvent
+from models.events import EventKind, EventsAfter, ProgressEvent
 from models.query import QueryConfig, QueryResult
 from models.settings import Settings
 from tests.fake_openai import (  # noqa: F401  (fixtures: fake_openai, fake_openai_server)
@@ -106,7 +106,8 @@ def _single_answer_plan() -> dict[str, Any]:
 
 async def _events(client: Client, workflow_id: str) -> list[ProgressEvent]:
     handle = client.get_workflow_handle_for(QueryWorkflow.run, workflow_id)
-    return await handle.query(QueryWorkflow.events_after, -1)
+    page = await handle.query(QueryWorkflow.events_after, EventsAfter())
+    return page.events
 
 
 def _quotes_are_exact(result: QueryResult, samples: Path) -> None:
@@ -144,7 +145,7 @@ async def test_a_query_planned_and_answered_by_the_llm_sums_its_usage(
     assert not usage.budget_exhausted and usage.fallbacks == 0
     plan_created = next(e for e in events if e.kind is EventKind.PLAN_CREATED)
     assert plan_created.message.startswith("Each contract has its own notice period")
-    assert plan_created.data["source"] == "llm"
+    assert plan_created.data.source == "llm"
     # the planner saw no document text; each answer saw only its own contract's passages
     planner_request = fake_openai.seen(PLAN_ROUTE)[0].text()
     assert "written notice" not in planner_request and "12,000" not in planner_request
@@ -201,7 +202,7 @@ async def test_a_spent_budget_stops_llm_use_and_says_so(
     assert fake_openai.seen(ANSWER_ROUTE) == []  # no answer call was affordable
     assert usage.budget_exhausted and usage.calls == 1 and usage.total_tokens <= budget
     assert "90 days" in result.answer and "According to the documents" not in result.answer
-    spent = [e for e in events if e.data.get("llm_budget_exhausted")]
+    spent = [e for e in events if e.data.llm_budget_exhausted]
     assert len(spent) == 1 and spent[0].kind is EventKind.DEGRADED
     assert "templates and extractive methods" in spent[0].message
 

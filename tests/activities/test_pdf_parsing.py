@@ -135,12 +135,14 @@ def test_pdf_without_a_text_layer_says_so() -> None:
         parse_pdf("scan.pdf", scanned_pdf_bytes())
 
 
-def test_pypdf_reads_what_pdfplumber_cannot(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pypdf_reads_what_neither_layout_reader_can(monkeypatch: pytest.MonkeyPatch) -> None:
     import pdfplumber
+    import pypdfium2
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("simulated layout failure")
 
+    monkeypatch.setattr(pypdfium2, "PdfDocument", broken)
     monkeypatch.setattr(pdfplumber, "open", broken)
     parsed = parse_pdf("report.pdf", pdf_bytes(PAGES))
     assert "EUR 87,600" in parsed.text

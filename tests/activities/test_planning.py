@@ -10,7 +10,7 @@ from activities.planning.classify import classify_query
 from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
 from activities.tools.catalog import default_registry
 from models.documents import DocumentRef
-from models.plan import Plan, PlanRequest, Predicate, PredicateOp, Step
+from models.plan import Plan, PlanRequest, Predicate, PredicateOp, Step, StepPolicy
 from models.query import QueryConfig, QueryType, Strategy
 from models.state import ToolStats
 
@@ -33,7 +33,7 @@ def test_queries_are_classified(query: str, expected: QueryType) -> None:
 
 
 def _plan(query: str, **config: object) -> Plan:
-    request = PlanRequest(query=query, documents=DOCS, config=QueryConfig(**config))  # type: ignore[arg-type]
+    request = PlanRequest(query=query, documents=DOCS, config=QueryConfig.model_validate(config))
     return Planner(default_registry()).plan(request).plan
 
 
@@ -63,7 +63,13 @@ def test_policies_are_attached_from_the_registry() -> None:
     plan = _plan("What is the notice period?")
     registry = default_registry()
     for step in plan.steps:
-        assert step.policy.max_attempts == registry.policy(step.tool).max_attempts
+        expected = registry.policy(step.tool).model_copy(
+            update={"accepts_missing_inputs": registry.get(step.tool).spec.accepts_missing_inputs}
+        )
+        assert step.policy == expected
+        # the registry's policy, not the default every Step starts with
+        assert step.policy != StepPolicy()
+        assert "InvalidParameters" in step.policy.non_retryable_error_types
 
 
 def test_observed_failures_raise_the_attempts_of_a_flaky_tool_only() -> None:

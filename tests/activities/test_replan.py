@@ -7,6 +7,7 @@ import pytest
 from activities.errors import InvalidPlan
 from activities.planning.activity import Planner
 from activities.planning.replan import replan
+from activities.planning.validation import validate_plan
 from activities.tools.catalog import default_registry
 from models.documents import DocumentRef
 from models.plan import Plan, PlanRequest, Predicate, PredicateOp, ReplanContext, Step
@@ -126,7 +127,21 @@ def test_the_replan_is_validated_against_the_completed_steps() -> None:
     response = Planner(default_registry()).plan(
         PlanRequest(query="What changed?", documents=DOCS, replan=_context())
     )
-    assert response.plan.step("summarize_2_r1_search").policy.max_attempts >= 1
+    # the completed step is referred to, not planned again; the new steps get their policies
+    steps = {s.id: s for s in response.plan.steps}
+    assert "summarize_1" not in steps
+    registry = default_registry()
+    assert steps["summarize_2_r1_search"].policy == registry.policy("search_documents")
+    for step in steps.values():
+        spec = registry.get(step.tool).spec
+        assert step.policy == registry.policy(step.tool).model_copy(
+            update={"accepts_missing_inputs": spec.accepts_missing_inputs}
+        ), step.id
+    # the plan is valid only together with the completed step it refers to
+    assert validate_plan(response.plan, registry, external=["summarize_1"]) == []
+    assert validate_plan(response.plan, registry) == [
+        "step 'compose_1': reference '$summarize_1': no step 'summarize_1' in the plan"
+    ]
 
 
 def test_no_replan_without_search_and_answer() -> None:

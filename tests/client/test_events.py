@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from client.plugin import sandbox_restrictions
 from models.events import EventKind, ProgressEvent
 from models.query import QueryConfig
 from tests.client.tools import fault_registry, replan_plan, retry_and_fallback_plan, slow_plan
@@ -33,15 +35,18 @@ async def test_event_log_covers_plan_steps_and_final_answer(
     assert _offsets(events) == list(range(len(events)))
     plan = events[0]
     assert plan.kind is EventKind.PLAN_CREATED
-    assert plan.data["query_type"] == "qa" and plan.data["strategy"] and plan.data["levels"]
+    assert plan.data.query_type == "qa" and plan.data.strategy and plan.data.levels
     assert plan.message  # the plan's reasoning
     kinds = [e.kind for e in events]
     for kind in (EventKind.STEP_SCHEDULED, EventKind.STEP_STARTED, EventKind.STEP_COMPLETED):
         assert kind in kinds
     completed = [e for e in events if e.kind is EventKind.STEP_COMPLETED]
-    assert all(0 <= e.data["confidence"] <= 1 and e.step_id and e.tool for e in completed)
+    assert all(
+        e.data.confidence is not None and 0 <= e.data.confidence <= 1 and e.step_id and e.tool
+        for e in completed
+    )
     assert events[-1].kind is EventKind.FINAL_ANSWER and events[-1].is_final
-    assert "confidence" in events[-1].data
+    assert events[-1].data.confidence is not None
 
 
 async def test_fallbacks_are_events_and_retries_do_not_break_the_stream(
@@ -53,13 +58,13 @@ async def test_fallbacks_are_events_and_retries_do_not_break_the_stream(
         plan = retry_and_fallback_plan(QUESTION)
         events = [e async for e in sdk.stream(QUESTION, docs, plan=plan, config=config)]
     fell_back = [e for e in events if e.kind is EventKind.STEP_FELL_BACK]
-    assert [(e.step_id, e.tool, e.data["failed_tool"]) for e in fell_back] == [
+    assert [(e.step_id, e.tool, e.data.failed_tool) for e in fell_back] == [
         ("search_b", "search_documents", "broken_search")
     ]
     flaky = next(
         e for e in events if e.kind is EventKind.STEP_COMPLETED and e.step_id == "search_a"
     )
-    assert flaky.data["attempts"] == 2
+    assert flaky.data.attempts == 2
     assert events[-1].kind is EventKind.FINAL_ANSWER
 
 
@@ -70,7 +75,7 @@ async def test_a_document_error_is_not_the_end_of_the_stream(
     async with run_worker() as sdk:
         events = [e async for e in sdk.stream("What is the monthly fee?", docs)]
     errors = [e for e in events if e.kind is EventKind.ERROR]
-    assert errors and not errors[0].is_final and errors[0].data["fatal"] is False
+    assert errors and not errors[0].is_final and errors[0].data.fatal is False
     assert events[-1].kind is EventKind.FINAL_ANSWER
 
 
@@ -156,9 +161,9 @@ async def test_failures_skips_and_replans_are_events(
     assert by_kind[EventKind.STEP_SKIPPED].step_id == "extra"
     assert "condition false" in by_kind[EventKind.STEP_SKIPPED].message
     assert by_kind[EventKind.STEP_FAILED].step_id == "answer"
-    assert by_kind[EventKind.STEP_FAILED].data["error_type"] == "BadInput"
-    assert by_kind[EventKind.REPLAN_STARTED].data["attempt"] == 1
-    assert by_kind[EventKind.REPLAN_FINISHED].data["ok"] is True
+    assert by_kind[EventKind.STEP_FAILED].data.error_type == "BadInput"
+    assert by_kind[EventKind.REPLAN_STARTED].data.attempt == 1
+    assert by_kind[EventKind.REPLAN_FINISHED].data.ok is True
     assert events[-1].kind is EventKind.FINAL_ANSWER
 
 
@@ -166,8 +171,12 @@ async def test_readers_fall_back_to_the_query_once_the_update_budget_is_spent(
     run_worker: WorkerFactory, samples: Path, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(progress, "MAX_WAIT_UPDATES", 1)
+    # the sandbox imports workflow code afresh for each run; this worker shares the patched
+    # module with its workflows instead
+    patched = sandbox_restrictions().with_passthrough_modules("workflows.progress")
+    runner = SandboxedWorkflowRunner(restrictions=patched)
     docs = [str(samples / "contract_acme_globex.md")]
-    async with run_worker(registry=fault_registry()) as sdk:
+    async with run_worker(registry=fault_registry(), workflow_runner=runner) as sdk:
         handle = await sdk.start(QUESTION, docs, plan=slow_plan(QUESTION, seconds=0.5))
         events = [e async for e in sdk.events(handle.id)]
     assert _offsets(events) == list(range(len(events)))

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from client.plugin import DocorchPlugin
 from client.visibility import has_search_attributes
 from tests.conftest import WorkerFactory
-from worker import WORKFLOWS, workflow_runner
+from worker import WORKFLOWS
 from workflows import search_attributes
 
 pytestmark = pytest.mark.integration
@@ -31,9 +31,5 @@ async def test_finished_query_is_findable_by_its_search_attributes(
     assert attributes.get(search_attributes.CONFIDENCE) == result.confidence_score
     assert attributes.get(search_attributes.SESSION_ID) == "sa-test-session"
     history = await handle.fetch_history()
-    replayer = Replayer(
-        workflows=list(WORKFLOWS),
-        data_converter=pydantic_data_converter,
-        workflow_runner=workflow_runner(),
-    )
+    replayer = Replayer(workflows=list(WORKFLOWS), plugins=[DocorchPlugin()])
     await replayer.replay_workflow(history)

@@ -1,38 +1,9 @@
-"""Pure DAG logic: dependencies, cycles, levels, the ready set, references and predicates."""
+"""Scheduling over the DAG: the ready set, and level-by-level scheduling."""
 
 from __future__ import annotations
 
-import pytest
-
-from models.plan import Predicate, PredicateOp, Step
+from tests.plan_shapes import DIAMOND, step
 from workflows import dag
-
-
-def step(step_id: str, **params: object) -> Step:
-    return Step(id=step_id, tool="t", params=dict(params))
-
-
-DIAMOND = [
-    step("a"),
-    step("b", x="$a.passages"),
-    step("c", x="$a"),
-    step("d", x=["$b.passages", "$c.passages"]),
-]
-
-
-def test_dependencies_come_from_references_and_depends_on() -> None:
-    s = Step(id="s", tool="t", params={"p": ["$x.a", {"q": "$y"}], "n": 3}, depends_on=("z",))
-    assert dag.dependencies(s) == {"x", "y", "z"}
-
-
-def test_loop_names_are_not_dependencies() -> None:
-    s = Step(id="s", tool="t", params={"p": "$item.id", "k": "$iteration"}, for_each="$a.items")
-    assert dag.dependencies(s) == {"a"}
-
-
-def test_levels_group_steps_by_depth() -> None:
-    assert dag.levels(DIAMOND) == [["a"], ["b", "c"], ["d"]]
-    assert dag.level_of_steps(DIAMOND)["d"] == 3
 
 
 def test_ready_set_waits_for_every_input() -> None:
@@ -42,59 +13,20 @@ def test_ready_set_waits_for_every_input() -> None:
     assert dag.ready_steps(DIAMOND, finished=["a", "b", "c"], started=["a", "b", "c"]) == ["d"]
 
 
-def test_cycle_is_named() -> None:
-    cyclic = [step("a", x="$c"), step("b", x="$a"), step("c", x="$b")]
-    cycle = dag.find_cycle(cyclic)
-    assert cycle is not None and cycle[0] == cycle[-1] and set(cycle) == {"a", "b", "c"}
-    assert dag.find_cycle(DIAMOND) is None
+def test_the_ready_set_follows_the_dependency_map_it_is_given() -> None:
+    # the map computed once by the scheduler is what counts (here: d waits for a only)
+    deps = {**dag.dependency_map(DIAMOND), "d": frozenset({"a"})}
+    assert dag.ready_steps(DIAMOND, finished=["a"], started=["a"], deps=deps) == ["b", "c", "d"]
 
 
-def test_references_resolve_fields_indexes_and_fan_in() -> None:
-    outputs = {
-        "a": {"passages": [1, 2], "count": 2, "nested": {"k": "v"}},
-        "b": {"passages": [3]},
-        "input": {"documents": [{"id": "d0"}, {"id": "d1"}]},
-    }
-    assert dag.resolve("$a.nested.k", outputs) == "v"
-    assert dag.resolve(["$a.passages", "$b.passages"], outputs) == [1, 2, 3]
-    assert dag.resolve({"d": "$input.documents.1"}, outputs) == {"d": {"id": "d1"}}
-    assert dag.resolve(["$input.documents.0"], outputs) == [{"id": "d0"}]
-    with pytest.raises(dag.BadReference):
-        dag.resolve("$a.nope", outputs)
+def test_dependency_map_leaves_outside_names_out() -> None:
+    steps = [step("s", d="$input.documents", p="$earlier.passages"), step("t", p="$s.passages")]
+    assert dag.dependency_map(steps) == {"s": frozenset(), "t": frozenset({"s"})}
 
 
-def test_missing_inputs_raise_or_are_dropped() -> None:
-    outputs = {"a": {"passages": [1]}}
-    with pytest.raises(dag.MissingInput):
-        dag.resolve(["$a.passages", "$failed.passages"], outputs)
-    assert dag.resolve(["$a.passages", "$failed.passages"], outputs, drop_missing=True) == [1]
-    assert dag.resolve("$failed", outputs, drop_missing=True) is None
-
-
-@pytest.mark.parametrize(
-    ("op", "value", "expected"),
-    [
-        (PredicateOp.LT, 3, True),
-        (PredicateOp.GE, 3, False),
-        (PredicateOp.EQ, 2, True),
-        (PredicateOp.NE, 2, False),
-        (PredicateOp.NOT_EMPTY, None, True),
-        (PredicateOp.EMPTY, None, False),
-    ],
-)
-def test_predicates_compare_without_eval(op: PredicateOp, value: object, expected: bool) -> None:
-    outputs = {"s": {"count": 2}}
-    assert dag.evaluate(Predicate(ref="$s.count", op=op, value=value), outputs) is expected
-
-
-def test_predicate_on_a_list_compares_its_length_and_missing_is_empty() -> None:
-    assert dag.evaluate(
-        Predicate(ref="$s.passages", op=PredicateOp.LT, value=3), {"s": {"passages": [1]}}
-    )
-    assert dag.evaluate(Predicate(ref="$gone.count", op=PredicateOp.EMPTY), {})
-    assert not dag.evaluate(Predicate(ref="$gone.count", op=PredicateOp.GT, value=0), {})
-
-
-def test_transitive_dependencies_and_dependents() -> None:
-    assert dag.transitive_dependencies(DIAMOND, "d") == {"a", "b", "c"}
-    assert dag.dependents(DIAMOND, "b") == {"d"}
+def test_level_scheduling_starts_only_the_lowest_unfinished_level() -> None:
+    level_of = {"a": 1, "b": 2, "c": 2, "d": 3}
+    assert dag.lowest_level_only(["b", "c"], level_of, ["b", "c", "d"]) == ["b", "c"]
+    # c is ready but a level-2 step (b) is not finished: c waits for nothing, d waits
+    assert dag.lowest_level_only(["c", "d"], level_of, ["b", "c", "d"]) == ["c"]
+    assert dag.lowest_level_only(["d"], level_of, ["b", "d"]) == []

@@ -10,13 +10,14 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from models.names import RESOLVE_ACTIVITY
 from models.query import ResolveRequest
 from models.settings import Settings
 from store import open_store
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
-from workflows.ingest import RESOLVE_BATCH, IngestWorkflow
-from workflows.names import RESOLVE_ACTIVITY
+from workflows.ingest import IngestWorkflow
+from workflows.planning import RESOLVE_BATCH
 
 pytestmark = pytest.mark.integration
 

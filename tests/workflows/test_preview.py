@@ -12,10 +12,10 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from client.sdk import query_request
+from models.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
 from tests.workflows.test_ingest import scheduled_activities
-from workflows.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY
 from workflows.preview import PlanPreviewWorkflow
 
 pytestmark = pytest.mark.integration

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.exceptions import ApplicationError
 
+from models.config import Scheduling
+from models.names import QUERY_WORKFLOW, ActivityId
 from models.query import QueryConfig, QueryStatus, QueryType
+from models.settings import Settings
 from store import open_store
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
@@ -17,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_question_is_answered_with_citations_that_quote_the_document(
-    run_worker: WorkerFactory, samples: Path, client, settings
+    run_worker: WorkerFactory, samples: Path, client: Client, settings: Settings
 ) -> None:
     docs = [str(samples / "contract_acme_globex.md"), str(samples / "contract_acme_initech.md")]
     async with run_worker() as sdk:
@@ -43,7 +49,7 @@ async def test_question_is_answered_with_citations_that_quote_the_document(
 
 
 async def test_summary_fans_out_per_document_and_composes(
-    run_worker: WorkerFactory, samples: Path, client
+    run_worker: WorkerFactory, samples: Path, client: Client
 ) -> None:
     docs = [str(samples / "q3_operations_report.md"), str(samples / "steering_meeting_notes.txt")]
     async with run_worker() as sdk:
@@ -107,12 +113,98 @@ async def test_empty_query_is_refused_before_reaching_temporal(run_worker: Worke
             await sdk.start("What?", [])
 
 
-async def test_levels_scheduling_reports_the_same_levels(
-    run_worker: WorkerFactory, samples: Path
+def _step_windows(history: WorkflowHistory, steps: set[str]) -> dict[str, tuple[int, int]]:
+    """Step id -> (event id of its first activity scheduled, of its last activity closed)."""
+    step_of: dict[int, str] = {}
+    windows: dict[str, tuple[int, int]] = {}
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            parsed = ActivityId.parse(event.activity_task_scheduled_event_attributes.activity_id)
+            if parsed is not None and parsed.step in steps:
+                step_of[event.event_id] = parsed.step
+                windows.setdefault(parsed.step, (event.event_id, 0))
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            step_id = step_of.get(event.activity_task_completed_event_attributes.scheduled_event_id)
+            if step_id is not None:
+                windows[step_id] = (windows[step_id][0], event.event_id)
+    return windows
+
+
+def _uneven_plan(question: str) -> dict[str, object]:
+    """Two searches on level 1, one of them three calls long (a broadening loop that never
+    finds enough); an answer from each on level 2; their composition on level 3."""
+
+    def search(step_id: str, document: int, **loop: object) -> dict[str, object]:
+        params = {"query": question, "documents": [f"$input.documents.{document}"]}
+        return {"id": step_id, "tool": "search_documents", "params": params, **loop}
+
+    def answer(step_id: str, search_id: str) -> dict[str, object]:
+        params = {"question": question, "passages": f"${search_id}.passages"}
+        return {"id": step_id, "tool": "answer_question", "params": params}
+
+    never = {"ref": "$self.count", "op": "gt", "value": 1000}
+    return {
+        "query": question,
+        "query_type": "qa",
+        "answer_step": "both",
+        "steps": [
+            search("quick", 0),
+            search("long", 1, repeat_until=never, max_iterations=3),
+            answer("from_quick", "quick"),
+            answer("from_long", "long"),
+            {
+                "id": "both",
+                "tool": "compose_answers",
+                "params": {"question": question, "parts": ["$from_quick", "$from_long"]},
+            },
+        ],
+    }
+
+
+@pytest.mark.parametrize("scheduling", ["levels", "eager"])
+async def test_levels_scheduling_starts_a_level_once_the_one_before_has_finished(
+    run_worker: WorkerFactory, samples: Path, scheduling: Scheduling
 ) -> None:
-    docs = [str(samples / "contract_acme_globex.md"), str(samples / "q3_operations_report.md")]
+    docs = [str(samples / "contract_acme_globex.md"), str(samples / "contract_acme_initech.md")]
+    question = "What is the notice period?"
     async with run_worker() as sdk:
-        eager = await sdk.run("What are the risks?", docs)
-        levels = await sdk.run("What are the risks?", docs, config=QueryConfig(scheduling="levels"))
-    assert eager.execution_summary.levels == levels.execution_summary.levels
-    assert levels.execution_summary.scheduling == "levels"
+        handle = await sdk.start(
+            question,
+            docs,
+            plan=_uneven_plan(question),
+            config=QueryConfig(scheduling=scheduling, confidence_threshold=0.0),
+        )
+        result = await handle.result()
+        history = await handle.fetch_history()
+    summary = result.execution_summary
+    assert summary.scheduling == scheduling and len(summary.levels) == 3
+    level_of = {r.step_id: r.level for r in summary.steps}
+    windows = _step_windows(history, set(level_of))
+    assert set(windows) == {"quick", "long", "from_quick", "from_long", "both"}
+    started_early = [
+        s
+        for s, (scheduled, _) in windows.items()
+        if any(w[1] > scheduled for t, w in windows.items() if level_of[t] < level_of[s])
+    ]
+    # levels: nothing starts before the level below it has finished; eager: the answer from
+    # the quick search starts while the long search still runs
+    assert started_early == ([] if scheduling == "levels" else ["from_quick"])
+
+
+async def test_a_malformed_request_from_any_client_fails_the_query_not_its_task(
+    run_worker: WorkerFactory, client: Client
+) -> None:
+    # sent as plain JSON, as another SDK would: the plan is not a plan
+    request = {"query": "What?", "documents": ["a.md"], "plan": {"steps": "none"}}
+    async with run_worker() as sdk:
+        with pytest.raises(WorkflowFailureError) as failed:
+            await client.execute_workflow(
+                QUERY_WORKFLOW,
+                request,
+                id=f"query-malformed-{uuid.uuid4().hex[:8]}",
+                task_queue=sdk.task_queue,
+                execution_timeout=timedelta(seconds=60),
+            )
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "ValidationError"
+    assert "plan" in cause.message

@@ -8,22 +8,18 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from client.plugin import DocorchPlugin
+from models.names import QUERY_WORKFLOW
 from tests.workflows.incompatible import IncompatibleQueryWorkflow
 from tests.workflows.recording import HISTORIES, SESSION_HISTORIES
-from worker import WORKFLOWS, workflow_runner
-from workflows.names import QUERY_WORKFLOW
+from worker import WORKFLOWS
 from workflows.replan import ReplanWorkflow
 
 
 def _replayer(workflows: list[type] | None = None) -> Replayer:
-    return Replayer(
-        workflows=workflows or list(WORKFLOWS),
-        data_converter=pydantic_data_converter,
-        workflow_runner=workflow_runner(),
-    )
+    return Replayer(workflows=workflows or list(WORKFLOWS), plugins=[DocorchPlugin()])
 
 
 def _recorded() -> list[Path]:

@@ -6,13 +6,14 @@ the parallel limit; the deadline, cancellation, and a worker killed with SIGKILL
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -118,9 +119,13 @@ async def cancel_requested(client: Client, workflow_id: str) -> set[str]:
     }
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait until ``check`` (sync or async) holds; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    while not check():
+    while True:
+        outcome = check()
+        if await outcome if inspect.isawaitable(outcome) else outcome:
+            return
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
@@ -192,7 +197,7 @@ async def test_permanent_failure_is_saved_by_an_alternative(
     assert (saved.tool, saved.fell_back_from) == ("search_documents", "broken_search")
     assert saved.attempts == 3 + 1 and calls.count("broken_search") == 3
     fell_back = [e for e in events if e.kind is EventKind.STEP_FELL_BACK]
-    assert [(e.step_id, e.tool, e.data["failed_tool"]) for e in fell_back] == [
+    assert [(e.step_id, e.tool, e.data.failed_tool) for e in fell_back] == [
         ("search_1", "search_documents", "broken_search")
     ]
     assert await activity_ids(client, handle.id) == [
@@ -573,8 +578,12 @@ async def test_cancel_stops_in_flight_steps_and_returns_a_cancelled_result(
     async with faulty() as sdk:
         handle = await sdk.start(QUESTION, contracts, plan=_slow_plan(), config=CALM)
         await eventually(lambda: calls.count("slow", key="long") == 1)
-        while not any(s["step_id"] == "quick" for s in (await sdk.state(handle.id))["steps"]):
-            await asyncio.sleep(0.05)
+
+        async def quick_finished() -> bool:
+            state = await sdk.state(handle.id)
+            return any(s.step_id == "quick" for s in state.steps)
+
+        await eventually(quick_finished)
         await sdk.cancel(handle.id)
         result = await handle.result()
         await eventually(lambda: calls.outcomes("slow", "long") == ["cancelled"])

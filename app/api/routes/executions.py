@@ -19,7 +19,7 @@ from app.api.schemas import WORKFLOW_ID_PATTERN, CancelResponse, ErrorBody, Exec
 from app.api.sse import SSE_RESPONSES, last_event_offset, sse_response
 from client.trace import Trace, TraceNotFound, failure_text, trace, workflow_ui_url
 from client.visibility import ExecutionStats, execution_stats
-from workflows.names import QUERY_WORKFLOW
+from models.names import QUERY_WORKFLOW
 from workflows.query import QueryWorkflow
 
 router = APIRouter(prefix="/executions", tags=["executions"])

@@ -1,0 +1,77 @@
+"""The activities before the steps: resolving (and ingesting) the named documents in batches, and
+the planning activity (template, LLM, a given plan, the direct path)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from models.documents import DocumentRef
+from models.names import PLAN_ACTIVITY, PLAN_ID, RESOLVE_ACTIVITY, resolve_id
+from models.plan import PlanRequest, PlanResponse
+from models.query import QueryRequest, ResolveReport, ResolveRequest
+
+RESOLVE_BATCH = 200
+PLAN_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["InvalidPlan"])
+"""A plan that fails validation is not planned again by retrying."""
+
+
+async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
+    """Every source resolved (ingested when new), batch by batch in parallel (activity ids
+    ``resolve_1``, ``resolve_2``, ...): the documents ready to query, each once, and the ones
+    that could not be used, in the order named. Bad documents are failures in the report."""
+    batches = [sources[i : i + RESOLVE_BATCH] for i in range(0, len(sources), RESOLVE_BATCH)]
+    reports: list[ResolveReport] = await asyncio.gather(
+        *(
+            workflow.execute_activity(
+                RESOLVE_ACTIVITY,
+                ResolveRequest(sources=list(batch)),
+                result_type=ResolveReport,
+                activity_id=resolve_id(n),
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+            for n, batch in enumerate(batches)
+        )
+    )
+    documents = {d.id: d for r in reports for d in r.documents}  # same bytes, same id: once
+    return ResolveReport(
+        documents=list(documents.values()), failures=[f for r in reports for f in r.failures]
+    )
+
+
+async def plan_activity(
+    request: PlanRequest, *, activity_id: str, timeout_seconds: float
+) -> PlanResponse:
+    """The planning activity: a validated plan with policies attached; InvalidPlan is never
+    retried."""
+    response: PlanResponse = await workflow.execute_activity(
+        PLAN_ACTIVITY,
+        request,
+        result_type=PlanResponse,
+        activity_id=activity_id,
+        start_to_close_timeout=timedelta(seconds=timeout_seconds),
+        retry_policy=PLAN_RETRY,
+    )
+    return response
+
+
+async def plan_query(request: QueryRequest, documents: Sequence[DocumentRef]) -> PlanResponse:
+    """The query's plan (the given one checked, else a template or the LLM's), validated: the
+    planning activity as QueryWorkflow and PlanPreviewWorkflow call it."""
+    return await plan_activity(
+        PlanRequest(
+            query=request.query,
+            documents=tuple(documents),
+            config=request.config,
+            given_plan=request.plan,
+            history=request.history,
+        ),
+        activity_id=PLAN_ID,
+        timeout_seconds=120,
+    )
