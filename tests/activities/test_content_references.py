@@ -5,6 +5,7 @@ to end through a query."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,7 +146,8 @@ async def test_a_query_answers_over_a_file_only_its_caller_can_read(
     run_worker: WorkerFactory, settings: Settings, tmp_path: Path, samples: Path
 ) -> None:
     callers_file = tmp_path / "contract.md"  # not under the session worker's allowed roots
-    callers_file.write_bytes((samples / CONTRACT).read_bytes())
+    # bytes of its own, so the session's store does not already hold them under another name
+    callers_file.write_bytes((samples / CONTRACT).read_bytes() + f"\n{uuid.uuid4()}\n".encode())
     reference = _upload(open_store(settings), callers_file)
     async with run_worker() as sdk:
         result = await sdk.run("What is the governing law?", [reference])
