@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint format typecheck bench bench-quick clean
+.PHONY: install demo test test-fast lint format typecheck bench bench-quick eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+# answer quality on the evaluation set; the documents come from DOCORCH_EVAL_DOCS
+eval: $(STAMP)
+	$(BIN)/python -m bench.eval
 
 clean:
 	rm -rf .docorch .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,158 @@
+"""Run the evaluation set through docorch on a real Temporal dev server, offline (no LLM).
+
+Each question is one QueryWorkflow on docorch's own worker, over worker-side paths of the
+evaluation documents; the same chunks feed the BM25 baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from activities.context import current
+from activities.tools.catalog import default_registry
+from bench import common
+from bench.eval.baseline import bm25_rank
+from bench.eval.dataset import Question
+from bench.eval.scoring import Scored, matches
+from client.sdk import OrchestratorClient
+from models.documents import DocumentRef, Passage
+from models.query import QueryResult
+from models.settings import Settings
+from worker import build_worker
+
+IN_FLIGHT = 4
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A question, what docorch answered, and how it scored."""
+
+    question: Question
+    result: QueryResult | None
+    error: str | None
+    seconds: float
+    scored: Scored
+    baseline_passage: str
+
+
+def offline_settings(docs: Path, data_dir: Path) -> Settings:
+    """Settings that read only ``docs`` and never reach an LLM, whatever the environment says."""
+    return Settings(
+        data_dir=data_dir, allowed_roots=(docs,), llm_model=None, openai_base_url=None
+    )
+
+
+def _ingest(settings: Settings, docs: Path, names: set[str]) -> dict[str, DocumentRef]:
+    """Parse and index every document once, before the queries (so they do not race to)."""
+    store = current().store
+    return {
+        name: store.ingest_file(docs / name, max_bytes=settings.max_document_bytes)
+        for name in sorted(names)
+    }
+
+
+def score(question: Question, result: QueryResult | None, ranked: list[Passage]) -> Scored:
+    """Score docorch's answer and the baseline's top passage against the gold answers."""
+    answer = result.answer if result else ""
+    first = answer.strip().split("\n", 1)[0]
+    cited = bool(result) and any(
+        matches(c.quote, question.answers)
+        and (question.source is None or c.document_name == question.source)
+        for c in (result.citations if result else [])
+    )
+    in_source = question.source is None or any(
+        c.document_name == question.source for c in (result.citations if result else [])
+    )
+
+    def holds(p: Passage) -> bool:
+        return matches(p.text, question.answers) and (
+            question.source is None or p.document_name == question.source
+        )
+
+    return Scored(
+        id=question.id,
+        kind=question.kind,
+        correct=matches(answer, question.answers) and in_source,
+        top_correct=matches(first, question.answers) and in_source,
+        cited=cited,
+        confidence=result.confidence_score if result else 0.0,
+        baseline=bool(ranked) and holds(ranked[0]),
+        baseline_top3=any(holds(p) for p in ranked[:3]),
+    )
+
+
+async def _ask(
+    client: OrchestratorClient,
+    question: Question,
+    docs: Path,
+    refs: dict[str, DocumentRef],
+    gate: asyncio.Semaphore,
+) -> Outcome:
+    passages = [p for name in question.documents for p in current().store.passages(refs[name].id)]
+    ranked = bm25_rank(question.question, passages)
+    async with gate:
+        started = time.perf_counter()
+        result: QueryResult | None = None
+        error: str | None = None
+        try:
+            result = await client.run(question.question, [str(docs / n) for n in question.documents])
+        except Exception as failure:  # a failed query is a wrong answer, reported as such
+            error = f"{type(failure).__name__}: {failure}"
+        seconds = time.perf_counter() - started
+    return Outcome(
+        question=question,
+        result=result,
+        error=error,
+        seconds=round(seconds, 2),
+        scored=score(question, result, ranked),
+        baseline_passage=ranked[0].text if ranked else "",
+    )
+
+
+async def evaluate(questions: list[Question], docs: Path) -> list[Outcome]:
+    """Every question through docorch (and the baseline), in the given order."""
+    bench = await common.environment()
+    with tempfile.TemporaryDirectory(prefix="docorch-eval-") as tmp:
+        settings = offline_settings(docs, Path(tmp) / "data")
+        worker = build_worker(
+            bench.client,
+            settings,
+            registry=default_registry(),
+            task_queue=common.new_task_queue("eval"),
+        )
+        names = {n for q in questions for n in q.documents}
+        refs = await asyncio.to_thread(_ingest, settings, docs, names)
+        async with worker:
+            client = OrchestratorClient(bench.client, task_queue=worker.task_queue)
+            gate = asyncio.Semaphore(IN_FLIGHT)
+            return list(
+                await asyncio.gather(*(_ask(client, q, docs, refs, gate) for q in questions))
+            )
+
+
+def outcome_record(outcome: Outcome) -> dict[str, Any]:
+    """What results/eval.json keeps per question."""
+    result = outcome.result
+    return {
+        "id": outcome.question.id,
+        "kind": outcome.question.kind,
+        "question": outcome.question.question,
+        "gold": outcome.question.answers,
+        "correct": outcome.scored.correct,
+        "top_correct": outcome.scored.top_correct,
+        "cited": outcome.scored.cited,
+        "confidence": outcome.scored.confidence,
+        "baseline": outcome.scored.baseline,
+        "baseline_top3": outcome.scored.baseline_top3,
+        "answer": result.answer if result else None,
+        "citations": [c.label() for c in result.citations] if result else [],
+        "query_type": result.query_type.value if result else None,
+        "degraded": bool(result) and result.orchestrator_version == "1.0",
+        "error": outcome.error,
+        "seconds": outcome.seconds,
+    }
