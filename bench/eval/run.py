@@ -42,9 +42,7 @@ class Outcome:
 
 def offline_settings(docs: Path, data_dir: Path) -> Settings:
     """Settings that read only ``docs`` and never reach an LLM, whatever the environment says."""
-    return Settings(
-        data_dir=data_dir, allowed_roots=(docs,), llm_model=None, openai_base_url=None
-    )
+    return Settings(data_dir=data_dir, allowed_roots=(docs,), llm_model=None, openai_base_url=None)
 
 
 def _ingest(settings: Settings, docs: Path, names: set[str]) -> dict[str, DocumentRef]:
@@ -100,7 +98,8 @@ async def _ask(
         result: QueryResult | None = None
         error: str | None = None
         try:
-            result = await client.run(question.question, [str(docs / n) for n in question.documents])
+            paths = [str(docs / name) for name in question.documents]
+            result = await client.run(question.question, paths)
         except Exception as failure:  # a failed query is a wrong answer, reported as such
             error = f"{type(failure).__name__}: {failure}"
         seconds = time.perf_counter() - started
@@ -152,7 +151,7 @@ def outcome_record(outcome: Outcome) -> dict[str, Any]:
         "answer": result.answer if result else None,
         "citations": [c.label() for c in result.citations] if result else [],
         "query_type": result.query_type.value if result else None,
-        "degraded": bool(result) and result.orchestrator_version == "1.0",
+        "degraded": result is not None and result.orchestrator_version == "1.0",
         "error": outcome.error,
         "seconds": outcome.seconds,
     }

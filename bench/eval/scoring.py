@@ -80,7 +80,9 @@ def summary(rows: Sequence[Scored]) -> dict[str, float | int]:
         "accuracy": share(sum(r.correct for r in rows), len(rows)),
         "top_accuracy": share(sum(r.top_correct for r in rows), len(rows)),
         "citation_correct": share(sum(r.cited for r in rows), len(rows)),
-        "cited_when_correct": share(sum(r.cited for r in rows if r.correct), len(rows) - len(wrong)),
+        "cited_when_correct": share(
+            sum(r.cited for r in rows if r.correct), len(rows) - len(wrong)
+        ),
         "wrong": len(wrong),
         "wrong_high_confidence": len(wrong_high),
         "wrong_high_share_of_wrong": share(len(wrong_high), len(wrong)),
