@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-_KEEP = re.compile(r"[^\w.%$+:#/\-]+")
+_KEEP = re.compile(r"[^\w.%$+:#/]+")
 HIGH_CONFIDENCE = 0.8
 BINS = 10
 
@@ -16,8 +16,8 @@ BINS = 10
 def normalise(text: str) -> str:
     """Lower-case words with markup and punctuation gone: ``**Fee:** $1,000.`` → ``fee: $1000``.
 
-    Kept inside words: ``. % $ + : # / -`` (versions, amounts, dates, urls); trailing ``.:,``
-    of a word dropped; thousands separators removed.
+    Kept inside words: ``. % $ + : # /`` (versions, amounts, urls); hyphens separate words;
+    trailing ``.:,`` of a word dropped; thousands separators removed.
     """
     text = unicodedata.normalize("NFKC", text).lower()
     text = _THOUSANDS.sub("", text)
@@ -25,10 +25,33 @@ def normalise(text: str) -> str:
     return " ".join(w for w in words if w)
 
 
+ROW_GAP = " ... "
+"""In a gold answer, parts that must occur on one line of the text, in order (a table row:
+``Jan 01, 2024 ... 3.9+`` accepts "| Jan 01, 2024 | 3.9+ |" and "Date: Jan 01, 2024; Python:
+3.9+")."""
+
+
+def _words_in(haystack: str, needle: str, start: int = 0) -> int:
+    """End of the first whole-word occurrence of ``needle`` in `` haystack `` from ``start``,
+    or -1."""
+    at = haystack.find(f" {needle} ", start)
+    return -1 if not needle or at < 0 else at + len(needle) + 1
+
+
 def contains(text: str, gold: str) -> bool:
-    """True when the normalised gold answer occurs in the normalised text, as whole words."""
-    haystack, needle = f" {normalise(text)} ", normalise(gold)
-    return bool(needle) and f" {needle} " in haystack
+    """True when the normalised gold answer occurs in the normalised text, as whole words (or,
+    for a gold with ``...``, all its parts on one line, in order)."""
+    parts = [normalise(p) for p in gold.split(ROW_GAP)]
+    lines = text.split("\n") if len(parts) > 1 else [text]
+    for line in lines:
+        haystack, cursor = f" {normalise(line)} ", 0
+        for part in parts:
+            cursor = _words_in(haystack, part, max(0, cursor - 1))
+            if cursor < 0:
+                break
+        else:
+            return True
+    return False
 
 
 def matches(text: str, answers: Iterable[str]) -> bool:
