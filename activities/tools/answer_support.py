@@ -50,7 +50,8 @@ def answer_confidence(ranked: Sequence[Ranked]) -> float:
     From its support — the share of the question's words it (or its key, header, section)
     holds, ``1 - (1 - share)^2`` — lowered when the question asks for a kind of value the unit
     lacks, when only a value of the right kind (no shared word) chose it, and when a different
-    unit scores as well (a close call between two answers).
+    unit of the same document scores as well (a close call between two answers; the same
+    clause found in two contracts is not one).
     """
     if not ranked:
         return 0.0
@@ -63,9 +64,17 @@ def answer_confidence(ranked: Sequence[Ranked]) -> float:
         confidence *= 0.6
     if best.value_match:
         confidence = min(1.0, confidence + 0.05)
-    rival = next((r for r in ranked[1:] if r.unit.text != best.unit.text), None)
+    rival = next(
+        (
+            r
+            for r in ranked[1:]
+            if r.unit.text != best.unit.text
+            and r.unit.passage.document_id == best.unit.passage.document_id
+        ),
+        None,
+    )
     if rival is not None and rival.score >= CLOSE_CALL * best.score:
-        confidence *= 0.85
+        confidence *= 0.85  # two places in one document answer equally well: a close call
     return round(max(0.0, min(1.0, confidence)), 4)
 
 

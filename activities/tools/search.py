@@ -12,7 +12,7 @@ from __future__ import annotations
 from activities.context import current
 from activities.tools.answer_support import document_titles, table_headers
 from activities.tools.question import read_question
-from activities.tools.ranking import rank_units
+from activities.tools.ranking import name_words, rank_units
 from activities.tools.results import SearchResult
 from activities.tools.text import coverage_signal, stem, stems, terms
 from activities.tools.units import passage_units
@@ -27,14 +27,22 @@ WHOLE_READ_BUDGET = 24
 UNIT_WEIGHT = 0.7
 
 
-def _focused(query: str) -> str:
+def _focused(query: str, leave_out: frozenset[str] | set[str] = frozenset()) -> str:
     """The query as the index should see it: its content words only (no 'how many', no
     German, French or Italian function words), plus the words its form implies ('age' for
-    'how old')."""
+    'how old'), less ``leave_out`` (stems)."""
     intent = read_question(query)
-    words = [w for w in terms(query) if stem(w) in intent.content]
-    implied = sorted(intent.content - {stem(w) for w in words})
-    return " ".join(dict.fromkeys([*words, *implied])) or query
+    wanted = intent.content - leave_out
+    words = [w for w in terms(query) if stem(w) in wanted]
+    implied = sorted(wanted - {stem(w) for w in words})
+    return " ".join(dict.fromkeys([*words, *implied]))
+
+
+def _naming_words(query: str, document: DocumentRef) -> set[str]:
+    """The query's words that name ``document`` (its file name or title): within it they
+    match nearly every passage, so a second match leaves them out."""
+    named = name_words(document.name) | stems(document.title or "")
+    return set(read_question(query).content) & named
 
 
 def _relaxed(query: str) -> str:
@@ -50,7 +58,11 @@ def _candidates(
     store = current().store
     ids = [d.id for d in documents]
     wanted = max(top_k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
-    found = store.search(_focused(query), ids, top_k=wanted, broaden=broaden)
+    found = store.search(_focused(query) or query, ids, top_k=wanted, broaden=broaden)
+    if len(documents) == 1 and (naming := _naming_words(query, documents[0])):
+        focus = _focused(query, naming)
+        if focus:
+            found += store.search(focus, ids, top_k=wanted, broaden=broaden)
     if len(found) < top_k:
         found += store.search(_relaxed(query), ids, top_k=wanted, broaden=max(1, broaden))
     if sum(d.chunks for d in documents) <= WHOLE_READ_BUDGET:
