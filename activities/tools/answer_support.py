@@ -16,6 +16,10 @@ UNTYPED_RATIO = 0.7
 """Units beyond the best are quoted while they score this share of it: a question asking for a
 value gets its value (and a near tie), an open question the few sentences that support it."""
 CLOSE_CALL = 0.97
+TYPED_FLOOR = 0.3
+"""A unit holding the kind of value asked for starts from this confidence."""
+LONG_UNIT_CHARS = 400
+LONG_UNIT_CAP = 0.6
 GUESS_CONFIDENCE = 0.3
 
 
@@ -48,10 +52,11 @@ def answer_confidence(ranked: Sequence[Ranked]) -> float:
     """How likely the best unit answers the question, in [0, 1].
 
     From its support — the share of the question's words it (or its key, header, section)
-    holds, ``1 - (1 - share)^2`` — lowered when the question asks for a kind of value the unit
-    lacks, when only a value of the right kind (no shared word) chose it, and when a different
-    unit of the same document scores as well (a close call between two answers; the same
-    clause found in two contracts is not one).
+    holds, ``1 - (1 - share)^2`` — raised when it holds the kind of value asked for, lowered
+    when it lacks that kind, lacks the values the question names, is a long sentence the
+    answer may only be buried in, when only a value of the right kind (no shared word) chose
+    it, and when a different unit of the same document scores as well (a close call between
+    two answers; the same clause found in two contracts is not one).
     """
     if not ranked:
         return 0.0
@@ -60,10 +65,16 @@ def answer_confidence(ranked: Sequence[Ranked]) -> float:
         return GUESS_CONFIDENCE if best.typed else 0.0
     support = max(best.coverage, 0.5 * best.coverage + 0.5 * best.key_match)
     confidence = 1 - (1 - support) ** 2
-    if best.typed is False:
+    if best.typed is True:
+        confidence = TYPED_FLOOR + (1 - TYPED_FLOOR) * confidence
+    elif best.typed is False:
         confidence *= 0.6
     if best.value_match:
         confidence = min(1.0, confidence + 0.05)
+    if best.missed_values:
+        confidence *= 0.85  # "in Q2", "NumPy 2.0": the question's own values are not there
+    if len(best.unit.text) > LONG_UNIT_CHARS:
+        confidence = min(confidence, LONG_UNIT_CAP)  # an answer buried in a long sentence
     rival = next(
         (
             r

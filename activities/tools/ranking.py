@@ -50,6 +50,9 @@ class Ranked:
     value_match: bool
     typed: bool | None
     """True: holds the kind of value asked for; False: does not; None: nothing was asked."""
+    missed_values: bool = False
+    """The question names values (not the document's own: 'NumPy 2.0', not 'EIP-155') and
+    the unit holds none of them."""
 
 
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
@@ -157,6 +160,7 @@ def rank_units(
     rare = max(idf.values(), default=1.0)
     wanted = intent.content
     subjects: dict[str, set[str]] = {}
+    named_values: dict[str, frozenset[tuple[ValueKind, str]]] = {}
     ranked: list[Ranked] = []
     for unit in units:
         document = unit.passage.document_id
@@ -164,6 +168,8 @@ def rank_units(
         if document not in subjects:
             named = name_words(unit.passage.document_name) | stems(title)
             subjects[document] = _subject(wanted, named)
+            naming = value_keys(f"{_LETTER_DIGIT.sub(' ', unit.passage.document_name)} {title}")
+            named_values[document] = intent.values - naming
         subject = subjects[document]
 
         def weight(term: str, subject: set[str] = subject) -> float:
@@ -179,9 +185,9 @@ def rank_units(
         coverage = min(1.0, covered / total)
         key_match = _key_match(unit, intent, subject)
         typed = _typed(unit, intent)
-        value_match = typed is not False and bool(
-            intent.values & value_keys(f"{unit.text} {unit.context}")
-        )
+        held = intent.values & value_keys(f"{unit.text} {unit.context}")
+        value_match = typed is not False and bool(held)
+        missed = bool(named_values[document]) and not (held & named_values[document])
         if coverage == 0 and key_match == 0 and not value_match and not typed:
             continue
         base = coverage + KEY_WEIGHT * key_match
@@ -197,6 +203,8 @@ def rank_units(
         if _URL_ONLY.match(unit.text) and not unit.context and ValueKind.URL not in intent.expects:
             score *= 0.5
         score += RETRIEVAL_WEIGHT * (retrieval or {}).get(unit.passage.id, 0.0)
-        ranked.append(Ranked(unit, round(score, 6), coverage, key_match, value_match, typed))
+        ranked.append(
+            Ranked(unit, round(score, 6), coverage, key_match, value_match, typed, missed)
+        )
     ranked.sort(key=lambda r: (-r.score, r.unit.start))
     return ranked

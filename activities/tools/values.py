@@ -58,7 +58,7 @@ _YEAR_MONTH = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])\b(?!-\d)
 _BARE_YEAR = re.compile(r"(?<![\w.,-])(?:19|20)\d{2}(?![\w.,%-])")
 _SPELLED = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    "twenty-four|thirty|forty|forty-five|fifty|sixty|ninety|hundred|a|an"
+    "twenty-four|thirty|forty|forty-five|fifty|sixty|ninety|hundred"
 )
 _UNIT = (
     r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|business days?|weeks?|months?|years?|"
