@@ -36,11 +36,12 @@ _SKIP = {
 
 
 def _text(node: Any) -> str:
-    """A node's text without the parts the parse leaves out (docutils' own system messages,
-    "problematic" markup, comments, substitution definitions)."""
+    """A node's text without what docutils adds or hides: its own system messages ("Unknown
+    interpreted text role ..."), comments, substitution definitions. Markup it could not
+    read ("problematic") keeps the author's text."""
     if node.tagname == "#text":
         return str(node.astext())
-    if node.tagname in _SKIP:
+    if node.tagname in _SKIP and node.tagname != "problematic":
         return ""
     return "".join(_text(child) for child in node.children)
 

@@ -43,7 +43,7 @@ _RULES: tuple[tuple[str, tuple[ValueKind, ...]], ...] = (
         (_N, _A, _D, _P),
     ),
     (
-        r"\b(?:what|which|welche|quelle|quale|ab welcher) (?:\w+ )?(?:version[ei]?|release)\b",
+        r"\b(?:what|which|welche[rsmn]?|quelle|quale) (?:\w+ ){0,3}?(?:version[ei]?|release)\b",
         (ValueKind.VERSION,),
     ),
     (
@@ -61,6 +61,11 @@ _RULES: tuple[tuple[str, tuple[ValueKind, ...]], ...] = (
     ),
 )
 _EXPECT_RULES = tuple((re.compile(p, re.IGNORECASE), kinds) for p, kinds in _RULES)
+_WH = re.compile(
+    r"\b(?:who|whom|whose|what|when|where|which|how|wer|wem|was|wann|wo|wie|welche[rsmn]?|qui|"
+    r"quand|où|combien|comment|quel(?:le)?s?|chi|quando|dove|come|quanto|quant[ie]|quale)\b",
+    re.IGNORECASE,
+)
 _SOFT_KINDS = frozenset({ValueKind.PERSON, ValueKind.URL})
 """Kinds a question's form only suggests: 'who' may ask for a role, 'where' for a page."""
 _MODAL = re.compile(
@@ -135,12 +140,19 @@ class QuestionIntent:
 
 
 def _expects(text: str) -> tuple[tuple[ValueKind, ...], bool]:
-    """The kinds the question's first wh-phrase asks for, and whether that is only a hint."""
+    """The kinds the question's first wh-phrase asks for, and whether that is only a hint.
+
+    Only a phrase at the question's first wh-word counts: in "Which column records how often
+    ...?" the 'how often' belongs to a relative clause, not to what is asked."""
+    first = _WH.search(text)
     earliest: tuple[int, tuple[ValueKind, ...], str] | None = None
     for pattern, kinds in _EXPECT_RULES:
-        match = pattern.search(text)
-        if match and (earliest is None or match.start() < earliest[0]):
-            earliest = (match.start(), kinds, match.group(0).lower())
+        for match in pattern.finditer(text):
+            if first and not (match.start() <= first.start() < match.end()):
+                continue
+            if earliest is None or match.start() < earliest[0]:
+                earliest = (match.start(), kinds, match.group(0).lower())
+            break
     if earliest is None:
         return (), True
     _, kinds, phrase = earliest

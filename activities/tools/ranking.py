@@ -31,6 +31,7 @@ KEY_WEIGHT = 0.25
 VALUE_WEIGHT = 0.15
 TYPE_BONUS = 0.15
 HEADING_WEIGHT = 0.6
+LEAD_IN_WEIGHT = 0.6
 """A heading names what follows; it answers only when it carries the value asked for."""
 RETRIEVAL_WEIGHT = 0.1
 FUZZY_WEIGHT = 0.8
@@ -198,6 +199,8 @@ def rank_units(
             score = min(score, 0.2) + (0.2 if typed else 0.0)  # a typed value alone: a guess
         if len(unit.text) > LONG_UNIT_CHARS:
             score *= 0.9
+        if unit.text.rstrip().endswith(":"):
+            score *= LEAD_IN_WEIGHT  # "the following may be given:" introduces the answer
         if unit.kind == UnitKind.HEADING and not typed:
             score *= HEADING_WEIGHT
         if _URL_ONLY.match(unit.text) and not unit.context and ValueKind.URL not in intent.expects:

@@ -54,6 +54,10 @@ _FOREIGN_MONTHS = (
 _FOREIGN_DATE = re.compile(
     rf"\b(?P<d>\d{{1,2}})\.?\s+(?P<mon>{_FOREIGN_MONTHS})\s+(?P<y>\d{{4}})\b", re.IGNORECASE
 )
+_DASHED_DATE = re.compile(
+    r"\b\d{1,2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*-(?:19|20)\d{2}\b",
+    re.IGNORECASE,
+)
 _YEAR_MONTH = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])\b(?!-\d)")
 _BARE_YEAR = re.compile(r"(?<![\w.,-])(?:19|20)\d{2}(?![\w.,%-])")
 _SPELLED = (
@@ -95,6 +99,12 @@ def _number_key(text: str) -> str:
     return f"{number:.12g}" if number is not None else text
 
 
+def _dashed_key(text: str) -> str:
+    day, month, year = text.split("-")
+    found = find_dates(f"{day} {month} {year}")
+    return found[0].value if found else text.lower()
+
+
 def _version_key(text: str) -> str:
     return re.sub(r"^v(?:ersion)?\s?", "", text.lower())
 
@@ -110,6 +120,8 @@ def find_values(text: str) -> list[Value]:
     for m in _VERSION.finditer(text):
         if m.group(0)[:1] in "vV":  # "v 2.0", "Version 1.02": a version, whatever follows
             add(ValueKind.VERSION, m.start(), m.end(), _version_key(m.group(0)))
+    for m in _DASHED_DATE.finditer(text):  # 24-Oct-2023
+        add(ValueKind.DATE, m.start(), m.end(), _dashed_key(m.group(0)))
     for m in _FOREIGN_DATE.finditer(text):
         add(ValueKind.DATE, m.start(), m.end(), m.group(0).lower())
     for date in find_dates(text):

@@ -117,6 +117,21 @@ def _failures(records: Sequence[dict[str, Any]]) -> str:
     return md_table(["id", "kind", "question", "gold", "answer (start)", "confidence"], rows)
 
 
+def _degradation(records: Sequence[dict[str, Any]]) -> str:
+    below = [r for r in records if r.get("below_threshold")]
+    if not below:
+        return "No planned answer fell below the confidence threshold (0.7)."
+    planned = sum(bool(r["planned_correct"]) for r in below)
+    final = sum(r["correct"] for r in below)
+    direct = sum(r["degraded"] for r in below)
+    return (
+        f"{len(below)} planned answers fell below the confidence threshold (0.7) and took the "
+        f"direct path (search every document, broadened, and answer); the direct answer was "
+        f"kept (scoring higher) for {direct} of them. Correct before the direct path: "
+        f"{planned} of {len(below)}; after: {final} of {len(below)}."
+    )
+
+
 def render(document: dict[str, Any], before: dict[str, Any] | None) -> str:
     """The whole EVAL.md."""
     total = document["summary"]
@@ -166,6 +181,8 @@ def render(document: dict[str, Any], before: dict[str, Any] | None) -> str:
         f"error {total['ece']:.3f} ({BINS} bins); wrong answers: {total['wrong']}, of them "
         f"{total['wrong_high_confidence']} at confidence ≥ {HIGH_CONFIDENCE} "
         f"({_pct(total['wrong_among_high_confidence'])} of all answers at that confidence).",
+        "",
+        _degradation(records),
         "",
         "## Per kind",
         "",

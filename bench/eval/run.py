@@ -21,7 +21,7 @@ from bench.eval.dataset import Question
 from bench.eval.scoring import Scored, matches
 from client.sdk import OrchestratorClient
 from models.documents import DocumentRef, Passage
-from models.query import QueryResult
+from models.query import QueryConfig, QueryResult
 from models.settings import Settings
 from worker import build_worker
 
@@ -30,7 +30,9 @@ IN_FLIGHT = 4
 
 @dataclass(frozen=True)
 class Outcome:
-    """A question, what docorch answered, and how it scored."""
+    """A question, what docorch answered, and how it scored. ``planned`` is, for a question
+    whose planned answer fell below the confidence threshold, whether that planned answer
+    (the same query run without a threshold) was correct: what the direct path changed."""
 
     question: Question
     result: QueryResult | None
@@ -38,6 +40,7 @@ class Outcome:
     seconds: float
     scored: Scored
     baseline_passage: str
+    planned: bool | None = None
 
 
 def offline_settings(docs: Path, data_dir: Path) -> Settings:
@@ -93,16 +96,22 @@ async def _ask(
 ) -> Outcome:
     passages = [p for name in question.documents for p in current().store.passages(refs[name].id)]
     ranked = bm25_rank(question.question, passages)
+    paths = [str(docs / name) for name in question.documents]
     async with gate:
         started = time.perf_counter()
         result: QueryResult | None = None
         error: str | None = None
         try:
-            paths = [str(docs / name) for name in question.documents]
             result = await client.run(question.question, paths)
         except Exception as failure:  # a failed query is a wrong answer, reported as such
             error = f"{type(failure).__name__}: {failure}"
         seconds = time.perf_counter() - started
+        planned: bool | None = None
+        if result is not None and result.execution_summary.degraded_reason:
+            undegraded = await client.run(
+                question.question, paths, config=QueryConfig(confidence_threshold=0.0)
+            )
+            planned = score(question, undegraded, ranked).correct
     return Outcome(
         question=question,
         result=result,
@@ -110,6 +119,7 @@ async def _ask(
         seconds=round(seconds, 2),
         scored=score(question, result, ranked),
         baseline_passage=ranked[0].text if ranked else "",
+        planned=planned,
     )
 
 
@@ -152,6 +162,8 @@ def outcome_record(outcome: Outcome) -> dict[str, Any]:
         "citations": [c.label() for c in result.citations] if result else [],
         "query_type": result.query_type.value if result else None,
         "degraded": result is not None and result.orchestrator_version == "1.0",
+        "below_threshold": result is not None and bool(result.execution_summary.degraded_reason),
+        "planned_correct": outcome.planned,
         "error": outcome.error,
         "seconds": outcome.seconds,
     }
