@@ -69,7 +69,7 @@ def extractive_answer(question: str, passages: list[Passage], max_sentences: int
             answer=f"The documents contain nothing that answers: {question}",
             confidence=0.0,
         )
-    chosen = choose(ranked, max_sentences, typed=intent.typed)
+    chosen = choose(ranked, max_sentences, typed=intent.typed, several=intent.several)
     lines = [f"{r.unit.shown} [{i}]" for i, r in enumerate(chosen, start=1)]
     return Answer(
         answer="\n".join(lines),

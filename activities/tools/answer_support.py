@@ -13,6 +13,7 @@ from models.documents import Passage
 
 TYPED_RATIO = 0.85
 UNTYPED_RATIO = 0.7
+SEVERAL_RATIO = 0.35
 """Units beyond the best are quoted while they score this share of it: a question asking for a
 value gets its value (and a near tie), an open question the few sentences that support it."""
 CLOSE_CALL = 0.97
@@ -23,12 +24,15 @@ LONG_UNIT_CAP = 0.6
 GUESS_CONFIDENCE = 0.3
 
 
-def choose(ranked: Sequence[Ranked], limit: int, *, typed: bool) -> list[Ranked]:
-    """The best unit, then close runners-up (distinct text, not overlapping), up to ``limit``."""
+def choose(
+    ranked: Sequence[Ranked], limit: int, *, typed: bool, several: bool = False
+) -> list[Ranked]:
+    """The best unit, then close runners-up (distinct text, not overlapping), up to ``limit``;
+    a question asking for several things takes less close ones too."""
     if not ranked:
         return []
     best = ranked[0]
-    ratio = TYPED_RATIO if typed else UNTYPED_RATIO
+    ratio = SEVERAL_RATIO if several else TYPED_RATIO if typed else UNTYPED_RATIO
     chosen = [best]
     for candidate in ranked[1:]:
         if len(chosen) >= limit or candidate.score < ratio * best.score:

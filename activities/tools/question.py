@@ -113,10 +113,16 @@ _IMPLIED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bhow far in advance\b", "advance"),
     )
 )
+_SEVERAL = re.compile(
+    r"^\s*(?:(?:what|which) (?:are|were)\b|find|search|locate|look for|list|show)\b"
+    r"|\b(?:all|every|each|both)\b",
+    re.IGNORECASE,
+)
 _QUESTION_WORDS = """
 much many long old big large often far how what which who whom whose when where wer wann wie
 viel viele welche welcher welches qui quand combien quelle quel chi quando quanto quanti quale
 does did do can may might must shall should would could get got according say says said
+find search locate look mention mentioned mentions discussed described referenced
 """
 QUESTION_WORDS = frozenset(stem(w) for w in _QUESTION_WORDS.split())
 """Words of a question's form, not of what it is about."""
@@ -133,6 +139,9 @@ class QuestionIntent:
     fields: frozenset[str] = frozenset()
     values: frozenset[tuple[ValueKind, str]] = frozenset()
     content: frozenset[str] = field(default_factory=frozenset)
+    several: bool = False
+    """The question asks for more than one thing ("What are the risks?", "Find where ...",
+    "... in each contract"): an answer quotes every unit that bears on it."""
 
     @property
     def typed(self) -> bool:
@@ -142,13 +151,17 @@ class QuestionIntent:
 def _expects(text: str) -> tuple[tuple[ValueKind, ...], bool]:
     """The kinds the question's first wh-phrase asks for, and whether that is only a hint.
 
-    Only a phrase at the question's first wh-word counts: in "Which column records how often
-    ...?" the 'how often' belongs to a relative clause, not to what is asked."""
-    first = _WH.search(text)
+    Only a phrase of the question's first clause counts — from its first wh-word to the next
+    one: in "Which column records how often ...?" the 'how often' belongs to a relative clause,
+    not to what is asked; in "What is the email address ...?" the 'email' does."""
+    wh = list(_WH.finditer(text))
+    first = wh[0].start() if wh else 0
+    clause_end = wh[1].start() if len(wh) > 1 else len(text)
     earliest: tuple[int, tuple[ValueKind, ...], str] | None = None
     for pattern, kinds in _EXPECT_RULES:
         for match in pattern.finditer(text):
-            if first and not (match.start() <= first.start() < match.end()):
+            covers_first = match.start() <= first < match.end()
+            if wh and not (covers_first or first <= match.start() < clause_end):
                 continue
             if earliest is None or match.start() < earliest[0]:
                 earliest = (match.start(), kinds, match.group(0).lower())
@@ -179,4 +192,5 @@ def read_question(question: str) -> QuestionIntent:
         fields=frozenset(hints),
         values=frozenset(value_keys(text)),
         content=frozenset((stems(text) | stems(implied)) - QUESTION_WORDS),
+        several=bool(_SEVERAL.search(text)),
     )
