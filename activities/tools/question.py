@@ -84,7 +84,7 @@ _FIELD_HINTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         (r"\bcreated\b|\bwhen was .{1,40} (?:created|drafted|proposed)\b", ("created", "date")),
         (
             r"\b(?:published|issued|released|erschienen|publié|pubblicat)\w*\b",
-            ("date", "published", "issued", "released", "release", "version"),
+            ("date", "published", "issued", "released"),
         ),
         (r"\b(?:updated|last update|revised)\b", ("updated", "update", "date", "revised")),
         (r"\beffective\b", ("effective", "date")),

@@ -32,6 +32,7 @@ VALUE_WEIGHT = 0.15
 TYPE_BONUS = 0.15
 HEADING_WEIGHT = 0.6
 LEAD_IN_WEIGHT = 0.6
+MISSED_VALUES_WEIGHT = 0.8
 """A heading names what follows; it answers only when it carries the value asked for."""
 RETRIEVAL_WEIGHT = 0.1
 FUZZY_WEIGHT = 0.8
@@ -130,6 +131,15 @@ def _key_match(unit: Unit, intent: QuestionIntent, subject: set[str]) -> float:
     return max(from_section, len(words & (intent.content - subject)) / len(words))
 
 
+_NUMBERING = re.compile(r"^\s*(?:§\s*)?(?:[\dIVXivx]+[.)]?)+(?:\.\d+)*\s+")
+
+
+def _carries_value(heading: str) -> bool:
+    """A heading holding a value beyond its own numbering ("Codified in 5 C.F.R. Part 2635",
+    "Team introductions (10 minutes)") can state a fact, not only name a section."""
+    return bool(find_values(_NUMBERING.sub("", heading)))
+
+
 def _typed(unit: Unit, intent: QuestionIntent) -> bool | None:
     """Whether the unit holds a value of the kind asked for, besides those the question names
     (a field's value, else the whole text: a row's date may be its first cell)."""
@@ -195,13 +205,15 @@ def rank_units(
         if typed is False:
             base *= SOFT_MISSING if intent.soft else TYPE_MISSING
         score = base + VALUE_WEIGHT * value_match + (TYPE_BONUS if typed else 0.0)
+        if missed:
+            score *= MISSED_VALUES_WEIGHT  # the question's own values ('NumPy 2.0') are not here
         if coverage == 0 and key_match == 0:
             score = min(score, 0.2) + (0.2 if typed else 0.0)  # a typed value alone: a guess
         if len(unit.text) > LONG_UNIT_CHARS:
             score *= 0.9
         if unit.text.rstrip().endswith(":"):
             score *= LEAD_IN_WEIGHT  # "the following may be given:" introduces the answer
-        if unit.kind == UnitKind.HEADING and not typed:
+        if unit.kind == UnitKind.HEADING and not typed and not _carries_value(unit.text):
             score *= HEADING_WEIGHT
         if _URL_ONLY.match(unit.text) and not unit.context and ValueKind.URL not in intent.expects:
             score *= 0.5

@@ -21,7 +21,7 @@ _HEADING_LINE = re.compile(r"^[^\n]{1,80}$", re.MULTILINE)
 _HEADING_MAX_WORDS = 8
 """A short line ending without punctuation is a heading only when it has at most this many
 words: a hard-wrapped paragraph's lines (10-15 words at 80 columns) keep running on."""
-_NUMERIC_TOKEN = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)+\+?(?![\w])|(?<![\w.])v\d+(?:\.\d+)+")
+_NUMERIC_TOKEN = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)+(?![\w])|(?<![\w.])v\d+(?:\.\d+)+")
 _MIN_SENTENCE_CHARS = 20
 
 

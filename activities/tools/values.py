@@ -76,7 +76,8 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _VERSION = re.compile(
-    r"(?<![\w.])(?:v(?:ersion)?\s?)?\d+\.\d+(?:\.\d+){0,3}(?:[-+][0-9A-Za-z.]+|\+)?(?![\w])"
+    r"(?<![\w.])\d+\.\d+(?:\.\d+){0,3} (?:or|and) (?:newer|later|above|higher)\b"
+    r"|(?<![\w.])(?:v(?:ersion)?\s?)?\d+\.\d+(?:\.\d+){0,3}(?:[-+][0-9A-Za-z.]+|\+)?(?![\w])"
     r"|(?<![\w])v\s?\d+(?:\.\d+)*\b",
     re.IGNORECASE,
 )
@@ -106,7 +107,9 @@ def _dashed_key(text: str) -> str:
 
 
 def _version_key(text: str) -> str:
-    return re.sub(r"^v(?:ersion)?\s?", "", text.lower())
+    """'Version 1.02' → '1.02'; '2.0 or newer' → '2.0+' (the same as '2.0+')."""
+    key = re.sub(r"^v(?:ersion)?\s?", "", text.lower())
+    return re.sub(r" (?:or|and) (?:newer|later|above|higher)$", "+", key)
 
 
 def find_values(text: str) -> list[Value]:
@@ -142,7 +145,7 @@ def find_values(text: str) -> list[Value]:
         add(ValueKind.DURATION, m.start(), m.end(), " ".join(m.group(0).lower().split()))
     for m in _VERSION.finditer(text):
         raw = m.group(0)
-        if raw.count(".") >= 2 or raw[:1] in "vV" or raw.endswith("+"):
+        if raw.count(".") >= 2 or raw[:1] in "vV" or raw.endswith("+") or " " in raw:
             add(ValueKind.VERSION, m.start(), m.end(), _version_key(raw))
     for m in _HANDLE_NAME.finditer(text):
         add(ValueKind.PERSON, m.start(), m.end(), m.group(0))
