@@ -9,6 +9,7 @@ table can be cited exactly. Offsets recorded here index the final text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from activities.documents.parsed import ParsedDocument, Span, Table
 from activities.documents.text_parsers import sections_from_headings
@@ -53,7 +54,7 @@ STACKED_MIN_LINES = 3
 STACKED_SHORT_LINE = 25
 
 
-def _unstack(row: list[str | None]) -> list[list[str | None]]:
+def _unstack(row: Sequence[str | None]) -> list[Sequence[str | None]]:
     """A row whose cells each hold the same number of lines is several rows stacked in one
     (a PDF table without rules between its rows: "clk / timer clk / reset" beside "1 / 1 / 1");
     it is split back into one row per line. Two lines per cell split only when every line is
@@ -82,7 +83,7 @@ def _merged_once(row: list[str]) -> list[str]:
     return kept
 
 
-def clean_rows(rows: list[list[str | None]]) -> list[list[str]]:
+def clean_rows(rows: Sequence[Sequence[str | None]]) -> list[list[str]]:
     """Cells as clean strings, stacked rows split apart, merged cells once; rows with no text
     at all are dropped."""
     cleaned = [

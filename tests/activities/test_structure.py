@@ -38,8 +38,8 @@ def test_a_long_table_repeats_its_header_in_every_chunk_and_is_cut_between_rows(
     for chunk in chunks:
         lines = chunk.text.split("\n")
         assert "| Region | Site | Capacity |" in lines
-        rows = [line for line in lines if line and not line.startswith("#")]
-        assert all(line.startswith("|") and line.endswith("|") for line in rows)
+        body = [line for line in lines if line and not line.startswith("#")]
+        assert all(line.startswith("|") and line.endswith("|") for line in body)
         assert len(chunk.text) <= TABLE_BLOCK_CHARS + 100
     assert len(parsed.tables) == 1 and len(parsed.tables[0].rows) == 81
 
