@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -23,6 +24,8 @@ _HEADING_MAX_WORDS = 8
 words: a hard-wrapped paragraph's lines (10-15 words at 80 columns) keep running on."""
 _NUMERIC_TOKEN = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)+(?![\w])|(?<![\w.])v\d+(?:\.\d+)+")
 _MIN_SENTENCE_CHARS = 20
+STEMS_CACHE = 16_384
+"""Texts whose stems are remembered: ranking asks for the same sentences' stems many times."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,13 @@ def stem(word: str) -> str:
 
 
 def stems(text: str) -> set[str]:
-    return {stem(t) for t in terms(text)}
+    """The stems of ``text``'s content words (a fresh set; the work behind it is cached)."""
+    return set(_stems(text))
+
+
+@functools.lru_cache(maxsize=STEMS_CACHE)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(stem(t) for t in terms(text))
 
 
 def inverse_document_frequency(texts: Iterable[str]) -> dict[str, float]:

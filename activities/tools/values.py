@@ -8,6 +8,7 @@ needs besides: durations ("thirty (30) days", "1.5-2 hours"), versions kept whol
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +21,9 @@ from activities.tools.entity_patterns import (
     find_percentages,
     parse_number,
 )
+
+VALUES_CACHE = 8_192
+"""Texts whose values are remembered: a unit is read once per search and once per answer."""
 
 
 class ValueKind(StrEnum):
@@ -114,6 +118,11 @@ def _version_key(text: str) -> str:
 
 def find_values(text: str) -> list[Value]:
     """Every typed value in ``text``; a span is given one kind, the most specific."""
+    return list(_find_values(text))
+
+
+@functools.lru_cache(maxsize=VALUES_CACHE)
+def _find_values(text: str) -> tuple[Value, ...]:
     found: list[Value] = []
 
     def add(kind: ValueKind, start: int, end: int, key: str) -> None:
@@ -160,7 +169,7 @@ def find_values(text: str) -> list[Value]:
         add(ValueKind.DATE, m.start(), m.end(), m.group(0))
     for m in _NUMBER.finditer(text):
         add(ValueKind.NUMBER, m.start(), m.end(), _number_key(m.group(0)))
-    return sorted(found, key=lambda v: v.start)
+    return tuple(sorted(found, key=lambda v: v.start))
 
 
 def value_keys(text: str) -> set[tuple[ValueKind, str]]:
