@@ -163,6 +163,10 @@ def render(document: dict[str, Any], before: dict[str, Any] | None) -> str:
         "text containing the gold answer. The baseline is a plain BM25 (k1 1.5, b 0.75, no "
         "stemming) over the same chunks, scored on its top passage.",
         "",
+        "The rules behind the answers (question forms, value kinds, fields, table rows) were "
+        "developed with this set's failures in view, so these figures are an upper estimate; "
+        "an independent check on documents kept out of this set measures how they carry over.",
+        "",
         f"**Reproduce:** `{COMMAND}`",
         "",
         f"**Latest run:** {document['finished']}, git {machine.get('git', '?')}, "
