@@ -213,8 +213,10 @@ def rank_units(
             score *= 0.9
         if unit.text.rstrip().endswith(":"):
             score *= LEAD_IN_WEIGHT  # "the following may be given:" introduces the answer
-        if unit.kind == UnitKind.HEADING and not typed and not _carries_value(unit.text):
-            score *= HEADING_WEIGHT
+        if unit.kind == UnitKind.HEADING and not typed:
+            is_title = unit.text.strip() == title.strip()
+            if is_title or not _carries_value(unit.text):
+                score *= HEADING_WEIGHT  # a heading names; the document's title names it all
         if _URL_ONLY.match(unit.text) and not unit.context and ValueKind.URL not in intent.expects:
             score *= 0.5
         score += RETRIEVAL_WEIGHT * (retrieval or {}).get(unit.passage.id, 0.0)
