@@ -8,7 +8,7 @@ from activities.documents.parsed import ParsedDocument, Span, Table
 from activities.errors import EmptyDocument, UnsupportedDocument
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
-_MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _MD_SETEXT = re.compile(
     r"^(?P<title>[^\n|#>\s-][^\n]*?)[ \t]*\n(?P<rule>=+|-+)[ \t]*$", re.MULTILINE
 )
@@ -65,7 +65,8 @@ def sections_from_headings(text: str, headings: list[tuple[int, int, str]]) -> l
     return spans
 
 
-def _pipe_cells(line: str) -> list[str]:
+def pipe_cells(line: str) -> list[str]:
+    """The cells of one pipe-table line, trimmed, escaped pipes restored."""
     body = line.strip()
     body = body[1:] if body.startswith("|") else body
     body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
@@ -84,11 +85,11 @@ def markdown_tables(text: str) -> list[Table]:
     index = 1
     while index < len(lines):
         header = lines[index - 1]
-        if "|" in header and _MD_TABLE_SEPARATOR.match(lines[index]) and "-" in lines[index]:
+        if "|" in header and MD_TABLE_SEPARATOR.match(lines[index]) and "-" in lines[index]:
             end = index + 1
             while end < len(lines) and "|" in lines[end] and lines[end].strip():
                 end += 1
-            rows = [_pipe_cells(header)] + [_pipe_cells(line) for line in lines[index + 1 : end]]
+            rows = [pipe_cells(header)] + [pipe_cells(line) for line in lines[index + 1 : end]]
             last = end - 1
             tables.append(
                 Table(rows=rows, start=offsets[index - 1], end=offsets[last] + len(lines[last]))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from activities.documents.text_parsers import MD_TABLE_SEPARATOR, pipe_cells
 from activities.tools.text import sentences
 from models.documents import Anchor, Citation, Passage
 
@@ -63,7 +64,6 @@ HeaderLookup = Callable[[Passage, int], list[str] | None]
 """The header cells of the table holding absolute ``offset`` of a passage's document, when the
 passage starts inside a table whose header lies in an earlier chunk."""
 
-_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _FIELD = re.compile(
     r"^(?P<lead>\s*(?:[-*•]\s+)?(?:\*\*|__)?:?)"
     r"(?P<key>[^\W\d_][\w .()/&'’#-]{0,48}?)"
@@ -79,13 +79,6 @@ _MAX_KEY_WORDS = 6
 LONG_ROW_CHARS = 300
 """A table row longer than this (a layout table of paragraphs) also yields its sentences."""
 MIN_PIECE_CHARS = 20
-
-
-def _cells(line: str) -> list[str]:
-    body = line.strip()
-    body = body[1:] if body.startswith("|") else body
-    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
-    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", body)]
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -132,10 +125,10 @@ class _Builder:
     def table(self, block: list[tuple[int, str]]) -> None:
         header: list[str] | None = None
         rows = block
-        separators = [i for i, (_, line) in enumerate(block) if _SEPARATOR.match(line)]
+        separators = [i for i, (_, line) in enumerate(block) if MD_TABLE_SEPARATOR.match(line)]
         if separators and separators[0] >= 1:
             at = separators[0]
-            header = _cells(block[at - 1][1])
+            header = pipe_cells(block[at - 1][1])
             rows = block[at + 1 :]
             if len(header) == 2:  # a two-column table's first row is often a key/value pair too
                 rows = [block[at - 1], *rows]
@@ -145,9 +138,9 @@ class _Builder:
             offset, line = block[separators[0] - 1]  # a column name can be what is asked
             self.add(UnitKind.ROW, offset, offset + len(line), key=header[0], context="header")
         for offset, line in rows:
-            if _SEPARATOR.match(line):
+            if MD_TABLE_SEPARATOR.match(line):
                 continue
-            cells = _cells(line)
+            cells = pipe_cells(line)
             if not any(cells):
                 continue
             parts = _row_parts(cells, header)
