@@ -101,20 +101,21 @@ def _failures(records: Sequence[dict[str, Any]]) -> str:
     for r in records:
         if r["correct"]:
             continue
-        answer = (r["answer"] or r["error"] or "").replace("\n", " ")
+        cited = "; ".join(r["cited"][:3]) or (r["error"] or "nothing")
         rows.append(
             (
                 r["id"],
                 r["kind"],
                 r["question"],
                 " / ".join(r["gold"]),
-                (answer[:140] + "…") if len(answer) > 140 else answer,
+                cited,
                 f"{r['confidence']:.2f}",
             )
         )
     if not rows:
         return "None."
-    return md_table(["id", "kind", "question", "gold", "answer (start)", "confidence"], rows)
+    headers = ["id", "kind", "question", "gold", "cited instead (document @ offsets)", "confidence"]
+    return md_table(headers, rows)
 
 
 def _degradation(records: Sequence[dict[str, Any]]) -> str:
@@ -197,6 +198,9 @@ def render(document: dict[str, Any], before: dict[str, Any] | None) -> str:
         _calibration(records),
         "",
         "## Wrong answers",
+        "",
+        "The answers themselves are not kept here (they quote the documents); "
+        "`python -m bench.eval --only ID` prints them.",
         "",
         _failures(records),
         "",

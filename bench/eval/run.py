@@ -145,7 +145,8 @@ async def evaluate(questions: list[Question], docs: Path) -> list[Outcome]:
 
 
 def outcome_record(outcome: Outcome) -> dict[str, Any]:
-    """What results/eval.json keeps per question."""
+    """What results/eval.json keeps per question: scores and where the answer was cited from,
+    not the answer's text (it quotes the documents, which stay out of the repository)."""
     result = outcome.result
     return {
         "id": outcome.question.id,
@@ -158,8 +159,11 @@ def outcome_record(outcome: Outcome) -> dict[str, Any]:
         "confidence": outcome.scored.confidence,
         "baseline": outcome.scored.baseline,
         "baseline_top3": outcome.scored.baseline_top3,
-        "answer": result.answer if result else None,
-        "citations": [c.label() for c in result.citations] if result else [],
+        "answer_lines": len(result.answer.splitlines()) if result else 0,
+        "cited": [
+            f"{c.document_name} @{c.anchor.char_start}-{c.anchor.char_end}"
+            for c in (result.citations if result else [])
+        ],
         "query_type": result.query_type.value if result else None,
         "degraded": result is not None and result.orchestrator_version == "1.0",
         "below_threshold": result is not None and bool(result.execution_summary.degraded_reason),
