@@ -101,7 +101,7 @@ def _failures(records: Sequence[dict[str, Any]]) -> str:
     for r in records:
         if r["correct"]:
             continue
-        cited = "; ".join(r["cited"][:3]) or (r["error"] or "nothing")
+        cited = "; ".join(r["citations"][:3]) or (r["error"] or "nothing")
         rows.append(
             (
                 r["id"],

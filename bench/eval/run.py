@@ -160,7 +160,7 @@ def outcome_record(outcome: Outcome) -> dict[str, Any]:
         "baseline": outcome.scored.baseline,
         "baseline_top3": outcome.scored.baseline_top3,
         "answer_lines": len(result.answer.splitlines()) if result else 0,
-        "cited": [
+        "citations": [
             f"{c.document_name} @{c.anchor.char_start}-{c.anchor.char_end}"
             for c in (result.citations if result else [])
         ],
