@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import cli_settings, console, err, fail, run
-from app.runtime.devserver import DevServerError, dev_server, ui_url
+from app.cli.common import cli_settings, console, err, run
+from app.runtime.devserver import dev_server, ui_url
 from models.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -32,10 +32,7 @@ def server(
             )
             await stop.wait()
 
-    try:
-        run(serve())
-    except DevServerError as error:
-        raise fail(str(error)) from None
+    run(serve())
 
 
 def worker(address: Annotated[str | None, typer.Option(help="Temporal address.")] = None) -> None:
@@ -63,11 +60,4 @@ def api(
     if host not in LOOPBACK and not settings.api_token:
         err.print("[yellow]warning[/]: listening beyond loopback without DOCORCH_API_TOKEN")
     console.print(f"docorch API on http://{host}:{port} (docs at /docs)")
-    try:
-        run(
-            serve(
-                settings, host=host, port=port, connect_only=connect_only, metrics_port=metrics_port
-            )
-        )
-    except DevServerError as error:
-        raise fail(str(error)) from None
+    run(serve(settings, host=host, port=port, connect_only=connect_only, metrics_port=metrics_port))
