@@ -9,13 +9,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from models.documents import DocumentRef, StoreStats
+from models.ids import QueryId
 from models.plan import Plan
 from models.query import QueryConfig, QueryResult
 from models.session import SessionConfig
 from models.tools import ToolSpec
 
-WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$"
-WorkflowId = Annotated[str, StringConstraints(pattern=WORKFLOW_ID_PATTERN)]
 DocumentSource = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
@@ -30,8 +29,10 @@ class ChatRequest(BaseModel):
     session_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     config: QueryConfig = Field(default_factory=QueryConfig)
     plan: Plan | None = Field(default=None, description="A ready-made plan to run (validated).")
-    workflow_id: WorkflowId | None = Field(
-        default=None, description="Id for the query; an existing query with it is reused."
+    workflow_id: QueryId | None = Field(
+        default=None,
+        description="Id for the query (query-<token>); an existing query with it is reused. "
+        "A session's id is refused.",
     )
 
 

@@ -12,7 +12,6 @@ from temporalio.exceptions import ApplicationError
 from app.api.context import Ctx
 from app.api.errors import ApiError
 from app.api.schemas import (
-    WORKFLOW_ID_PATTERN,
     CreateSession,
     DocumentList,
     ErrorBody,
@@ -20,11 +19,12 @@ from app.api.schemas import (
     SessionAsked,
     SessionCreated,
 )
+from models.ids import SessionId
 from models.session import SessionState, Turn
 
 T = TypeVar("T")
 router = APIRouter(tags=["sessions"])
-SessionIdPath = Annotated[str, Path(pattern=WORKFLOW_ID_PATTERN, description="Session id.")]
+SessionIdPath = Annotated[SessionId, Path(description="Session id (session-<token>).")]
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
 
 
