@@ -25,6 +25,7 @@ from pathlib import Path
 from models.documents import Anchor, DocumentRef, Passage, StoreStats, Table
 from store.base import ContentRef, DocumentPut, DocumentRecord, content_id
 from store.embedded.database import Database
+from store.embedded.files import write_private
 from store.search import OVERFETCH, MatchTerm, match_terms, uncovered_documents
 
 SCHEMA_VERSION = 1
@@ -90,7 +91,7 @@ def _write_new(path: Path, data: bytes) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     try:
-        aside.write_bytes(data)
+        write_private(aside, data)
         os.link(aside, path)
         return True
     except FileExistsError:
@@ -150,7 +151,7 @@ class EmbeddedDocuments:
                 # under the write lock, so only the first put of this id writes its text
                 text = self.text_dir / f"{record.id}.txt"
                 aside = text.with_name(f".{text.name}.{uuid.uuid4().hex}")
-                aside.write_text(record.text, encoding="utf-8")
+                write_private(aside, record.text.encode("utf-8"))
                 aside.replace(text)
                 db.executemany(
                     "INSERT INTO chunks(document_id, seq, text, page, section, char_start, "

@@ -71,7 +71,9 @@ def test_a_named_secret_is_masked_wherever_it_appears_also_percent_encoded() -> 
     secrets = ["custom-key-9", *url_secrets("https://bob:a%2Fb%40c@host/v1")]
     assert secrets == ["custom-key-9", "a/b@c"]
     text = "sent custom-key-9 to a user whose password is a/b@c (a%2Fb%40c in the URL)"
-    assert mask_secrets(text, secrets) == "sent *** to a user whose password is *** (*** in the URL)"
+    assert (
+        mask_secrets(text, secrets) == "sent *** to a user whose password is *** (*** in the URL)"
+    )
 
 
 def _secret_settings(settings: Settings, fake: FakeOpenAI, **overrides: Any) -> Settings:
