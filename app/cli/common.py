@@ -58,7 +58,9 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     except KeyboardInterrupt:
         raise typer.Exit(INTERRUPTED) from None
     except ValidationError as error:
-        raise fail("; ".join(e["msg"] for e in error.errors())) from None
+        raise fail(
+            "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+        ) from None
     except WorkflowFailureError as error:
         raise fail_workflow(error) from None
     except WorkflowUpdateFailedError as error:
