@@ -1,12 +1,18 @@
 """Request and response bodies of the HTTP API that are not docorch contracts themselves
-(those live in models/: QueryResult, DocumentRef, ToolSpec, ...)."""
+(those live in models/: QueryResult, DocumentRef, ToolSpec, ...).
+
+Requests are bounded here as well as by the contracts they carry: a document name is never
+blank, a question never only white space, and durations stay within what a workflow can wait
+(``MAX_DEADLINE_SECONDS``, ``MAX_IDLE_SECONDS``), so nothing the API accepts can fail inside a
+workflow.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from models.documents import DocumentRef, StoreStats
 from models.ids import QueryId
@@ -15,14 +21,30 @@ from models.query import QueryConfig, QueryResult
 from models.session import SessionConfig
 from models.tools import ToolSpec
 
-DocumentSource = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+NOT_BLANK = r"\S"
+"""JSON Schema's (and pydantic's) ``pattern`` matches anywhere: some character that is not
+white space."""
+DocumentSource = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=NOT_BLANK)]
+Question = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NOT_BLANK)]
+MAX_DEADLINE_SECONDS = 7 * 24 * 3600.0
+"""The longest ``deadline_seconds`` a query may ask for."""
+MAX_IDLE_SECONDS = 30 * 24 * 3600.0
+"""The longest ``idle_timeout_seconds`` a session may ask for."""
+
+
+def _check_deadline(config: QueryConfig | None) -> None:
+    deadline = config.deadline_seconds if config is not None else None
+    if deadline is not None and deadline > MAX_DEADLINE_SECONDS:
+        raise ValueError(
+            f"config.deadline_seconds {deadline:g} is over the limit of {MAX_DEADLINE_SECONDS:g}"
+        )
 
 
 class ChatRequest(BaseModel):
     """A question over documents. ``workflow_id`` makes the request idempotent: a retry (or an
     SSE reconnect) with the same id attaches to the query instead of starting another."""
 
-    query: str = Field(min_length=1, max_length=4000, description="The question to answer.")
+    query: Question = Field(description="The question to answer.")
     documents: list[DocumentSource] = Field(
         min_length=1, max_length=1000, description="Document ids (see /documents) or file paths."
     )
@@ -34,6 +56,11 @@ class ChatRequest(BaseModel):
         description="Id for the query (query-<token>); an existing query with it is reused. "
         "A session's id is refused.",
     )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ChatRequest:
+        _check_deadline(self.config)
+        return self
 
 
 class ErrorBody(BaseModel):
@@ -123,9 +150,20 @@ class OrchestratorInfo(BaseModel):
 
 
 class CreateSession(BaseModel):
-    documents: list[str] = Field(default_factory=list, max_length=1000)
+    documents: list[DocumentSource] = Field(default_factory=list, max_length=1000)
     config: SessionConfig = Field(default_factory=SessionConfig)
     query_config: QueryConfig | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> CreateSession:
+        idle = self.config.idle_timeout_seconds
+        if idle > MAX_IDLE_SECONDS:
+            raise ValueError(
+                f"config.idle_timeout_seconds {idle:g} is over the limit of {MAX_IDLE_SECONDS:g}"
+            )
+        _check_deadline(self.config.query)
+        _check_deadline(self.query_config)
+        return self
 
 
 class SessionCreated(BaseModel):
@@ -133,8 +171,8 @@ class SessionCreated(BaseModel):
 
 
 class SessionAsk(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    documents: list[str] = Field(default_factory=list, max_length=1000)
+    question: Question
+    documents: list[DocumentSource] = Field(default_factory=list, max_length=1000)
 
 
 class SessionAsked(BaseModel):
@@ -143,4 +181,4 @@ class SessionAsked(BaseModel):
 
 
 class DocumentList(BaseModel):
-    documents: list[str] = Field(min_length=1, max_length=1000)
+    documents: list[DocumentSource] = Field(min_length=1, max_length=1000)

@@ -26,7 +26,8 @@ from app.runtime.devserver import server_command, ui_port, wait_until_serving
 from app.runtime.embedded import connect_when_ready
 from client.reconnect import TemporalUnavailable
 from client.sdk import OrchestratorClient
-from models.plan import Plan, QueryType, Step
+from models.plan import Plan, Step
+from models.query import QueryType
 from models.settings import Settings
 from tests import fault_tools
 from worker import build_worker

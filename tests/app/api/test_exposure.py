@@ -144,7 +144,7 @@ async def test_cross_site_simple_posts_plant_nothing_and_start_nothing(
 async def test_a_post_from_another_site_is_refused(
     http: httpx.AsyncClient, api_server: ApiServer
 ) -> None:
-    body = {"documents": [], "config": {}}
+    body: dict[str, object] = {"documents": [], "config": {}}
     foreign = await http.post("/sessions", json=body, headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 403 and foreign.json()["error_type"] == "OriginNotAllowed"
     null = await http.post("/sessions", json=body, headers={"Origin": "null"})
