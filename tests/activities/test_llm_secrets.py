@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import socket
 from pathlib import Path
@@ -139,10 +140,8 @@ def _history_text(history: dict[str, Any]) -> str:
         if isinstance(node, dict):
             for key, value in node.items():
                 if key == "data" and isinstance(value, str):
-                    try:
+                    with contextlib.suppress(binascii.Error, ValueError):
                         decoded.append(base64.b64decode(value).decode("utf-8", "replace"))
-                    except (binascii.Error, ValueError):
-                        pass
                 walk(value)
         elif isinstance(node, list):
             for item in node:
