@@ -106,6 +106,7 @@ class Trace(BaseModel):
     ui_url: str | None = None
 
     def rows_of(self, step_id: str) -> list[TraceRow]:
+        """The rows of one step (one per attempt's activity), in order."""
         return [r for r in self.rows if r.step_id == step_id]
 
 
