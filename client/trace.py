@@ -106,7 +106,8 @@ class Trace(BaseModel):
     ui_url: str | None = None
 
     def rows_of(self, step_id: str) -> list[TraceRow]:
-        """The rows of one step (one per attempt's activity), in order."""
+        """The rows of step ``step_id``, in order: several when it ran more than once (a
+        replan, a repeat, a for_each item)."""
         return [r for r in self.rows if r.step_id == step_id]
 
 
