@@ -14,11 +14,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from client.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from app.runtime.devserver import FAST_DISPATCH, SEARCH_ATTRIBUTES, temporal_binary
 from bench.cpu import child_pid
 from bench.paths import SAMPLES
 from models.settings import Settings

@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from client.devserver import temporal_binary
-
+from app.runtime.devserver import temporal_binary
 from bench.paths import REPO
 
 RESULTS_DIR = REPO / "bench" / "results"
