@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from models.documents import DocumentRef, StoreStats
 from models.ids import QueryId
@@ -21,11 +21,26 @@ from models.query import QueryConfig, QueryResult
 from models.session import SessionConfig
 from models.tools import ToolSpec
 
-NOT_BLANK = r"\S"
-"""JSON Schema's (and pydantic's) ``pattern`` matches anywhere: some character that is not
-white space."""
-DocumentSource = Annotated[str, StringConstraints(min_length=1, max_length=1024, pattern=NOT_BLANK)]
-Question = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NOT_BLANK)]
+
+def _not_blank(message: str) -> AfterValidator:
+    """Refuse a string of white space only, with ``message``."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+DocumentSource = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), _not_blank("a document name is blank")
+]
+Question = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=4000),
+    _not_blank("query is empty: ask a question about the documents"),
+]
 MAX_DEADLINE_SECONDS = 7 * 24 * 3600.0
 """The longest ``deadline_seconds`` a query may ask for."""
 MAX_IDLE_SECONDS = 30 * 24 * 3600.0
