@@ -47,6 +47,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 INTERRUPTED = 130
 """The exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+CONNECT_FAILED = "Failed client connect"
+"""How the Temporal client's RuntimeError begins when no server answers at its address."""
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -70,6 +72,13 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise fail(f"Temporal: {error.message}") from None
     except (DevServerError, StoreError) as error:
         raise fail(str(error)) from None
+    except RuntimeError as error:
+        if not str(error).startswith(CONNECT_FAILED):  # the Temporal client's, when it cannot
+            raise
+        raise fail(
+            f"cannot reach Temporal ({error}): start `docorch server`, or point "
+            "TEMPORAL_ADDRESS at a running server"
+        ) from None
 
 
 def run_command_line(app: typer.Typer) -> NoReturn:
