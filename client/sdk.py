@@ -122,7 +122,7 @@ class OrchestratorClient:
         never runs the query twice.
 
         Raises pydantic.ValidationError for an empty query, no documents or a ``workflow_id``
-        that is not a query's (``query-<token>``: a session's id is refused), before anything
+        in the sessions' namespace (``session-…``, a session's or a turn's), before anything
         reaches Temporal.
         """
         request = query_request(query, documents, config=config, session_id=session_id, plan=plan)

@@ -84,15 +84,17 @@ SessionId = Annotated[
 """A session's id: ``session-<token>``, a turn's id refused."""
 QueryRef = Annotated[str, AfterValidator(_not_a_session)]
 """An id a query is looked up by: a query's or a turn's id, never a session's."""
-_QUERY_ID: TypeAdapter[str] = TypeAdapter(QueryId)
+_STARTABLE: TypeAdapter[str] = TypeAdapter(Annotated[str, BeforeValidator(_not_for_a_session)])
 _QUERY_REF: TypeAdapter[str] = TypeAdapter(QueryRef)
 _SESSION_ID: TypeAdapter[str] = TypeAdapter(SessionId)
 
 
 def query_id_to_start(workflow_id: str) -> str:
-    """``workflow_id`` when a client may start a query with it (``query-<token>``);
-    pydantic.ValidationError when not (a session's or a turn's id among them)."""
-    return _QUERY_ID.validate_python(workflow_id)
+    """``workflow_id`` when the SDK may start a query with it; pydantic.ValidationError for an
+    id in the sessions' namespace (a session's, or a turn's, which would take the id its
+    session gives its next turn). docorch's own ids are ``query-<token>`` (``QueryId``, which
+    the HTTP API requires); the SDK leaves other ids to its caller."""
+    return _STARTABLE.validate_python(workflow_id)
 
 
 def query_id_to_read(workflow_id: str) -> str:

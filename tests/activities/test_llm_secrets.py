@@ -153,9 +153,12 @@ def _history_text(history: dict[str, Any]) -> str:
 
 @pytest.mark.integration
 async def test_no_secret_reaches_the_query_result_or_the_temporal_history(
-    client: Client, settings: Settings, samples: Path, fake_openai: FakeOpenAI
+    client: Client, settings: Settings, samples: Path, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
-    configured = _secret_settings(settings, fake_openai)
+    # a data directory of its own: the failed calls below must not count in the session's tool
+    # figures (they raise the attempts the planner gives a flaky tool)
+    own = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    configured = _secret_settings(own, fake_openai)
     echoed = f"bad key {KEY} at {configured.openai_base_url}"
     fake_openai.default(PLAN_ROUTE, error(401, echoed))
     # transient on every attempt: each failed attempt is an ApplicationError in the history,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from models.ids import (
+    QueryId,
     fresh_query_id,
     fresh_session_id,
     is_turn_id,
@@ -39,9 +40,16 @@ def test_a_bare_session_token_gets_the_prefix() -> None:
         ("query-../x", "String should match pattern"),
     ],
 )
-def test_a_query_is_started_only_with_a_query_id(bad: str, says: str) -> None:
+def test_the_api_starts_a_query_only_with_a_query_id(bad: str, says: str) -> None:
     with pytest.raises(ValidationError, match=says):
-        query_id_to_start(bad)
+        TypeAdapter(QueryId).validate_python(bad)
+
+
+def test_the_sdk_starts_no_query_in_the_sessions_namespace() -> None:
+    assert query_id_to_start("recorded_history_id") == "recorded_history_id"
+    for bad in ("session-abc", "session-abc-turn-2"):
+        with pytest.raises(ValidationError, match="a query started by a client"):
+            query_id_to_start(bad)
 
 
 @pytest.mark.parametrize(
