@@ -5,8 +5,9 @@ It imports ``models``, ``workflows`` (for types and names) and the Temporal clie
 CLI, the HTTP API and the embedded runtime are applications on top of it (``app/``).
 """
 
+from client.reconnect import TemporalUnavailable
 from client.sdk import OrchestratorClient
 from client.sessions import Sessions
 from client.trace import Trace, TraceNotFound
 
-__all__ = ["OrchestratorClient", "Sessions", "Trace", "TraceNotFound"]
+__all__ = ["OrchestratorClient", "Sessions", "TemporalUnavailable", "Trace", "TraceNotFound"]

@@ -7,14 +7,17 @@ async for event in client.stream("Summarize these", ["r1.md", "r2.md"]):
     print(event.kind, event.message)
 report = await client.ingest(["contracts/b.pdf"])
 preview = await client.preview_plan("Compare them", ["contracts/a.pdf", "contracts/b.pdf"])
+
+Waiting for an answer (``result``, ``run``, ``events``) survives a restart of the Temporal server:
+calls that cannot reach it are tried again for up to ``reconnect_seconds`` (``client.reconnect``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -28,9 +31,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from client.connection import connect
+from client.reconnect import DEFAULT_RECONNECT_SECONDS, reconnecting
 from client.sessions import Sessions
 from client.trace import Trace, trace
 from models.events import EventPage, EventsAfter, ProgressEvent
+from models.ids import fresh_query_id, query_id_to_read, query_id_to_start
 from models.plan import Plan
 from models.preview import PlanPreview
 from models.query import (
@@ -47,14 +52,10 @@ from workflows.preview import PlanPreviewWorkflow
 from workflows.progress import MAX_EVENTS_PER_READ
 from workflows.query import QueryWorkflow
 
+T = TypeVar("T")
 WAIT_UPDATE_PREFIX = "wait-events-after-"
 _BACKOFF_START = 0.1
 _BACKOFF_MAX = 1.0
-
-
-def new_query_id() -> str:
-    """A fresh query workflow id, ``query-<uuid>``."""
-    return f"query-{uuid.uuid4()}"
 
 
 def query_request(
@@ -77,12 +78,31 @@ def query_request(
 
 
 class OrchestratorClient:
-    """A typed handle on docorch over any Temporal client."""
+    """A typed handle on docorch over any Temporal client.
 
-    def __init__(self, client: Client, *, task_queue: str | None = None) -> None:
+    While waiting for a query, a Temporal server that cannot be reached (restarting, say) is
+    tried again with backoff for up to ``reconnect_seconds``; past that, TemporalUnavailable
+    (an RPCError) is raised and the query goes on without the caller."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str | None = None,
+        reconnect_seconds: float = DEFAULT_RECONNECT_SECONDS,
+    ) -> None:
         self.temporal = client
         self.task_queue = task_queue or Settings().task_queue
-        self.sessions = Sessions(client, self.task_queue)
+        self.reconnect_seconds = reconnect_seconds
+        self.sessions = Sessions(client, self.task_queue, reconnect_seconds=reconnect_seconds)
+
+    async def _reconnecting(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        return await reconnecting(
+            call,
+            within=self.reconnect_seconds,
+            what=what,
+            target=self.temporal.service_client.config.target_host,
+        )
 
     @classmethod
     async def connect(
@@ -112,11 +132,12 @@ class OrchestratorClient:
         ``plan`` (a Plan or its JSON) runs instead of planning, after the planning activity has
         checked it against the registered tools.
 
-        Raises pydantic.ValidationError for an empty query, no documents or a malformed plan,
+        Raises pydantic.ValidationError for an empty query, no documents, a malformed plan or a
+        ``workflow_id`` in the sessions' namespace (``session-…``, a session's or a turn's),
         before anything reaches Temporal.
         """
         request = query_request(query, documents, config=config, session_id=session_id, plan=plan)
-        workflow_id = workflow_id or new_query_id()
+        workflow_id = query_id_to_start(workflow_id) if workflow_id else fresh_query_id()
         if attach_existing:
             conflict, reuse = (
                 WorkflowIDConflictPolicy.USE_EXISTING,
@@ -142,17 +163,23 @@ class OrchestratorClient:
             return self.handle(workflow_id)
 
     async def run(self, query: str, documents: Sequence[str], **options: Any) -> QueryResult:
-        """Start a query and wait for its QueryResult."""
+        """Start a query and wait for its QueryResult (as ``result`` does)."""
         handle = await self.start(query, documents, **options)
-        return await handle.result()
+        return await self.result(handle.id)
 
     def handle(self, workflow_id: str) -> WorkflowHandle[QueryWorkflow, QueryResult]:
-        """The typed handle of the query ``workflow_id`` (no RPC)."""
-        return self.temporal.get_workflow_handle_for(QueryWorkflow.run, workflow_id)
+        """The typed handle of the query ``workflow_id`` (no RPC). pydantic.ValidationError
+        for a session's id: a session is no query (``sessions`` reaches it)."""
+        return self.temporal.get_workflow_handle_for(
+            QueryWorkflow.run, query_id_to_read(workflow_id)
+        )
 
     async def result(self, workflow_id: str) -> QueryResult:
-        """Wait for the query's QueryResult; WorkflowFailureError when it failed."""
-        return await self.handle(workflow_id).result()
+        """Wait for the query's QueryResult; WorkflowFailureError when it failed. Keeps
+        waiting across a restart of the Temporal server, for up to ``reconnect_seconds`` of
+        it being unreachable (then TemporalUnavailable)."""
+        handle = self.handle(workflow_id)
+        return await self._reconnecting(handle.result, f"waiting for {workflow_id}")
 
     async def cancel(self, workflow_id: str) -> None:
         """Request cancellation: in-flight steps are cancelled and a partial result returned."""
@@ -167,16 +194,25 @@ class OrchestratorClient:
         the offset, so every reader waiting at the same offset shares one update and a retried
         call re-attaches to it instead of adding another. When the update is refused (the
         query finished, or it spent its budget of waits) the reader falls back to the query,
-        with a short backoff while the query still runs.
+        with a short backoff while the query still runs. Like ``result``, it keeps following
+        across a restart of the Temporal server.
         """
         handle = self.handle(workflow_id)
+        what = f"following {workflow_id}"
         offset = after
         catch_up = True
         backoff = _BACKOFF_START
+
+        async def read_after() -> list[ProgressEvent]:
+            return await self._events_after(handle, offset)
+
+        async def finished() -> bool:
+            return await self._finished(handle)
+
         while True:
             batch: list[ProgressEvent] | None
             if catch_up:
-                batch = await self._events_after(handle, offset)
+                batch = await self._reconnecting(read_after, what)
             else:
                 batch = await self._wait_for_events(handle, offset)
             fresh = [e for e in (batch or []) if e.offset > offset]
@@ -190,8 +226,8 @@ class OrchestratorClient:
                 catch_up = batch is not None and len(batch) >= MAX_EVENTS_PER_READ
                 backoff = _BACKOFF_START
                 continue
-            if await self._finished(handle):
-                for event in await self._events_after(handle, offset):
+            if await self._reconnecting(finished, what):
+                for event in await self._reconnecting(read_after, what):
                     if event.offset > offset:
                         offset = event.offset
                         yield event

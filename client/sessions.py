@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from client.reconnect import DEFAULT_RECONNECT_SECONDS, reconnecting
 from client.state import OPEN_SESSIONS
+from models.ids import fresh_session_id, query_id_to_read, session_workflow_id
 from models.query import QueryConfig, QueryResult
 from models.session import (
     ActiveDocuments,
@@ -21,20 +22,24 @@ from models.session import (
 )
 from workflows.session import SessionWorkflow
 
-SESSION_PREFIX = "session-"
-
-
-def session_workflow_id(session_id: str) -> str:
-    """The session's workflow id: ``session-<id>`` (ids given with the prefix are kept)."""
-    return session_id if session_id.startswith(SESSION_PREFIX) else f"{SESSION_PREFIX}{session_id}"
-
 
 class Sessions:
-    """Session operations; reached as ``OrchestratorClient.sessions``."""
+    """Session operations; reached as ``OrchestratorClient.sessions``.
 
-    def __init__(self, client: Client, task_queue: str) -> None:
+    A session is named by its id, ``session-<token>`` (a bare token gets the prefix); a
+    query's or a turn's id raises pydantic.ValidationError before anything reaches Temporal
+    (``models.ids`` holds the grammar)."""
+
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        *,
+        reconnect_seconds: float = DEFAULT_RECONNECT_SECONDS,
+    ) -> None:
         self._client = client
         self._task_queue = task_queue
+        self._reconnect_seconds = reconnect_seconds
 
     def _handle(self, session_id: str) -> WorkflowHandle[SessionWorkflow, SessionState]:
         return self._client.get_workflow_handle_for(
@@ -49,8 +54,9 @@ class Sessions:
         config: SessionConfig | None = None,
         query_config: QueryConfig | None = None,
     ) -> str:
-        """Start a session with active documents; returns its id (``session-<uuid>``)."""
-        workflow_id = session_workflow_id(session_id or str(uuid.uuid4()))
+        """Start a session with active documents; returns its id (``session-<uuid>`` unless
+        ``session_id`` names it)."""
+        workflow_id = session_workflow_id(session_id) if session_id else fresh_session_id()
         config = config or SessionConfig()
         if query_config is not None:
             config = config.model_copy(update={"query": query_config})
@@ -75,12 +81,20 @@ class Sessions:
         return started.query_workflow_id
 
     async def result(self, session_id: str, query_id: str) -> QueryResult:
-        """Wait for a turn's answer (also for a question still queued behind others)."""
-        await self.started(session_id, query_id)
-        result: QueryResult = await self._client.get_workflow_handle(
-            query_id, result_type=QueryResult
-        ).result()
-        return result
+        """Wait for a turn's answer (also for a question still queued behind others), across
+        a restart of the Temporal server (TemporalUnavailable once it stays unreachable past
+        the reconnect bound)."""
+        turn = self._client.get_workflow_handle(query_id_to_read(query_id), result_type=QueryResult)
+        target = self._client.service_client.config.target_host
+
+        async def wait() -> QueryResult:
+            await self.started(session_id, query_id)
+            result: QueryResult = await turn.result()
+            return result
+
+        return await reconnecting(
+            wait, within=self._reconnect_seconds, what=f"waiting for {query_id}", target=target
+        )
 
     async def ask_and_wait(
         self, session_id: str, question: str, documents: Sequence[str] = ()

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", description="auto | json | console")
     max_concurrent_activities: int = Field(default=32, ge=1)
     api_token: str | None = None
+    api_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="DOCORCH_API_ALLOWED_HOSTS: host names (comma-separated) the HTTP API answers "
+        "to besides the loopback ones, checked against the Host header (a DNS-rebinding "
+        "defence); without DOCORCH_API_TOKEN always checked, with it only when set.",
+    )
     llm_model: str | None = Field(default=None, description="DOCORCH_LLM_MODEL")
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "DOCORCH_OPENAI_BASE_URL")
@@ -89,6 +95,13 @@ class Settings(BaseSettings):
             import os
 
             return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+        return value
+
+    @field_validator("api_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
         return value
 
     def roots(self) -> tuple[Path, ...]:

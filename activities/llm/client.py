@@ -9,7 +9,8 @@ Whatever comes back is parsed defensively (``parsing.parse_json_object``).
 The SDK never retries (``max_retries=0``): 429 and 5xx raise ``RateLimited`` with the
 Retry-After the endpoint sent, timeouts ``LlmTimeout``, connection failures ``LlmUnavailable``,
 so the calling activity fails its attempt and Temporal retries it with backoff. A call never
-outlives the activity attempt it runs in.
+outlives the activity attempt it runs in. Every error's message is masked (``redact``): it ends
+up in step outputs and Temporal's history, and endpoints echo keys and URLs.
 
 Every call is reserved in, and settled to, the store's LLM ledger (``store.UsageLedger``) under
 its query, and reports its tokens and estimated cost as an ``LlmUsage``.
@@ -30,6 +31,7 @@ import structlog
 from activities.errors import RateLimited
 from activities.llm.errors import BudgetExhausted, LlmRejected, LlmTimeout, LlmUnavailable
 from activities.llm.parsing import parse_json_object
+from activities.llm.redact import mask_secrets, url_secrets
 from activities.llm.scope import current_scope
 from models.query import LlmUsage
 from models.settings import Settings
@@ -104,6 +106,7 @@ class LlmClient:
         self.settings = settings
         self.model: str = settings.llm_model
         self.endpoint = settings.openai_base_url or "https://api.openai.com/v1"
+        self._secrets = (settings.openai_api_key, *url_secrets(settings.openai_base_url))
         self.ledger = ledger or open_store(settings).ledger
 
     # ---- the call --------------------------------------------------------------------------
@@ -177,7 +180,7 @@ class LlmClient:
             timeout = min(timeout, left - ACTIVITY_MARGIN_SECONDS)
             if timeout < MIN_CALL_SECONDS:
                 raise LlmTimeout(
-                    f"{self.model}: only {max(0.0, left):.1f}s left in this activity attempt"
+                    self._message(f"only {max(0.0, left):.1f}s left in this activity attempt")
                 )
         return timeout
 
@@ -207,11 +210,9 @@ class LlmClient:
                     if not _adapt(quirks, error):
                         raise LlmRejected(self._describe(error)) from None
                 except openai.APITimeoutError:
-                    raise LlmTimeout(
-                        f"{self.model} at {self.endpoint}: no answer within {timeout:.1f}s"
-                    ) from None
+                    raise LlmTimeout(self._message(f"no answer within {timeout:.1f}s")) from None
                 except openai.APIConnectionError as error:
-                    raise LlmUnavailable(f"{self.model} at {self.endpoint}: {error}") from None
+                    raise LlmUnavailable(self._message(str(error))) from None
                 except openai.APIStatusError as error:
                     if error.status_code == 429 or error.status_code >= 500:
                         raise RateLimited(
@@ -221,8 +222,8 @@ class LlmClient:
                         raise LlmTimeout(self._describe(error)) from None
                     raise LlmRejected(self._describe(error)) from None
                 except openai.OpenAIError as error:
-                    raise LlmRejected(f"{self.model} at {self.endpoint}: {error}") from None
-        raise LlmRejected(f"{self.model} at {self.endpoint}: no supported way to ask for JSON")
+                    raise LlmRejected(self._message(str(error))) from None
+        raise LlmRejected(self._message("no supported way to ask for JSON"))
 
     def _request(
         self,
@@ -278,7 +279,11 @@ class LlmClient:
         )
 
     def _describe(self, error: openai.APIStatusError) -> str:
-        return f"{self.model} at {self.endpoint}: HTTP {error.status_code}: {_error_message(error)}"
+        return self._message(f"HTTP {error.status_code}: {_error_message(error)}")
+
+    def _message(self, detail: str) -> str:
+        """An error message naming the model and endpoint, secrets masked."""
+        return mask_secrets(f"{self.model} at {self.endpoint}: {detail}", self._secrets)
 
 
 def _error_message(error: openai.APIStatusError) -> str:
@@ -309,7 +314,7 @@ def _adapt(quirks: _EndpointQuirks, error: openai.APIStatusError) -> bool:
     }[quirks.mode]
     if any(word in message for word in mentions) and quirks.mode != "json":
         quirks.mode = _MODES[_MODES.index(quirks.mode) + 1]
-        log.info("llm_output_mode", mode=quirks.mode, reason=message[:120])
+        log.info("llm_output_mode", mode=quirks.mode, reason=mask_secrets(message[:120]))
         return True
     return False
 

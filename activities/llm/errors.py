@@ -9,6 +9,7 @@ fall back to its template / extractive path at once.
 from __future__ import annotations
 
 from activities.errors import RateLimited
+from activities.llm.redact import mask_secrets
 from activities.llm.scope import current_scope
 
 
@@ -41,7 +42,8 @@ def is_transient(error: BaseException) -> bool:
 
 
 def reason_to_fall_back(error: Exception) -> str:
-    """Why the caller falls back to its template / extractive path after ``error``.
+    """Why the caller falls back to its template / extractive path after ``error`` (stored in
+    the step's output: secrets masked).
 
     Re-raises ``error`` when it is transient and the activity attempt is not its last, so the
     activity's retry policy (with the endpoint's Retry-After) gets another go; re-raises
@@ -51,9 +53,9 @@ def reason_to_fall_back(error: Exception) -> str:
         scope = current_scope()
         if scope is None or not scope.final_attempt:
             raise error
-        return f"LLM call failed on the last attempt: {error}"
+        return mask_secrets(f"LLM call failed on the last attempt: {error}")
     if isinstance(error, BudgetExhausted):
-        return str(error)
+        return mask_secrets(str(error))
     if isinstance(error, LlmError):
-        return f"LLM call failed: {error}"
+        return mask_secrets(f"LLM call failed: {error}")
     raise error

@@ -26,6 +26,7 @@ from activities.registry import ToolRegistry
 from activities.tools.catalog import default_registry
 from app.api.context import ApiContext
 from app.api.errors import ApiError, api_error_response, rpc_error_response
+from app.api.exposure import allowed_hosts, check_exposure
 from app.api.guard import Guard
 from app.api.metrics import ApiMetrics
 from app.api.routes import chat, documents, executions, sessions, system
@@ -90,7 +91,13 @@ def create_app(
     app.include_router(web_page(auth_required=bool(settings.api_token)))
     app.add_exception_handler(RPCError, rpc_error_response)
     app.add_exception_handler(ApiError, api_error_response)
-    app.add_middleware(Guard, token=settings.api_token, metrics=metrics)
+    app.add_middleware(
+        Guard,
+        token=settings.api_token,
+        metrics=metrics,
+        hosts=allowed_hosts(settings),
+        upload_limit=settings.max_document_bytes,
+    )
     return app
 
 
@@ -111,8 +118,10 @@ async def serve(
 ) -> None:
     """Run the API until interrupted. Unless ``connect_only``, the app starts the embedded dev
     server when no Temporal server answers and runs a worker in-process (``app.runtime``);
-    both stop with the app, before this returns. Raises what kept the app from starting (e.g.
-    DevServerError when the dev server's port is taken)."""
+    both stop with the app, before this returns. Raises UnsafeExposure for a ``host`` beyond
+    loopback without a token, and what kept the app from starting (e.g. DevServerError when the
+    dev server's port is taken)."""
+    check_exposure(settings, host)
     metrics_url = _install_prometheus_runtime(metrics_port)
     app = create_app(
         settings,

@@ -1,38 +1,81 @@
 """Request and response bodies of the HTTP API that are not docorch contracts themselves
-(those live in models/: QueryResult, DocumentRef, ToolSpec, ...)."""
+(those live in models/: QueryResult, DocumentRef, ToolSpec, ...).
+
+Requests are bounded here as well as by the contracts they carry: a document name is never
+blank, a question never only white space, and durations stay within what a workflow can wait
+(``MAX_DEADLINE_SECONDS``, ``MAX_IDLE_SECONDS``), so nothing the API accepts can fail inside a
+workflow.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from models.documents import DocumentRef, StoreStats
+from models.ids import QueryId
 from models.plan import Plan
 from models.query import QueryConfig, QueryResult, QueryState
 from models.session import SessionConfig
 from models.tools import ToolSpec
 
-WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$"
-WorkflowId = Annotated[str, StringConstraints(pattern=WORKFLOW_ID_PATTERN)]
-DocumentSource = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+def _not_blank(message: str) -> AfterValidator:
+    """Refuse a string of white space only, with ``message``."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+DocumentSource = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), _not_blank("a document name is blank")
+]
+Question = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=4000),
+    _not_blank("query is empty: ask a question about the documents"),
+]
+MAX_DEADLINE_SECONDS = 7 * 24 * 3600.0
+"""The longest ``deadline_seconds`` a query may ask for."""
+MAX_IDLE_SECONDS = 30 * 24 * 3600.0
+"""The longest ``idle_timeout_seconds`` a session may ask for."""
+
+
+def _check_deadline(config: QueryConfig | None) -> None:
+    deadline = config.deadline_seconds if config is not None else None
+    if deadline is not None and deadline > MAX_DEADLINE_SECONDS:
+        raise ValueError(
+            f"config.deadline_seconds {deadline:g} is over the limit of {MAX_DEADLINE_SECONDS:g}"
+        )
 
 
 class ChatRequest(BaseModel):
     """A question over documents. ``workflow_id`` makes the request idempotent: a retry (or an
     SSE reconnect) with the same id attaches to the query instead of starting another."""
 
-    query: str = Field(min_length=1, max_length=4000, description="The question to answer.")
+    query: Question = Field(description="The question to answer.")
     documents: list[DocumentSource] = Field(
         min_length=1, max_length=1000, description="Document ids (see /documents) or file paths."
     )
     session_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     config: QueryConfig = Field(default_factory=QueryConfig)
     plan: Plan | None = Field(default=None, description="A ready-made plan to run (validated).")
-    workflow_id: WorkflowId | None = Field(
-        default=None, description="Id for the query; an existing query with it is reused."
+    workflow_id: QueryId | None = Field(
+        default=None,
+        description="Id for the query (query-<token>); an existing query with it is reused. "
+        "A session's id is refused.",
     )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ChatRequest:
+        _check_deadline(self.config)
+        return self
 
 
 class ErrorBody(BaseModel):
@@ -122,9 +165,20 @@ class OrchestratorInfo(BaseModel):
 
 
 class CreateSession(BaseModel):
-    documents: list[str] = Field(default_factory=list, max_length=1000)
+    documents: list[DocumentSource] = Field(default_factory=list, max_length=1000)
     config: SessionConfig = Field(default_factory=SessionConfig)
     query_config: QueryConfig | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> CreateSession:
+        idle = self.config.idle_timeout_seconds
+        if idle > MAX_IDLE_SECONDS:
+            raise ValueError(
+                f"config.idle_timeout_seconds {idle:g} is over the limit of {MAX_IDLE_SECONDS:g}"
+            )
+        _check_deadline(self.config.query)
+        _check_deadline(self.query_config)
+        return self
 
 
 class SessionCreated(BaseModel):
@@ -132,8 +186,8 @@ class SessionCreated(BaseModel):
 
 
 class SessionAsk(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    documents: list[str] = Field(default_factory=list, max_length=1000)
+    question: Question
+    documents: list[DocumentSource] = Field(default_factory=list, max_length=1000)
 
 
 class SessionAsked(BaseModel):
@@ -142,4 +196,4 @@ class SessionAsked(BaseModel):
 
 
 class DocumentList(BaseModel):
-    documents: list[str] = Field(min_length=1, max_length=1000)
+    documents: list[DocumentSource] = Field(min_length=1, max_length=1000)

@@ -1,24 +1,36 @@
 """What every command group shares: the consoles, running a coroutine, failing with a message,
-the settings, common options, and a client on the embedded runtime."""
+the settings, common options, a client on the embedded runtime, and how the process ends.
+
+Every ``docorch`` command ends through ``run_command_line``: output and logs flushed, then
+``os._exit`` with the command's code, without interpreter teardown. The Temporal client's
+native threads can outlive the interpreter's finalization and abort it (SIGABRT, exit 134,
+temporalio/sdk-python#300) after the command has done its work; leaving without teardown
+makes the exit code the command's own, every time.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import sys
+import traceback
 from collections.abc import AsyncIterator, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from app.runtime.devserver import ui_url
+from app.runtime.devserver import DevServerError, ui_url
 from client.connection import target_host
 from client.logs import configure_logging
 from client.sdk import OrchestratorClient
 from models.settings import Settings
+from store import StoreError
 
 if TYPE_CHECKING:
     from app.runtime.embedded import Runtime
@@ -33,12 +45,77 @@ DocOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a rendering.")]
 
 
+INTERRUPTED = 130
+"""The exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+CONNECT_FAILED = "Failed client connect"
+"""How the Temporal client's RuntimeError begins when no server answers at its address."""
+
+
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; Ctrl-C exits with 130."""
+    """Run a command's coroutine. Ctrl-C exits with 130; invalid input (an empty question, no
+    documents, a bad id), a failed workflow or update, Temporal unreachable, the dev server or
+    the store unusable each exit with 1 and a one-line message."""
     try:
         return asyncio.run(coroutine)
     except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        raise typer.Exit(INTERRUPTED) from None
+    except ValidationError as error:
+        raise fail(
+            "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+        ) from None
+    except WorkflowFailureError as error:
+        raise fail_workflow(error) from None
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        raise fail(getattr(cause, "message", None) or str(cause or error)) from None
+    except RPCError as error:
+        raise fail(f"Temporal: {error.message}") from None
+    except (DevServerError, StoreError) as error:
+        raise fail(str(error)) from None
+    except RuntimeError as error:
+        if not str(error).startswith(CONNECT_FAILED):  # the Temporal client's, when it cannot
+            raise
+        raise fail(
+            f"cannot reach Temporal ({error}): start `docorch server`, or point "
+            "TEMPORAL_ADDRESS at a running server"
+        ) from None
+
+
+def run_command_line(app: typer.Typer) -> NoReturn:
+    """Run the command line and end the process with the command's exit code: 0 when it
+    succeeded, its ``typer.Exit`` code (1 after ``fail``, 2 for a usage error, 130 after
+    Ctrl-C), 1 with a traceback for a bug. Output and logs are flushed first, then the
+    process leaves without interpreter teardown (see the module's docstring)."""
+    code = 1
+    try:
+        app()
+        code = 0
+    except SystemExit as exit_:
+        code = _exit_code(exit_.code)
+    except KeyboardInterrupt:
+        code = INTERRUPTED
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        _flush()
+        os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message"): the message, and failure
+    return 1
+
+
+def _flush() -> None:
+    """Flush logging, then stdout and stderr (each may be closed or broken by now)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
 
 
 def fail(message: str) -> typer.Exit:
@@ -86,14 +163,3 @@ def fail_workflow(error: WorkflowFailureError) -> typer.Exit:
     """A failed workflow as a one-line failure: its cause's message."""
     cause = error.cause
     return fail(getattr(cause, "message", str(cause)))
-
-
-def run_or_fail(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``run``, with invalid input (an empty question, no documents, a bad option) and a failed
-    workflow each reported as a one-line failure."""
-    try:
-        return run(coroutine)
-    except ValidationError as error:
-        raise fail("; ".join(e["msg"] for e in error.errors())) from None
-    except WorkflowFailureError as error:
-        raise fail_workflow(error) from None

@@ -23,7 +23,6 @@ from app.cli.common import (
     fail_workflow,
     on_rpc_errors,
     run,
-    run_or_fail,
     ui_url_of,
 )
 from app.cli.render import (
@@ -75,7 +74,7 @@ async def _ask(
             where = "embedded dev server" if rt.embedded_server else rt.address
             console.print(f"[dim]{handle.id} on {where}[/]")
             await follow_live(sdk, handle.id)
-        result = await handle.result()
+        result = await sdk.result(handle.id)
         if as_json:
             console.print_json(result.model_dump_json())
         else:
@@ -93,7 +92,7 @@ def ask(
     """Ask a question about documents. Starts an embedded server and worker if none answers."""
     settings = cli_settings()
     config = functools.partial(query_config, strategy, parallel, levels)
-    run_or_fail(_ask(settings, question, doc, config, as_json))
+    run(_ask(settings, question, doc, config, as_json))
 
 
 def plan(
@@ -120,7 +119,7 @@ def plan(
         )
 
     settings = cli_settings()
-    run_or_fail(preview())
+    run(preview())
 
 
 def watch(

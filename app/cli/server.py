@@ -9,11 +9,9 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import cli_settings, console, err, fail, run
-from app.runtime.devserver import DevServerError, dev_server, ui_url
+from app.cli.common import cli_settings, console, fail, run
+from app.runtime.devserver import dev_server, ui_url
 from models.settings import Settings
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def server(
@@ -32,10 +30,7 @@ def server(
             )
             await stop.wait()
 
-    try:
-        run(serve())
-    except DevServerError as error:
-        raise fail(str(error)) from None
+    run(serve())
 
 
 def worker(address: Annotated[str | None, typer.Option(help="Temporal address.")] = None) -> None:
@@ -56,18 +51,16 @@ def api(
         int | None, typer.Option(help="Loopback port for the Temporal SDK's metrics.")
     ] = None,
 ) -> None:
-    """Run the HTTP API (OpenAPI at /docs). Set DOCORCH_API_TOKEN to require a bearer token."""
+    """Run the HTTP API (OpenAPI at /docs). Set DOCORCH_API_TOKEN to require a bearer token;
+    without one it listens on loopback only and answers only to loopback host names (and
+    DOCORCH_API_ALLOWED_HOSTS)."""
+    from app.api.exposure import UnsafeExposure, check_exposure
     from app.api.main import serve
 
     settings = cli_settings()
-    if host not in LOOPBACK and not settings.api_token:
-        err.print("[yellow]warning[/]: listening beyond loopback without DOCORCH_API_TOKEN")
-    console.print(f"docorch API on http://{host}:{port} (docs at /docs)")
     try:
-        run(
-            serve(
-                settings, host=host, port=port, connect_only=connect_only, metrics_port=metrics_port
-            )
-        )
-    except DevServerError as error:
+        check_exposure(settings, host)
+    except UnsafeExposure as error:
         raise fail(str(error)) from None
+    console.print(f"docorch API on http://{host}:{port} (docs at /docs)")
+    run(serve(settings, host=host, port=port, connect_only=connect_only, metrics_port=metrics_port))

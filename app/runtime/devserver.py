@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from models.settings import Settings
+from store.embedded.files import create_private
 
 FAST_DISPATCH = (
     "--dynamic-config-value",
@@ -128,11 +129,11 @@ async def dev_server(
             "DOCORCH_SERVER_PORT."
         )
     db_file = None
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if persistent:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         db_file = settings.data_dir.resolve() / "temporal.db"
     log_path = settings.data_dir.resolve() / "temporal-server.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(log_path)
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
             server_command(settings, port, db_file=db_file),
@@ -141,6 +142,8 @@ async def dev_server(
             stdin=subprocess.DEVNULL,
             env={**os.environ},
             start_new_session=True,
+            # its database holds questions, passages and answers: the owner's alone (0600)
+            umask=0o077,
         )
         try:
             await wait_until_serving(port, process)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from store.embedded.files import create_private
 from store.errors import IncompatibleStore, StoreUnavailable
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -29,6 +30,7 @@ class Database:
         self._local = threading.local()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)
             db = self._connection()
             db.execute("PRAGMA journal_mode=WAL")
             found = int(db.execute("PRAGMA user_version").fetchone()[0])

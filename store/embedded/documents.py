@@ -26,6 +26,7 @@ from models.documents import DocumentRef, Passage, StoreStats, Table
 from store.base import ContentRef, DocumentPut, DocumentRecord
 from store.content import spool
 from store.embedded.database import Database
+from store.embedded.files import open_private, write_private
 from store.rows import document_ref as _ref
 from store.rows import passage as _passage
 from store.rows import passage_parts
@@ -94,7 +95,7 @@ class EmbeddedDocuments:
         self.content_dir.mkdir(parents=True, exist_ok=True)
         aside = self.content_dir / f".upload.{uuid.uuid4().hex}"
         try:
-            with aside.open("wb") as into:
+            with open_private(aside) as into:
                 spooled = spool(chunks, into, max_bytes=max_bytes)
             created = _link_new(aside, self._content_path(spooled.id))
         finally:
@@ -140,7 +141,7 @@ class EmbeddedDocuments:
                 # under the write lock, so only the first put of this id writes its text
                 text = self.text_dir / f"{record.id}.txt"
                 aside = text.with_name(f".{text.name}.{uuid.uuid4().hex}")
-                aside.write_text(record.text, encoding="utf-8")
+                write_private(aside, record.text.encode("utf-8"))
                 aside.replace(text)
                 db.executemany(
                     "INSERT INTO chunks(document_id, seq, text, page, section, char_start, "

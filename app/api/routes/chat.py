@@ -55,7 +55,7 @@ def _failure(error: WorkflowFailureError, workflow_id: str) -> ApiError:
 async def chat(body: ChatRequest, ctx: Ctx) -> Any:
     handle = await _start(ctx, body)
     try:
-        return await handle.result()
+        return await ctx.sdk.result(handle.id)
     except WorkflowFailureError as error:
         raise _failure(error, handle.id) from None
 

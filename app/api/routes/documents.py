@@ -1,45 +1,63 @@
 """POST /documents (upload one file, size-limited while it streams in, and ingest it) and
 GET /documents (what the store holds).
 
-The body is the file itself (any content type; ``application/octet-stream`` is typical) and
-``filename`` names it, e.g. ``curl --data-binary @report.pdf '.../documents?filename=report.pdf'``.
-Uploads are written under ``<data dir>/uploads/<content id>/`` (never a caller-chosen path) and
-ingested by a worker, through IngestWorkflow like any document; ask about them by the returned id.
+Two ways to send the file:
+
+* a multipart form with the file in the ``file`` field (what an HTML form sends), e.g.
+  ``curl -F file=@report.pdf .../documents``;
+* the file itself as the body, ``Content-Type: application/octet-stream``, named by the
+  ``filename`` parameter: ``curl -H 'Content-Type: application/octet-stream' --data-binary
+  @report.pdf '.../documents?filename=report.pdf'``.
+
+Other content types are refused before the route runs (``app.api.guard``): a cross-site
+``text/plain`` POST cannot plant a document. Uploads are written under
+``<data dir>/uploads/<content id>/`` (mode 0600, never a caller-chosen path) and ingested by a
+worker, through IngestWorkflow like any document; ask about them by the returned id. An upload
+that cannot be ingested is deleted, and the reason returned (413 or 422 with its error type).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
+import re
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
+from temporalio.client import WorkflowFailureError
 
 from activities.documents.paths import upload_dir
 from activities.errors import DocumentTooLarge
 from app.api.context import ApiContext, Ctx
 from app.api.errors import ApiError
+from app.api.exposure import MULTIPART, media_type
 from app.api.guard import UPLOAD_PATH
 from app.api.schemas import ErrorBody, StoredDocuments
 from models.documents import DocumentRef
+from workflows.failures import application_cause
 
 router = APIRouter(prefix=UPLOAD_PATH, tags=["documents"])
 _FILENAME_PATTERN = r"^[^/\\\x00]{1,255}$"
+_CHUNK = 256 * 1024
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 
-_UPLOAD_BODY = {
+_RAW_BODY = {
     "requestBody": {
-        "required": True,
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
     }
 }
 
 
 def _safe_name(filename: str) -> str:
-    name = os.path.basename(filename.strip())
-    if name in ("", ".", "..") or name.startswith("."):
+    """The file's own name (any folders a client sent dropped), or a 422."""
+    name = re.split(r"[/\\]", filename.strip())[-1].strip()
+    if not re.fullmatch(_FILENAME_PATTERN, name) or name in (".", "..") or name.startswith("."):
         raise HTTPException(422, detail=f"{filename!r} is not a usable file name")
     return name
 
@@ -50,12 +68,18 @@ def _too_large(limit: int) -> HTTPException:
     )
 
 
-async def _receive(request: Request, target: Path, limit: int) -> str:
-    """Write the body to ``target``, counting as it streams; returns its sha256."""
+def _open_private(path: Path) -> BinaryIO:
+    """A new file at ``path``, mode 0600, for writing."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")
+
+
+async def _write(chunks: AsyncIterator[bytes], target: Path, limit: int) -> str:
+    """Write ``chunks`` to ``target``, counting as they come; returns their sha256. 413 once
+    past ``limit``, 422 when there is nothing."""
     digest = hashlib.sha256()
     size = 0
-    with target.open("wb") as out:
-        async for chunk in request.stream():
+    with _open_private(target) as out:
+        async for chunk in chunks:
             size += len(chunk)
             if size > limit:
                 raise _too_large(limit)
@@ -66,19 +90,20 @@ async def _receive(request: Request, target: Path, limit: int) -> str:
     return digest.hexdigest()
 
 
-async def _save(request: Request, ctx: ApiContext, name: str) -> Path:
-    """The upload, written to ``<uploads>/<sha256 prefix>/<name>``."""
-    limit = ctx.settings.max_document_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+async def _file_chunks(file: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await file.read(_CHUNK):
+        yield chunk
+
+
+async def _save(chunks: AsyncIterator[bytes], ctx: ApiContext, name: str) -> Path:
+    """The upload, written to ``<uploads>/<sha256 prefix>/<name>`` (folders 0700, file 0600)."""
     uploads = upload_dir(ctx.settings)
-    uploads.mkdir(parents=True, exist_ok=True)
+    uploads.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     partial = uploads / f".partial-{uuid.uuid4().hex}"
     try:
-        digest = await _receive(request, partial, limit)
+        digest = await _write(chunks, partial, ctx.settings.max_document_bytes)
         folder = uploads / digest[:16]
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(exist_ok=True, mode=DIR_MODE)
         final = folder / name
         partial.replace(final)
     finally:
@@ -86,29 +111,77 @@ async def _save(request: Request, ctx: ApiContext, name: str) -> Path:
     return final
 
 
+def _discard(saved: Path) -> None:
+    """Delete an upload that was not ingested (and its folder, when that leaves it empty)."""
+    saved.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        saved.parent.rmdir()
+
+
+async def _ingest(ctx: ApiContext, saved: Path) -> DocumentRef:
+    """Ingest the saved upload; on any failure it is deleted and the reason raised (413 for a
+    document over a limit of size, 422 for one that cannot be used, 502 otherwise)."""
+    try:
+        report = await ctx.sdk.ingest([str(saved)])
+    except WorkflowFailureError as error:
+        _discard(saved)
+        cause = application_cause(error)
+        if cause is not None and cause.type:
+            raise ApiError(422, cause.message, error_type=cause.type) from None
+        raise ApiError(502, f"ingesting {saved.name} failed: {error.cause or error}") from None
+    except BaseException:
+        _discard(saved)
+        raise
+    if report.failures:
+        _discard(saved)
+        failure = report.failures[0]
+        status = 413 if failure.error_type == DocumentTooLarge.error_type else 422
+        raise ApiError(status, failure.message, error_type=failure.error_type)
+    return report.documents[0]
+
+
 @router.post(
     "",
     status_code=201,
     response_model=DocumentRef,
-    openapi_extra=_UPLOAD_BODY,
-    responses={413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    openapi_extra=_RAW_BODY,
+    responses={
+        413: {"model": ErrorBody},
+        415: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        502: {"model": ErrorBody},
+    },
     summary="Upload a document and ingest it",
 )
 async def upload(
     request: Request,
     ctx: Ctx,
     filename: Annotated[
-        str, Query(pattern=_FILENAME_PATTERN, description="The file's name, with its extension.")
-    ],
+        str | None,
+        Query(
+            pattern=_FILENAME_PATTERN,
+            description="The file's name, with its extension: required for a raw body, "
+            "overrides a form's file name.",
+        ),
+    ] = None,
+    file: Annotated[UploadFile | None, File(description="The file (multipart form).")] = None,
 ) -> DocumentRef:
-    saved = await _save(request, ctx, _safe_name(filename))
-    report = await ctx.sdk.ingest([str(saved)])
-    if report.failures:
-        failure = report.failures[0]
-        saved.unlink(missing_ok=True)
-        status = 413 if failure.error_type == DocumentTooLarge.error_type else 422
-        raise ApiError(status, failure.message, error_type=failure.error_type)
-    return report.documents[0]
+    limit = ctx.settings.max_document_bytes
+    if media_type(request.headers.get("content-type", "")) == MULTIPART:
+        if file is None:
+            raise HTTPException(422, detail="the form has no 'file' field")
+        name = _safe_name(filename or file.filename or "")
+        if file.size is not None and file.size > limit:
+            raise _too_large(limit)
+        saved = await _save(_file_chunks(file), ctx, name)
+    else:
+        if filename is None:
+            raise HTTPException(422, detail="a raw upload needs the 'filename' parameter")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
+        saved = await _save(request.stream(), ctx, _safe_name(filename))
+    return await _ingest(ctx, saved)
 
 
 @router.get("", response_model=StoredDocuments, summary="The documents in the store")

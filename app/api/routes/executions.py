@@ -15,10 +15,11 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.api.context import ApiContext, Ctx
-from app.api.schemas import WORKFLOW_ID_PATTERN, CancelResponse, ErrorBody, ExecutionView
+from app.api.schemas import CancelResponse, ErrorBody, ExecutionView
 from app.api.sse import SSE_RESPONSES, last_event_offset, sse_response
 from client.trace import Trace, TraceNotFound, failure_text, trace, workflow_ui_url
 from client.visibility import ExecutionStats, execution_stats
+from models.ids import WORKFLOW_ID_PATTERN
 from models.names import QUERY_WORKFLOW
 from workflows.query import QueryWorkflow
 

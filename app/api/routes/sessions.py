@@ -12,7 +12,6 @@ from temporalio.exceptions import ApplicationError
 from app.api.context import Ctx
 from app.api.errors import ApiError
 from app.api.schemas import (
-    WORKFLOW_ID_PATTERN,
     CreateSession,
     DocumentList,
     ErrorBody,
@@ -20,12 +19,44 @@ from app.api.schemas import (
     SessionAsked,
     SessionCreated,
 )
+from models.ids import SessionId
 from models.session import SessionState, Turn
 
 T = TypeVar("T")
 router = APIRouter(tags=["sessions"])
-SessionIdPath = Annotated[str, Path(pattern=WORKFLOW_ID_PATTERN, description="Session id.")]
+SessionIdPath = Annotated[SessionId, Path(description="Session id (session-<token>).")]
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+
+
+def _links(source: str, **operations: str) -> dict[str, Any]:
+    """OpenAPI links from a response's ``source`` field to each operation (name → path and
+    method), passing it as the path's id: what stateful fuzzing follows (create → ask → turns)."""
+    links = {}
+    for name, operation in operations.items():
+        path, _, method = operation.rpartition(" ")
+        parameter = "workflow_id" if path.startswith("/executions") else "session_id"
+        pointer = path.replace("~", "~0").replace("/", "~1")
+        links[name] = {
+            "operationRef": f"#/paths/{pointer}/{method}",
+            "parameters": {parameter: f"$response.body#/{source}"},
+        }
+    return links
+
+
+SESSION_LINKS = _links(
+    "session_id",
+    GetSession="/sessions/{session_id} get",
+    SessionTurns="/sessions/{session_id}/turns get",
+    AskInSession="/sessions/{session_id}/ask post",
+    AddDocuments="/sessions/{session_id}/documents post",
+    RemoveDocuments="/sessions/{session_id}/documents/remove post",
+    CloseSession="/sessions/{session_id}/close post",
+)
+TURN_LINKS = _links(
+    "query_workflow_id",
+    TurnExecution="/executions/{workflow_id} get",
+    TurnTrace="/executions/{workflow_id}/trace get",
+)
 
 
 async def _update(call: Awaitable[T]) -> T:
@@ -39,7 +70,13 @@ async def _update(call: Awaitable[T]) -> T:
         raise
 
 
-@router.post("/sessions", response_model=SessionCreated, status_code=201, summary="Start a session")
+@router.post(
+    "/sessions",
+    response_model=SessionCreated,
+    status_code=201,
+    responses={201: {"links": SESSION_LINKS}},
+    summary="Start a session",
+)
 async def create_session(body: CreateSession, ctx: Ctx) -> SessionCreated:
     ctx.check_documents(body.documents)
     session_id = await ctx.sdk.sessions.create(
@@ -66,8 +103,8 @@ async def session_turns(session_id: SessionIdPath, ctx: Ctx) -> list[Turn]:
 @router.post(
     "/sessions/{session_id}/ask",
     response_model=SessionAsked,
-    responses=ERRORS,
-    summary="Queue a question; returns the query's workflow id",
+    responses={**ERRORS, 200: {"links": {**SESSION_LINKS, **TURN_LINKS}}},
+    summary="Queue a question; returns the query's workflow id at once",
 )
 async def session_ask(
     session_id: SessionIdPath,

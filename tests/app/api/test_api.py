@@ -266,22 +266,31 @@ async def test_upload_ingests_and_lists_documents(http: httpx.AsyncClient) -> No
 async def test_uploads_are_size_limited_while_streaming_and_names_confined(
     http: httpx.AsyncClient,
 ) -> None:
+    raw = {"content-type": "application/octet-stream"}
     big = b"x" * (UPLOAD_LIMIT + 1)
-    declared = await http.post("/documents", params={"filename": "big.txt"}, content=big)
+    declared = await http.post(
+        "/documents", params={"filename": "big.txt"}, content=big, headers=raw
+    )
     assert declared.status_code == 413
 
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(UPLOAD_LIMIT // 10_000 + 2):
             yield b"y" * 10_000
 
-    streamed = await http.post("/documents", params={"filename": "big.txt"}, content=chunks())
+    streamed = await http.post(
+        "/documents", params={"filename": "big.txt"}, content=chunks(), headers=raw
+    )
     assert streamed.status_code == 413
     for name in ("../escape.md", "a/b.md", ".hidden"):
-        response = await http.post("/documents", params={"filename": name}, content=b"hello")
+        response = await http.post(
+            "/documents", params={"filename": name}, content=b"hello", headers=raw
+        )
         assert response.status_code == 422, name
-    empty = await http.post("/documents", params={"filename": "empty.md"}, content=b"")
+    empty = await http.post("/documents", params={"filename": "empty.md"}, content=b"", headers=raw)
     assert empty.status_code == 422
-    unsupported = await http.post("/documents", params={"filename": "x.xyz"}, content=b"hello")
+    unsupported = await http.post(
+        "/documents", params={"filename": "x.xyz"}, content=b"hello", headers=raw
+    )
     assert unsupported.status_code == 422
     assert unsupported.json()["error_type"] == "UnsupportedDocument"
 

@@ -69,6 +69,31 @@ async def test_ask_with_wait_started_can_be_followed_at_once(
     await http.post(f"/sessions/{session}/close")
 
 
+async def test_ids_of_queries_and_sessions_are_never_taken_for_each_other(
+    http: httpx.AsyncClient, samples: Path
+) -> None:
+    docs = [str(samples / "contract_acme_globex.md")]
+    session = (await http.post("/sessions", json={"documents": docs})).json()["session_id"]
+    try:
+        # /chat attaching to the session as if it were a query would wait until it closes
+        details = {}
+        for workflow_id in (session, f"{session}-turn-1", "not-a-query-id"):
+            attached = await http.post(
+                "/chat",
+                json={"query": "What is the fee?", "documents": docs, "workflow_id": workflow_id},
+                timeout=10,
+            )
+            assert attached.status_code == 422, (workflow_id, attached.text)
+            details[workflow_id] = str(attached.json()["detail"])
+        assert "is a session's id" in details[session]
+        for path in ("/sessions/query-123/turns", f"/sessions/{session}-turn-1/turns"):
+            refused = await http.get(path)
+            assert refused.status_code == 422, path
+        assert (await http.get(f"/sessions/{session}/turns")).status_code == 200
+    finally:
+        await http.post(f"/sessions/{session}/close")
+
+
 async def test_session_documents_are_confined(http: httpx.AsyncClient) -> None:
     response = await http.post("/sessions", json={"documents": ["/etc/passwd"]})
     assert response.status_code == 422
