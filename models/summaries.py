@@ -9,7 +9,8 @@ they run) write the same words.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from models.grammar import dependencies
@@ -121,22 +122,41 @@ def replan_summary(context: ReplanContext) -> str:
 # ---- markdown details -------------------------------------------------------------------
 
 
+def table_head(*, with_status: bool) -> str:
+    """The header and rule of a plan table (``plan_table``)."""
+    if with_status:
+        return "| step | tool | depends on | status |\n|---|---|---|---|"
+    return "| step | tool | depends on |\n|---|---|---|"
+
+
+def step_row(step: Step) -> str:
+    """A step's row of a plan table, without the status cell: step, tool, depends on."""
+    needs = ", ".join(sorted(dependencies(step) - {"input"})) or "—"
+    return f"| {_cell(step.id)} | {_cell(step.tool)} | {_cell(needs)} |"
+
+
+def status_cell(status: str) -> str:
+    """The status cell that ends a step's row in a plan table with statuses."""
+    return f" {_cell(status)} |"
+
+
+def table(rows: Iterable[str], count: int, *, with_status: bool) -> str:
+    """A plan table of ``count`` steps from their rows (``step_row``, with a ``status_cell``
+    when ``with_status``): the header, at most ``TABLE_ROWS`` rows (the rest are not read), and
+    how many more there are."""
+    lines = [table_head(with_status=with_status), *islice(rows, TABLE_ROWS)]
+    if count > TABLE_ROWS:
+        lines.append(f"\n… and {count - TABLE_ROWS} more steps")
+    return "\n".join(lines)
+
+
 def plan_table(steps: Sequence[Step], status: Mapping[str, str] | None = None) -> str:
     """A plan's steps as a markdown table: step, tool, depends on (and, with ``status``, each
-    step's status), at most ``TABLE_ROWS`` rows."""
-    with_status = status is not None
-    head = "| step | tool | depends on |" + (" status |" if with_status else "")
-    rule = "|---|---|---|" + ("---|" if with_status else "")
-    rows = [head, rule]
-    for step in steps[:TABLE_ROWS]:
-        needs = ", ".join(sorted(dependencies(step) - {"input"})) or "—"
-        row = f"| {_cell(step.id)} | {_cell(step.tool)} | {_cell(needs)} |"
-        if status is not None:
-            row += f" {_cell(status.get(step.id, 'waiting'))} |"
-        rows.append(row)
-    if len(steps) > TABLE_ROWS:
-        rows.append(f"\n… and {len(steps) - TABLE_ROWS} more steps")
-    return "\n".join(rows)
+    step's status; ``waiting`` when it has none), at most ``TABLE_ROWS`` rows."""
+    if status is None:
+        return table(map(step_row, steps), len(steps), with_status=False)
+    rows = (step_row(s) + status_cell(status.get(s.id, "waiting")) for s in steps)
+    return table(rows, len(steps), with_status=True)
 
 
 def start_details(question: str, documents: Sequence[str], plan: Plan | None = None) -> str:

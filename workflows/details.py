@@ -16,10 +16,11 @@ from temporalio import workflow
 
 from models.events import EventKind, ProgressEvent
 from models.grammar import levels
-from models.plan import Plan, Step
-from models.summaries import one_line, plan_table
+from models.plan import Plan
+from models.summaries import one_line, status_cell, step_row, table
 
 StepState = Literal["scheduled", "running", "done", "failed", "skipped"]
+WAITING = status_cell("waiting")
 MAX_NOTES = 10
 """Notes shown (the latest); older ones are counted."""
 
@@ -34,10 +35,13 @@ class LiveDetails:
         self._show = show
         """Where the details go: the workflow's current details (a list's append in tests)."""
         self.phase = "starting"
-        self.steps: dict[str, Step] = {}
-        """Every step of every plan adopted so far, in order of first appearance."""
+        self.rows: dict[str, str] = {}
+        """The table row (without status) of every step of every plan adopted so far, in order
+        of first appearance; rows and status cells are written once, as they change (the
+        details are shown again after every event)."""
+        self.tools: dict[str, str] = {}
         self.state: dict[str, StepState] = {}
-        self.label: dict[str, str] = {}
+        self.cells: dict[str, str] = {}
         self.level: dict[str, int] = {}
         self.levels = 0
         """Levels of the plan running now."""
@@ -53,7 +57,8 @@ class LiveDetails:
         """A plan the query runs (the first, a replan's, the direct path's): its steps join
         the table."""
         for step in plan.steps:
-            self.steps[step.id] = step
+            self.rows[step.id] = step_row(step)
+            self.tools[step.id] = step.tool
         self.levels = len(levels(plan.steps))
         self.refresh()
 
@@ -93,12 +98,12 @@ class LiveDetails:
         self.refresh()
 
     def _via(self, step_id: str, tool: str | None) -> str:
-        step = self.steps.get(step_id)
-        return f" via {tool}" if step is not None and tool and tool != step.tool else ""
+        planned = self.tools.get(step_id)
+        return f" via {tool}" if planned and tool and tool != planned else ""
 
     def _mark(self, step_id: str, state: StepState, label: str) -> None:
         self.state[step_id] = state
-        self.label[step_id] = label
+        self.cells[step_id] = status_cell(label)
 
     def _note(self, text: str) -> None:
         self.notes.append(one_line(text))
@@ -117,11 +122,12 @@ class LiveDetails:
         active = [self.level[s] for s, v in self.state.items() if v in ("scheduled", "running")]
         if active:
             head.append(f"level {min(active)} of {self.levels}")
-        if self.steps:
+        if self.rows:
             head += [f"{n} {state}" for state, n in counts.items()]
         lines = [" · ".join(head), "", f"**Question**: {one_line(self.question, 1000)}"]
-        if self.steps:
-            lines += ["", plan_table(list(self.steps.values()), self.label)]
+        if self.rows:
+            rows = (row + self.cells.get(step_id, WAITING) for step_id, row in self.rows.items())
+            lines += ["", table(rows, len(self.rows), with_status=True)]
         if self.notes:
             older = len(self.notes) - MAX_NOTES
             lines += ["", *(f"- {n}" for n in self.notes[-MAX_NOTES:])]

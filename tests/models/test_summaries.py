@@ -9,6 +9,7 @@ from models.names import ActivityId
 from models.plan import Plan, PlanRequest, ReplanContext, Step
 from models.summaries import (
     SUMMARY_CHARS,
+    TABLE_ROWS,
     activity_summary,
     key_parameters,
     one_line,
@@ -132,3 +133,10 @@ def test_static_details_name_the_question_the_documents_and_a_given_plan() -> No
     assert "- doc9.md" in details and "doc10.md" not in details and "… and 2 more" in details
     assert "**Plan** (given, qa):" in details and "| d | t | b, c |" in details
     assert "**Plan**" not in start_details("q?", ["a.md"])
+
+
+def test_a_long_plan_lists_the_first_rows_and_counts_the_rest() -> None:
+    steps = [Step(id=f"s{i}", tool="t") for i in range(TABLE_ROWS + 5)]
+    lines = plan_table(steps).splitlines()
+    assert lines[2 + TABLE_ROWS - 1] == f"| s{TABLE_ROWS - 1} | t | — |"
+    assert lines[-1] == "… and 5 more steps" and f"| s{TABLE_ROWS} |" not in lines
