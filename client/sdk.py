@@ -268,6 +268,7 @@ class OrchestratorClient:
             ResolveRequest(sources=list(sources)),
             id=f"ingest-{uuid.uuid4()}",
             task_queue=self.task_queue,
+            static_summary=f"ingest {len(sources)} document{'s' if len(sources) != 1 else ''}",
         )
 
     async def preview_plan(
@@ -291,6 +292,8 @@ class OrchestratorClient:
             request,
             id=f"plan-preview-{uuid.uuid4()}",
             task_queue=self.task_queue,
+            static_summary=query_summary(f"plan preview: {request.query}"),
+            static_details=start_details(request.query, request.documents, request.plan),
         )
 
     async def state(self, workflow_id: str) -> QueryState:
