@@ -28,6 +28,7 @@ from client.logs import configure_logging
 from client.plugin import DocorchPlugin, has_plugin
 from client.visibility import enable_search_attributes
 from models.settings import Settings
+from store import StoreError, open_store
 from workflows.ingest import IngestWorkflow
 from workflows.preview import PlanPreviewWorkflow
 from workflows.query import QueryWorkflow
@@ -102,6 +103,10 @@ async def run_worker(settings: Settings | None = None, *, address: str | None = 
     """Connect (TEMPORAL_ADDRESS / profiles, or ``address``) and run a worker until stopped."""
     settings = settings or Settings()
     configure_logging(settings.log_format)
+    try:
+        open_store(settings)  # an unreachable store stops the worker here, in one line
+    except StoreError as error:
+        raise SystemExit(f"docorch worker: {error}") from None
     client = await connect(settings, address=address)
     worker = await serving_worker(client, settings)
     log.info(

@@ -1,4 +1,10 @@
-"""The resolve_documents activity: turn paths or ids into DocumentRefs, ingesting as needed.
+"""The resolve_documents activity: turn document references into DocumentRefs, ingesting as
+needed.
+
+A reference (grammar: ``models.documents.parse_document_source``) is bytes in the store
+(``content:<id>/<name>``, what clients upload: the worker reads them from the store, never
+from the caller's disk), a file on the worker (``file:<path>``, under DOCORCH_ALLOWED_ROOTS),
+or an ingested document's id, id prefix or name (a plain path still reads as ``file:<path>``).
 
 Each bad document becomes a DocumentFailure naming it and the kind of problem; the others go
 on. Parsing runs in a thread so a large file never blocks the worker's event loop, and the
@@ -17,12 +23,19 @@ import structlog
 from temporalio import activity
 
 from activities.context import ToolContext
-from activities.documents.ingestion import ingest_file
+from activities.documents.ingestion import ingest_content, ingest_file
 from activities.documents.paths import confined_path, document_roots
 from activities.documents.progress import tracking
 from activities.errors import BadInput, DocumentNotFound
 from activities.registry import heartbeat_while
-from models.documents import DocumentRef
+from models.documents import (
+    DocumentRef,
+    InvalidDocumentReference,
+    StoredContent,
+    StoredDocument,
+    WorkerFile,
+    parse_document_source,
+)
 from models.names import RESOLVE_ACTIVITY
 from models.query import DocumentFailure, ResolveReport, ResolveRequest
 
@@ -34,9 +47,21 @@ def _looks_like_path(source: str) -> bool:
 
 
 def resolve_one(context: ToolContext, source: str) -> DocumentRef:
-    """One source to a DocumentRef: an ingested id/name, else a file to ingest."""
+    """One reference to a DocumentRef: stored bytes or a worker file ingested (unless their
+    document is stored already), or an ingested document found by id, id prefix or name."""
     store, settings = context.store, context.settings
-    if not _looks_like_path(source):
+    try:
+        reference = parse_document_source(source)
+    except InvalidDocumentReference as error:
+        raise DocumentNotFound(str(error)) from None
+    if isinstance(reference, StoredContent):
+        return ingest_content(
+            store,
+            reference,
+            max_bytes=settings.max_document_bytes,
+            passwords=settings.pdf_passwords,
+        )
+    if isinstance(reference, StoredDocument) and not _looks_like_path(source):
         found = store.find(source)
         if found is not None:
             return found
@@ -44,9 +69,12 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
             raise DocumentNotFound(
                 f"{source}: no ingested document has this id or name, and no such file"
             )
-    path = confined_path(source, document_roots(settings))
+    path = reference.path if isinstance(reference, WorkerFile) else source
     return ingest_file(
-        store, path, max_bytes=settings.max_document_bytes, passwords=settings.pdf_passwords
+        store,
+        confined_path(path, document_roots(settings)),
+        max_bytes=settings.max_document_bytes,
+        passwords=settings.pdf_passwords,
     )
 
 

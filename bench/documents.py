@@ -115,18 +115,27 @@ def synthetic_corpus(total_chunks: int, *, seed: int = 7, plant: bool = True) ->
     return Corpus(documents, words, weights)
 
 
-def build_store(root: Path, corpus: Corpus) -> tuple[DocumentStore, list[str], float]:
-    """Ingest the corpus into a fresh store: (store, document ids, seconds)."""
-    store = open_store(root).documents
+def ingest_corpus(
+    store: DocumentStore, documents: list[tuple[str, ParsedDocument]], root: Path
+) -> tuple[list[str], float]:
+    """Ingest ``documents`` (named as if read from ``root``) through the real ingest path:
+    (document ids, seconds)."""
     ids: list[str] = []
     started = time.perf_counter()
-    for name, parsed in corpus.documents:
-        ref = ingest_parsed(store, root / name, parsed.text.encode(), parsed)
-        ids.append(ref.id)
-    return store, ids, time.perf_counter() - started
+    for name, parsed in documents:
+        ids.append(ingest_parsed(store, root / name, parsed.text.encode(), parsed).id)
+    return ids, time.perf_counter() - started
 
 
-def _queries(corpus: Corpus, count: int, seed: int = 11) -> list[str]:
+def build_store(root: Path, corpus: Corpus) -> tuple[DocumentStore, list[str], float]:
+    """Ingest the corpus into a fresh embedded store under ``root``: (store, ids, seconds)."""
+    store = open_store(root).documents
+    ids, seconds = ingest_corpus(store, corpus.documents, root)
+    return store, ids, seconds
+
+
+def random_queries(corpus: Corpus, count: int, seed: int = 11) -> list[str]:
+    """``count`` queries of 2-3 words from the middle of the corpus's word distribution."""
     rng = random.Random(seed)
     # sample query words from the middle of the distribution: neither stopword-like nor unseen
     pool = corpus.words[20:2_000]
@@ -139,7 +148,7 @@ def measure_size(total_chunks: int, queries: int = QUERIES) -> dict[str, Any]:
         store, ids, seconds = build_store(Path(tmp), corpus)
         chunks = store.stats().chunks
         latencies = []
-        for query in _queries(corpus, queries):
+        for query in random_queries(corpus, queries):
             started = time.perf_counter()
             store.search(query, ids, top_k=5)
             latencies.append((time.perf_counter() - started) * 1000)

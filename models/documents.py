@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,3 +103,92 @@ class Citation(BaseModel):
 
     def label(self) -> str:
         return f"{self.document_name}, {self.anchor.label()}"
+
+
+# ---- how a query names its documents ------------------------------------------------------------
+
+CONTENT_SCHEME = "content:"
+FILE_SCHEME = "file:"
+_CONTENT_REFERENCE = re.compile(r"content:(?P<id>[^/]*)(?:/(?P<name>.*))?", re.DOTALL)
+CONTENT_ID = re.compile(r"[0-9a-f]{16}")
+"""A content id: the first 16 hex digits of the bytes' SHA-256 (``store.content_id``)."""
+
+
+class InvalidDocumentReference(ValueError):
+    """A document reference that follows none of the forms ``parse_document_source`` reads."""
+
+
+class StoredContent(BaseModel):
+    """Bytes a client put into the document store (the claim check), by content id, with the
+    file name they came from: its extension decides the format, as for a file.
+    Written ``content:<id>/<name>``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["content"] = "content"
+    content_id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    name: str = Field(min_length=1, pattern=r"^[^/\\]+$")
+
+    def reference(self) -> str:
+        """The reference's text form, ``content:<id>/<name>``."""
+        return f"{CONTENT_SCHEME}{self.content_id}/{self.name}"
+
+
+class WorkerFile(BaseModel):
+    """A file on the worker's own disk (a corpus mounted on the workers), read only under
+    DOCORCH_ALLOWED_ROOTS. Written ``file:<path>`` (or ``file:///<absolute path>``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["file"] = "file"
+    path: str = Field(min_length=1)
+
+
+class StoredDocument(BaseModel):
+    """Anything else: an ingested document's id, unique id prefix or file name. For backward
+    compatibility, a plain path (containing a slash or an extension) that names no ingested
+    document is read as ``file:<path>``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["stored"] = "stored"
+    key: str = Field(min_length=1)
+
+
+DocumentSource = StoredContent | WorkerFile | StoredDocument
+
+
+def content_reference(content_id: str, name: str) -> str:
+    """``content:<id>/<name>`` for bytes put into the store from a file called ``name`` (only
+    its last path component is kept)."""
+    base = re.split(r"[/\\]", name)[-1]
+    return StoredContent(content_id=content_id, name=base).reference()
+
+
+def parse_document_source(text: str) -> DocumentSource:
+    """What a document reference names: ``content:<id>/<name>`` (StoredContent),
+    ``file:<path>`` (WorkerFile), else an ingested document (StoredDocument).
+    Raises InvalidDocumentReference for a malformed ``content:`` or ``file:`` reference."""
+    if text.startswith(CONTENT_SCHEME):
+        match = _CONTENT_REFERENCE.fullmatch(text)
+        content_id, name = (match["id"], match["name"]) if match else ("", None)
+        if not CONTENT_ID.fullmatch(content_id):
+            raise InvalidDocumentReference(
+                f"{text}: not a content id (16 lower-case hex digits, as put_content returns)"
+            )
+        if not name or "/" in name or "\\" in name:
+            raise InvalidDocumentReference(
+                f"{text}: name the file the bytes came from, e.g. "
+                f"{CONTENT_SCHEME}{content_id}/report.pdf (its extension decides the format)"
+            )
+        return StoredContent(content_id=content_id, name=name)
+    if text.startswith(FILE_SCHEME):
+        path = text[len(FILE_SCHEME) :]
+        if path.startswith("///"):
+            path = path[2:]
+        if not path:
+            raise InvalidDocumentReference(f"{text}: no path after {FILE_SCHEME}")
+        return WorkerFile(path=path)
+    if not text.strip():
+        raise InvalidDocumentReference("an empty document reference")
+    return StoredDocument(key=text)

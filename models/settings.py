@@ -26,7 +26,8 @@ class Settings(BaseSettings):
         default=None,
         description="DOCORCH_STORE_URL: where documents, the search index, tool figures and the "
         "LLM ledger live. Unset: the embedded store (SQLite FTS5 + files) under data_dir; "
-        "'embedded:PATH' puts it under PATH.",
+        "'embedded:PATH' puts it under PATH; 'postgresql://USER:PASSWORD@HOST/DB' in PostgreSQL "
+        "(shared by workers on any number of machines).",
     )
     task_queue: str = DEFAULT_TASK_QUEUE
     allowed_roots: Annotated[tuple[Path, ...], NoDecode] = Field(

@@ -2,8 +2,8 @@
 interface with backends chosen by one setting, DOCORCH_STORE_URL.
 
     from store import open_store
-    store = open_store(settings)          # embedded (SQLite FTS5 + files) under data_dir
-    ref = store.documents.put_content(data)
+    store = open_store(settings)          # embedded (SQLite FTS5 + files) or postgresql://…
+    ref = store.documents.put_content(data)   # or put_content_stream(chunks, max_bytes=...)
     hits = store.documents.search("termination notice", [doc_id], top_k=5)
 
 The contract is ``store.base`` (``DocumentStore``, ``ToolFigures``, ``UsageLedger``); the shared
@@ -27,6 +27,7 @@ from store.base import (
 )
 from store.errors import (
     BudgetRefused,
+    ContentTooLarge,
     IncompatibleStore,
     StoreError,
     StoreUnavailable,
@@ -38,6 +39,7 @@ from store.urls import redacted
 __all__ = [
     "BudgetRefused",
     "ContentRef",
+    "ContentTooLarge",
     "DocumentPut",
     "DocumentRecord",
     "DocumentStore",

@@ -17,8 +17,8 @@ SQLite-specific: the same contract tests (tests/store/test_contract.py) run on e
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from models.documents import Anchor, DocumentRef, Passage, StoreStats, Table
@@ -137,8 +137,19 @@ class DocumentStore(Protocol):
         Concurrent puts of the same bytes all succeed and exactly one reports ``created``."""
         ...
 
+    def put_content_stream(self, chunks: Iterable[bytes], *, max_bytes: int) -> ContentRef:
+        """Keep the bytes of ``chunks`` (an upload, read once and in order) as ``put_content``
+        does. Raises ``store.errors.ContentTooLarge`` as soon as more than ``max_bytes`` were
+        read (the rest is not read, nothing is kept). Bytes already kept are not sent to the
+        backend again."""
+        ...
+
     def read_content(self, content_id: str) -> bytes | None:
         """The bytes kept under ``content_id``, or None."""
+        ...
+
+    def content_size(self, content_id: str) -> int | None:
+        """The size of the bytes kept under ``content_id`` (without reading them), or None."""
         ...
 
     def put_document(self, record: DocumentRecord) -> DocumentPut:
@@ -248,13 +259,23 @@ class UsageLedger(Protocol):
         ...
 
 
+def _nothing_to_release() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Store:
     """One backend's three facets; ``backend`` names it (its URL scheme) and ``url`` says where
-    it lives (safe to show: no password)."""
+    it lives (safe to show: no password). ``release`` is what ``close`` does."""
 
     url: str
     backend: str
     documents: DocumentStore
     figures: ToolFigures
     ledger: UsageLedger
+    release: Callable[[], None] = field(default=_nothing_to_release, repr=False)
+
+    def close(self) -> None:
+        """Release the backend's connections (its pool, if any); the store is not used after.
+        Stores from ``open_store`` live as long as their process and need no closing."""
+        self.release()

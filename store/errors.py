@@ -20,6 +20,15 @@ class IncompatibleStore(StoreError):
     """The store was created by a newer docorch (its schema version is unknown here)."""
 
 
+class ContentTooLarge(StoreError):
+    """Bytes put through ``put_content_stream`` passed the size limit; nothing was kept and the
+    rest of the stream was not read."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class BudgetRefused(Exception):
     """The query's LLM budget cannot cover the call: nothing was reserved. Not a store failure:
     the ledger's answer."""

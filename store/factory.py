@@ -10,6 +10,8 @@ from models.settings import Settings
 from store.base import Store
 from store.embedded import open_embedded
 from store.policy import RESERVATION_HOLD_SECONDS
+from store.postgres import SCHEME as POSTGRES
+from store.postgres import open_postgres
 from store.urls import parse_store_url
 
 _opened: dict[tuple[str, str, float], Store] = {}
@@ -23,7 +25,8 @@ def reservation_hold_seconds(settings: Settings) -> float:
 
 def open_store(source: Settings | str | os.PathLike[str]) -> Store:
     """The store for ``source``: Settings (its ``store_url``, else the embedded store under its
-    ``data_dir``), a store URL, or a data directory (embedded).
+    ``data_dir``), a store URL (``embedded:PATH``, ``postgresql://…``), or a data directory
+    (embedded).
 
     One ``Store`` per location (and LLM reservation hold time) and process: opening it again
     returns the same object, so callers need not carry it around (connections and pools are
@@ -38,11 +41,17 @@ def open_store(source: Settings | str | os.PathLike[str]) -> Store:
         url, data_dir = os.fspath(source), Path(".")
         hold = RESERVATION_HOLD_SECONDS
     location = parse_store_url(url, data_dir=data_dir)
-    target = str(Path(location.target).expanduser().resolve())
-    key = (location.scheme, target, hold)
+    if location.scheme == POSTGRES:
+        key = (location.scheme, location.target, hold)
+        with _lock:
+            store = _opened.get(key)
+            if store is None:
+                store = _opened[key] = open_postgres(location.target, hold_seconds=hold)
+            return store
+    root = Path(location.target).expanduser().resolve()
+    key = (location.scheme, str(root), hold)
     with _lock:
         store = _opened.get(key)
-        if store is None or not Path(target).is_dir():  # a removed directory starts afresh
-            store = open_embedded(Path(target), hold_seconds=hold)
-            _opened[key] = store
+        if store is None or not root.is_dir():  # a removed directory starts afresh
+            store = _opened[key] = open_embedded(root, hold_seconds=hold)
         return store

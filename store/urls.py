@@ -11,7 +11,10 @@ from store.errors import UnsupportedStoreUrl
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
 """A URL scheme: two characters at least, so a Windows drive ("C:") reads as a path."""
-BACKENDS = ("embedded",)
+BACKENDS = ("embedded", "postgresql")
+ALIASES = {"postgres": "postgresql"}
+"""Other spellings of a backend's scheme (libpq accepts both ``postgresql://`` and
+``postgres://``)."""
 
 
 @dataclass(frozen=True)
@@ -36,18 +39,23 @@ def redacted(url: str) -> str:
 def parse_store_url(url: str | None, *, data_dir: Path) -> StoreLocation:
     """Where DOCORCH_STORE_URL points. Unset or ``embedded:`` is the embedded store under
     ``data_dir``; ``embedded:PATH`` (or ``embedded:///abs/path``) under PATH; a plain path is
-    read as ``embedded:PATH``. Any other scheme raises UnsupportedStoreUrl."""
+    read as ``embedded:PATH``. ``postgresql://…`` (or ``postgres://…``) is the PostgreSQL store,
+    its target the whole URL (libpq's form, query options included). Any other scheme raises
+    UnsupportedStoreUrl."""
     text = (url or "").strip()
     match = _SCHEME.match(text)
     if not text or match is None:
         return StoreLocation("embedded", str(Path(text) if text else data_dir))
     scheme = match.group(1).lower()
+    scheme = ALIASES.get(scheme, scheme)
     if scheme not in BACKENDS:
         raise UnsupportedStoreUrl(
             f"DOCORCH_STORE_URL={redacted(text)}: no {scheme!r} store in this docorch; "
             f"use one of {', '.join(f'{b}:' for b in BACKENDS)} (or leave it unset for the "
             f"embedded store under DOCORCH_DATA_DIR)"
         )
+    if scheme == "postgresql":
+        return StoreLocation(scheme, text)
     rest = text[match.end() :]
     if rest.startswith("//"):
         rest = rest[2:]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from client.plugin import DocorchPlugin
 from client.sdk import OrchestratorClient
 from client.visibility import enable_search_attributes
 from models.settings import Settings
+from tests.postgres import PostgresCluster, PostgresMissing, require_binaries, start_cluster
 from worker import build_worker
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -162,3 +163,20 @@ def run_worker(client: Client, settings: Settings) -> WorkerFactory:
 @pytest.fixture(scope="session")
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py), started on first use.
+    Fails when the binaries are missing, unless DOCORCH_TEST_SKIP_POSTGRES=1 skips instead."""
+    try:
+        bin_dir = require_binaries()
+    except PostgresMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
+    if bin_dir is None:
+        pytest.skip("PostgreSQL binaries missing and DOCORCH_TEST_SKIP_POSTGRES=1")
+    cluster = start_cluster(bin_dir)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -19,12 +19,16 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from models.documents import Anchor, DocumentRef, Passage, StoreStats, Table
-from store.base import ContentRef, DocumentPut, DocumentRecord, content_id
+from models.documents import DocumentRef, Passage, StoreStats, Table
+from store.base import ContentRef, DocumentPut, DocumentRecord
+from store.content import spool
 from store.embedded.database import Database
+from store.rows import document_ref as _ref
+from store.rows import passage as _passage
+from store.rows import passage_parts
 from store.search import OVERFETCH, MatchTerm, match_terms, uncovered_documents
 
 SCHEMA_VERSION = 1
@@ -54,49 +58,17 @@ def fts_expression(terms: Sequence[MatchTerm]) -> str:
     return " OR ".join(f'"{t.text}"*' if t.prefix else f'"{t.text}"' for t in terms)
 
 
-def _ref(row: sqlite3.Row) -> DocumentRef:
-    return DocumentRef(
-        id=row["id"],
-        name=row["name"],
-        format=row["format"],
-        title=row["title"],
-        pages=row["pages"],
-        size_bytes=row["size_bytes"],
-        chunks=row["chunks"],
-    )
-
-
-def _passage(row: sqlite3.Row, names: dict[str, str], score: float = 0.0) -> Passage:
-    return Passage(
-        id=f"{row['document_id']}:{row['seq']}",
-        document_id=row["document_id"],
-        document_name=names.get(row["document_id"], row["document_id"]),
-        text=row["text"],
-        anchor=Anchor(
-            page=row["page"],
-            section=row["section"],
-            char_start=row["char_start"],
-            char_end=row["char_end"],
-        ),
-        score=score,
-    )
-
-
-def _write_new(path: Path, data: bytes) -> bool:
-    """Write ``path`` unless it exists; True when this call created it. Atomic: the bytes are
-    written aside and hard-linked into place, which fails for every writer but one."""
+def _link_new(aside: Path, path: Path) -> bool:
+    """Hard-link the written file ``aside`` to ``path`` unless ``path`` exists; True when this
+    call created it. Linking fails for every concurrent writer but one."""
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     try:
-        aside.write_bytes(data)
         os.link(aside, path)
         return True
     except FileExistsError:
         return False
-    finally:
-        aside.unlink(missing_ok=True)
 
 
 class EmbeddedDocuments:
@@ -115,15 +87,33 @@ class EmbeddedDocuments:
         return self.content_dir / cid[:2] / cid
 
     def put_content(self, data: bytes) -> ContentRef:
-        cid = content_id(data)
-        created = _write_new(self._content_path(cid), data)
-        return ContentRef(id=cid, size_bytes=len(data), created=created)
+        return self.put_content_stream([data], max_bytes=len(data))
 
-    def read_content(self, content_id: str) -> bytes | None:
+    def put_content_stream(self, chunks: Iterable[bytes], *, max_bytes: int) -> ContentRef:
+        # written aside in the content folder (same file system), then linked into place
+        self.content_dir.mkdir(parents=True, exist_ok=True)
+        aside = self.content_dir / f".upload.{uuid.uuid4().hex}"
+        try:
+            with aside.open("wb") as into:
+                spooled = spool(chunks, into, max_bytes=max_bytes)
+            created = _link_new(aside, self._content_path(spooled.id))
+        finally:
+            aside.unlink(missing_ok=True)
+        return ContentRef(id=spooled.id, size_bytes=spooled.size_bytes, created=created)
+
+    def _stored(self, content_id: str) -> Path | None:
         if not _HEX.fullmatch(content_id):
             return None
         path = self._content_path(content_id)
-        return path.read_bytes() if path.is_file() else None
+        return path if path.is_file() else None
+
+    def read_content(self, content_id: str) -> bytes | None:
+        path = self._stored(content_id)
+        return path.read_bytes() if path else None
+
+    def content_size(self, content_id: str) -> int | None:
+        path = self._stored(content_id)
+        return path.stat().st_size if path else None
 
     # ---- documents -------------------------------------------------------------------------
 
@@ -241,13 +231,14 @@ class EmbeddedDocuments:
         return [_passage(r, names) for r in rows]
 
     def passage(self, passage_id: str) -> Passage | None:
-        doc_id, _, seq = passage_id.rpartition(":")
-        if not seq.isdigit():
+        parts = passage_parts(passage_id)
+        if parts is None:
             return None
+        doc_id, seq = parts
         with self.db.read() as db:
             names = self._names(db, [doc_id])
             row = db.execute(
-                "SELECT * FROM chunks WHERE document_id=? AND seq=?", (doc_id, int(seq))
+                "SELECT * FROM chunks WHERE document_id=? AND seq=?", (doc_id, seq)
             ).fetchone()
         return _passage(row, names) if row else None
 
