@@ -158,3 +158,81 @@ def event_name(event: Any, activities: dict[int, str]) -> str:
             of = getattr(event, attributes).scheduled_event_id
             return f"{label} ({activities.get(of, f'of #{of}')})"
     return label
+
+
+_E = EventType
+_COMMAND_EVENTS = frozenset(
+    {
+        _E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        _E.EVENT_TYPE_ACTIVITY_TASK_STARTED,  # written with the activity's result
+        _E.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+        _E.EVENT_TYPE_TIMER_STARTED,
+        _E.EVENT_TYPE_TIMER_CANCELED,
+        _E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+        _E.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        _E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        _E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+        _E.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+        _E.EVENT_TYPE_MARKER_RECORDED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+    }
+)
+"""Events a workflow task writes (or an update brings) rather than ones that wake a workflow up:
+a workflow task preceded by nothing else since the last one ran for an update alone."""
+_WORKFLOW_TASK = (
+    _E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    _E.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    _E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+)
+
+
+@dataclass(frozen=True)
+class ProgressCost:
+    """History events spent delivering live progress (``wait_events`` updates), of a total."""
+
+    events: int
+    total: int
+    updates: int
+
+    @property
+    def share(self) -> float:
+        """Progress events ÷ all events."""
+        return self.events / self.total if self.total else 0.0
+
+
+def progress_cost(history: WorkflowHistory, update: str = "wait_events") -> ProgressCost:
+    """The events that delivering live progress added to ``history``: each ``update`` accepted,
+    completed (or admitted), and the workflow tasks that ran for such an update alone (nothing
+    else had happened since the previous task: the server persists the speculative task that
+    accepted the update)."""
+    events = history.events
+    ours: set[str] = set()
+    counted = 0
+    task_start: int | None = None  # index of the current workflow task's SCHEDULED event
+    woken = True  # something other than an update happened since the last task completed
+    for index, event in enumerate(events):
+        kind = event.event_type
+        if kind == _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            a = event.workflow_execution_update_accepted_event_attributes
+            if a.accepted_request.input.name == update:
+                ours.add(a.accepted_request.meta.update_id)
+                counted += 1
+                if task_start is not None:  # the task that accepted it ran for it alone
+                    counted += 3
+                    task_start = None
+        elif kind == _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            if event.workflow_execution_update_completed_event_attributes.meta.update_id in ours:
+                counted += 1
+        elif kind == _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED:
+            a2 = event.workflow_execution_update_admitted_event_attributes
+            counted += a2.request.input.name == update
+        elif kind == _E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+            task_start = None if woken else index
+        elif kind == _E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            woken = False
+        elif kind not in _COMMAND_EVENTS and kind not in _WORKFLOW_TASK:
+            woken = True
+            task_start = None
+    return ProgressCost(events=counted, total=len(events), updates=len(ours))

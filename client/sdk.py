@@ -47,6 +47,7 @@ from models.query import (
     ResolveRequest,
 )
 from models.settings import Settings
+from models.summaries import query_summary, start_details
 from workflows.ingest import IngestWorkflow
 from workflows.preview import PlanPreviewWorkflow
 from workflows.progress import MAX_EVENTS_PER_READ
@@ -54,8 +55,13 @@ from workflows.query import QueryWorkflow
 
 T = TypeVar("T")
 WAIT_UPDATE_PREFIX = "wait-events-after-"
-_BACKOFF_START = 0.1
-_BACKOFF_MAX = 1.0
+POLL_FIRST = 0.02
+"""Seconds from new events to the next read of the ``events_after`` query."""
+POLL_MAX = 0.25
+"""Longest pause between two reads while nothing new comes."""
+POLL_GROWTH = 1.5
+WAIT_UPDATE_AFTER = 5.0
+"""Seconds without new events after which a reader blocks on the ``wait_events`` update."""
 
 
 def query_request(
@@ -154,6 +160,8 @@ class OrchestratorClient:
                 request,
                 id=workflow_id,
                 task_queue=self.task_queue,
+                static_summary=query_summary(request.query),
+                static_details=start_details(request.query, request.documents, request.plan),
                 id_conflict_policy=conflict,
                 id_reuse_policy=reuse,
             )
@@ -185,23 +193,29 @@ class OrchestratorClient:
         """Request cancellation: in-flight steps are cancelled and a partial result returned."""
         await self.handle(workflow_id).cancel()
 
-    async def events(self, workflow_id: str, *, after: int = -1) -> AsyncIterator[ProgressEvent]:
+    async def events(
+        self,
+        workflow_id: str,
+        *,
+        after: int = -1,
+        wait_update_after: float | None = WAIT_UPDATE_AFTER,
+    ) -> AsyncIterator[ProgressEvent]:
         """Every event with an offset greater than ``after``, each exactly once, in order, until
         the final one (or the end of the query). Resumable: pass the last offset you saw.
 
-        Catches up with the ``events_after`` query (no history cost), then blocks on the
-        ``wait_events`` update while the query runs (no polling). The update id is derived from
-        the offset, so every reader waiting at the same offset shares one update and a retried
-        call re-attaches to it instead of adding another. When the update is refused (the
-        query finished, or it spent its budget of waits) the reader falls back to the query,
-        with a short backoff while the query still runs. Like ``result``, it keeps following
-        across a restart of the Temporal server.
+        Reads the ``events_after`` query, which writes nothing to the query's history: a long
+        poll emulated here, again ``POLL_FIRST`` seconds after new events and then less and
+        less often (up to ``POLL_MAX``). Once nothing has come for ``wait_update_after``
+        seconds (a long step; None: never) the reader blocks on the ``wait_events`` update
+        instead, which costs the history a few events but no more polls. The update id is
+        derived from the offset, so readers waiting at the same offset share one update and a
+        retried call re-attaches to it; when the update is refused (the query finished, or it
+        spent its budget of waits) the reader goes back to the query. Like ``result``, it keeps
+        following across a restart of the Temporal server.
         """
         handle = self.handle(workflow_id)
         what = f"following {workflow_id}"
         offset = after
-        catch_up = True
-        backoff = _BACKOFF_START
 
         async def read_after() -> list[ProgressEvent]:
             return await self._events_after(handle, offset)
@@ -209,36 +223,38 @@ class OrchestratorClient:
         async def finished() -> bool:
             return await self._finished(handle)
 
+        pause = POLL_FIRST
+        quiet = 0.0  # seconds polled without anything new
+        may_wait = wait_update_after is not None
         while True:
-            batch: list[ProgressEvent] | None
-            if catch_up:
-                batch = await self._reconnecting(read_after, what)
+            batch: list[ProgressEvent]
+            if may_wait and wait_update_after is not None and quiet >= wait_update_after:
+                waited = await self._wait_for_events(handle, offset)
+                may_wait = waited is not None
+                batch = waited if waited else await self._reconnecting(read_after, what)
             else:
-                batch = await self._wait_for_events(handle, offset)
-            fresh = [e for e in (batch or []) if e.offset > offset]
+                batch = await self._reconnecting(read_after, what)
+            fresh = [e for e in batch if e.offset > offset]
             for event in fresh:
                 offset = event.offset
                 yield event
                 if event.is_final:
                     return
             if fresh:
-                # a full page means more may be waiting: read on with the query
-                catch_up = batch is not None and len(batch) >= MAX_EVENTS_PER_READ
-                backoff = _BACKOFF_START
-                continue
-            if await self._reconnecting(finished, what):
+                pause, quiet = POLL_FIRST, 0.0
+                if len(batch) >= MAX_EVENTS_PER_READ:
+                    continue  # a full page: more may be waiting
+            elif pause >= POLL_MAX and await self._reconnecting(finished, what):
+                # ended without a final event (terminated, timed out): what is left, then stop
                 for event in await self._reconnecting(read_after, what):
                     if event.offset > offset:
                         offset = event.offset
                         yield event
                 return
-            if catch_up and batch is not None:
-                catch_up = False  # current: block on the update from now on
-            else:
-                # the update was refused (or returned nothing): read the query after a pause
-                await asyncio.sleep(backoff)
-                backoff = min(_BACKOFF_MAX, backoff * 2)
-                catch_up = True
+            await asyncio.sleep(pause)
+            if not fresh:
+                quiet += pause
+                pause = min(POLL_MAX, pause * POLL_GROWTH)
 
     @staticmethod
     async def _events_after(
@@ -252,14 +268,17 @@ class OrchestratorClient:
     async def _wait_for_events(
         handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
     ) -> list[ProgressEvent] | None:
-        """Events after ``offset`` once there are any; None when the update was refused."""
+        """Events after ``offset`` once there are any; none when the wait timed out; None when
+        the update was refused (the query finished or spent its budget of waits)."""
         try:
             page: EventPage = await handle.execute_update(
                 QueryWorkflow.wait_events,
                 EventsAfter(offset=offset),
                 id=f"{WAIT_UPDATE_PREFIX}{offset}",
             )
-        except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            return []
+        except (WorkflowUpdateFailedError, RPCError):
             return None
         return page.events
 
@@ -286,6 +305,7 @@ class OrchestratorClient:
             ResolveRequest(sources=list(sources)),
             id=f"ingest-{uuid.uuid4()}",
             task_queue=self.task_queue,
+            static_summary=f"ingest {len(sources)} document{'s' if len(sources) != 1 else ''}",
         )
 
     async def preview_plan(
@@ -309,6 +329,8 @@ class OrchestratorClient:
             request,
             id=f"plan-preview-{uuid.uuid4()}",
             task_queue=self.task_queue,
+            static_summary=query_summary(f"plan preview: {request.query}"),
+            static_details=start_details(request.query, request.documents, request.plan),
         )
 
     async def state(self, workflow_id: str) -> QueryState:

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         'as "*.pdf") to password, e.g. DOCORCH_PDF_PASSWORDS=\'{"board.pdf": "s3cret"}\'.',
     )
     server_port: int = Field(default=7233, description="Port of the embedded dev server.")
+    ui_url: str | None = Field(
+        default=None,
+        description="DOCORCH_UI_URL: base URL of the Temporal Web UI, for the links docorch "
+        "prints and returns (e.g. http://localhost:8080 for deploy/, "
+        "https://cloud.temporal.io for Temporal Cloud). Unset: derived from the server address "
+        "as the dev server places its UI (port + 1000).",
+    )
     log_format: str = Field(default="auto", description="auto | json | console")
     max_concurrent_activities: int = Field(default=32, ge=1)
     api_token: str | None = None

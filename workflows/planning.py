@@ -14,6 +14,7 @@ from models.documents import DocumentRef
 from models.names import PLAN_ACTIVITY, PLAN_ID, RESOLVE_ACTIVITY, resolve_id
 from models.plan import PlanRequest, PlanResponse
 from models.query import QueryRequest, ResolveReport, ResolveRequest
+from models.summaries import plan_summary, resolve_summary
 
 RESOLVE_BATCH = 200
 PLAN_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["InvalidPlan"])
@@ -32,6 +33,7 @@ async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
                 ResolveRequest(sources=list(batch)),
                 result_type=ResolveReport,
                 activity_id=resolve_id(n),
+                summary=resolve_summary(len(batch), n, len(batches)),
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(maximum_attempts=3),
@@ -46,15 +48,16 @@ async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
 
 
 async def plan_activity(
-    request: PlanRequest, *, activity_id: str, timeout_seconds: float
+    request: PlanRequest, *, activity_id: str, timeout_seconds: float, why: str | None = None
 ) -> PlanResponse:
     """The planning activity: a validated plan with policies attached; InvalidPlan is never
-    retried."""
+    retried. Its UI summary says what is planned (``why``: why the direct path is taken)."""
     response: PlanResponse = await workflow.execute_activity(
         PLAN_ACTIVITY,
         request,
         result_type=PlanResponse,
         activity_id=activity_id,
+        summary=plan_summary(request, why),
         start_to_close_timeout=timedelta(seconds=timeout_seconds),
         retry_policy=PLAN_RETRY,
     )

@@ -1,18 +1,20 @@
 """The workflow-side event log: append-only, offsets from 0, small payloads.
 
-Callers read it with the ``events_after`` query (any time, also after the query finished) or
-block on the ``wait_events`` update until something newer than their offset exists, so a
-reconnecting caller resumes from its last offset with no gap and no duplicate.
+Callers read it with the ``events_after`` query (any time, also after the query finished), so a
+reconnecting caller resumes from its last offset with no gap and no duplicate. A query writes
+nothing to the history: the SDK polls it, emulating a long poll (``client.sdk``), and only a
+reader that has waited long for news blocks on the ``wait_events`` update instead.
 
 Each accepted update is written to the history (accepted + completed events, with the batch it
-returned), and Temporal caps the updates one execution may receive. So readers catch up with the
-query and only block with the update once they are current, and the log admits at most
-``MAX_WAIT_UPDATES`` waits per run; past that the update is rejected (rejections are not
-written to the history) and readers fall back to reading the query.
+returned, and usually a workflow task of its own), and Temporal caps the updates one execution
+may receive. So the log admits at most ``MAX_WAIT_UPDATES`` waits per run; past that the update
+is rejected (rejections are not written to the history) and readers go back to the query.
+Following a typical query costs its history nothing (tests/client/test_progress_cost.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
@@ -28,10 +30,12 @@ MAX_WAIT_UPDATES = 500
 class EventLog:
     """A query's events, in order; closed once the final one (answer or fatal error) is in."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_event: Callable[[ProgressEvent], None] | None = None) -> None:
         self.events: list[ProgressEvent] = []
         self.closed = False
         self.waits = 0
+        self._on_event = on_event
+        """Told of every event once it is in the log (the UI's current details)."""
 
     def emit(
         self,
@@ -55,6 +59,8 @@ class EventLog:
         self.events.append(event)
         if event.is_final:
             self.closed = True
+        if self._on_event is not None:
+            self._on_event(event)
         return event
 
     def after(self, offset: int) -> list[ProgressEvent]:

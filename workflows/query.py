@@ -31,6 +31,7 @@ from models.query import (
     QueryType,
 )
 from workflows import search_attributes
+from workflows.details import LiveDetails
 from workflows.executor import PlanExecutor
 from workflows.failures import application_cause, cause_message, reraise_cancellation
 from workflows.planning import plan_activity, plan_query, resolve_documents
@@ -46,7 +47,9 @@ class QueryWorkflow:
     @workflow.init
     def __init__(self, request: QueryRequest) -> None:
         self.request = request
-        self.events = EventLog()
+        self.details = LiveDetails(request.query)
+        """What the Temporal UI shows as the query's current details."""
+        self.events = EventLog(on_event=self.details.apply)
         self.outputs: dict[str, JsonValue] = {}
         self.plan: Plan | None = None
         self.phase = "starting"
@@ -64,6 +67,7 @@ class QueryWorkflow:
     async def run(self, request: QueryRequest) -> QueryResult:
         """Plan -> run the steps -> answer; a partial answer at the deadline or on cancel."""
         started = workflow.now()
+        self.details.refresh()
         work = asyncio.create_task(self._answer(request))
         try:
             done, _ = await workflow.wait([work], timeout=request.config.deadline_seconds)
@@ -124,7 +128,7 @@ class QueryWorkflow:
         planned = await self._plan(request, documents)
         answered: Plan | None = None
         if planned is not None:
-            self.phase = "running"
+            self._enter("running")
             await self.executor.run(planned)
             replanner = Replanner(
                 request=request,
@@ -150,7 +154,7 @@ class QueryWorkflow:
 
     async def _resolve(self, request: QueryRequest) -> list[DocumentRef]:
         """Resolve (and ingest) the named documents; bad ones are reported, not fatal."""
-        self.phase = "resolving documents"
+        self._enter("resolving documents")
         report = await resolve_documents(request.documents)
         self.summary.documents_failed = report.failures
         self.summary.documents_covered = len(report.documents)
@@ -169,7 +173,7 @@ class QueryWorkflow:
 
     async def _plan(self, request: QueryRequest, documents: list[DocumentRef]) -> Plan | None:
         """The validated plan, or None when planning failed (the caller degrades)."""
-        self.phase = "planning"
+        self._enter("planning")
         started = workflow.now()
         try:
             response = await plan_query(request, documents)
@@ -188,8 +192,13 @@ class QueryWorkflow:
         self._adopt(response)
         return response.plan
 
+    def _enter(self, phase: str) -> None:
+        self.phase = phase
+        self.details.enter(phase)
+
     def _adopt(self, response: PlanResponse) -> None:
         plan = self.plan = response.plan
+        self.details.show_plan(plan)
         self.summary.plan_source = plan.source
         self.events.emit(
             EventKind.PLAN_CREATED,
@@ -206,6 +215,7 @@ class QueryWorkflow:
 
     def _adopt_replan(self, plan: Plan) -> None:
         self.plan = plan
+        self.details.show_plan(plan)
 
     async def _degrade(
         self,
@@ -227,7 +237,10 @@ class QueryWorkflow:
                 ),
                 activity_id=DIRECT_PLAN_ID,
                 timeout_seconds=60,
+                why=why,
             )
+            self._enter("running the direct path")
+            self.details.show_plan(response.plan)
             await self.executor.run(response.plan, replan=self.summary.replans)
             direct = self._result(response.plan, degraded=True)
         except ActivityError as error:
@@ -287,7 +300,7 @@ class QueryWorkflow:
             confidence=result.confidence_score,
             session_id=self.request.session_id,
         )
-        self.phase = "done"
+        self._enter("done")
         self.events.emit(
             EventKind.FINAL_ANSWER,
             result.status.value,

@@ -15,6 +15,7 @@ from models.events import EventData, EventKind, plan_outline
 from models.names import REPLAN_WORKFLOW, replan_workflow_id
 from models.plan import Plan, PlanRequest, PlanResponse, ReplanContext, Step
 from models.query import ExecutionSummary, QueryRequest
+from models.summaries import replan_details, replan_summary
 from workflows.executor import PlanExecutor
 from workflows.failures import cause_message, reraise_cancellation
 from workflows.progress import EventLog
@@ -102,6 +103,8 @@ class Replanner:
                     replan=context,
                 ),
                 id=replan_workflow_id(workflow.info().workflow_id, attempt),
+                static_summary=replan_summary(context),
+                static_details=replan_details(context),
                 result_type=PlanResponse,
                 execution_timeout=timedelta(minutes=5),
             )

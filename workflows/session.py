@@ -27,6 +27,7 @@ from models.session import (
     TurnList,
     TurnRef,
 )
+from models.summaries import query_summary, start_details
 
 ANSWER_SUMMARY_CHARS = 400
 
@@ -158,7 +159,12 @@ class SessionWorkflow:
         )
         try:
             child = await workflow.start_child_workflow(
-                QUERY_WORKFLOW, request, id=query_id, result_type=QueryResult
+                QUERY_WORKFLOW,
+                request,
+                id=query_id,
+                result_type=QueryResult,
+                static_summary=query_summary(request.query),
+                static_details=start_details(request.query, request.documents),
             )
             self.started.add(query_id)
             result: QueryResult = await child

@@ -27,6 +27,7 @@ from models.grammar import ITEM, ITERATION, SELF, BadReference, MissingInput, ev
 from models.grammar import resolve as resolve_references
 from models.names import ActivityId, repetition_id
 from models.plan import Step
+from models.summaries import activity_summary
 from models.tools import ForEachOutput, ToolCallResult
 from workflows.failures import StepFailure, reraise_cancellation, step_failure
 from workflows.progress import EventLog
@@ -226,6 +227,7 @@ class StepCalls:
                     params,
                     result_type=ToolCallResult,
                     activity_id=activity_id,
+                    summary=activity_summary(step, tool, params, call_id),
                     start_to_close_timeout=timedelta(seconds=policy.start_to_close_seconds),
                     heartbeat_timeout=(
                         timedelta(seconds=policy.heartbeat_seconds)

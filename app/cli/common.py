@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.runtime.devserver import DevServerError, ui_url
 from client.connection import target_host
 from client.logs import configure_logging
 from client.sdk import OrchestratorClient
+from client.trace import workflow_ui_url
 from models.settings import Settings
 from store import StoreError
 
@@ -132,11 +133,14 @@ def cli_settings() -> Settings:
 
 
 def ui_url_of(settings: Settings) -> str:
-    """The Temporal UI of the configured server, for a command that only connects: the embedded
-    server's when the address is on its port, else the default dev server's."""
-    address = target_host(settings)
-    _, _, port = address.rpartition(":")
-    return ui_url(address, embedded=port == str(settings.server_port))
+    """The Temporal UI of the configured server, for a command that only connects:
+    ``DOCORCH_UI_URL``, else derived from the server's address."""
+    return ui_url(target_host(settings), settings)
+
+
+def trace_link(ui_base: str | None, client: Client, workflow_id: str) -> str | None:
+    """The query's page in the Temporal UI at ``ui_base`` (None when the UI is unknown)."""
+    return workflow_ui_url(ui_base, client.namespace, workflow_id) if ui_base else None
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.cli.common import JsonOption, cli_settings, console, embedded_sdk, run
+from app.cli.common import JsonOption, cli_settings, console, embedded_sdk, run, trace_link
 from app.cli.render import print_result
 
 DEMO_QUERIES = (
@@ -66,6 +66,7 @@ def demo(as_json: JsonOption = False) -> None:
                 if as_json:
                     console.print_json(result.model_dump_json())
                 else:
-                    print_result(console, result, ui_url=rt.ui_url)
+                    link = trace_link(rt.ui_url, rt.client, result.workflow_id)
+                    print_result(console, result, trace_url=link)
 
     run(run_demo())

@@ -23,6 +23,7 @@ from app.cli.common import (
     fail_workflow,
     on_rpc_errors,
     run,
+    trace_link,
     ui_url_of,
 )
 from app.cli.render import (
@@ -78,7 +79,7 @@ async def _ask(
         if as_json:
             console.print_json(result.model_dump_json())
         else:
-            print_result(console, result, ui_url=rt.ui_url)
+            print_result(console, result, trace_url=trace_link(rt.ui_url, rt.client, handle.id))
 
 
 def ask(
@@ -141,7 +142,8 @@ def watch(
             result = await sdk.result(workflow_id)
         except WorkflowFailureError as error:
             raise fail_workflow(error) from None
-        print_result(console, result, ui_url=ui_url_of(settings))
+        link = trace_link(ui_url_of(settings), sdk.temporal, workflow_id)
+        print_result(console, result, trace_url=link)
 
     run(on_rpc_errors(follow(), workflow_id))
 

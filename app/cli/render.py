@@ -34,8 +34,9 @@ def plan_tree(response: PlanResponse) -> Tree:
     return tree
 
 
-def print_result(console: Console, result: QueryResult, *, ui_url: str | None = None) -> None:
-    """The answer, its citations, the execution figures and (with ``ui_url``) the trace link."""
+def print_result(console: Console, result: QueryResult, *, trace_url: str | None = None) -> None:
+    """The answer, its citations, the execution figures and (with ``trace_url``, the query's
+    page in the Temporal UI) the trace link."""
     status = "" if result.status.value == "completed" else f" [{result.status.value}]"
     console.rule(f"[bold]{result.query_type.value}[/] answer{status}")
     console.print(result.answer)
@@ -59,8 +60,8 @@ def print_result(console: Console, result: QueryResult, *, ui_url: str | None = 
             f"  [yellow]note[/]: {summary.degraded_reason}; the direct path was tried and the "
             "planned answer kept"
         )
-    if ui_url:
-        console.print(f"  trace: {ui_url}/namespaces/default/workflows/{result.workflow_id}")
+    if trace_url:
+        console.print(f"  trace: {trace_url}")
 
 
 def print_documents_failed(console: Console, failures: Sequence[DocumentFailure]) -> None:

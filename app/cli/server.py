@@ -25,9 +25,7 @@ def server(
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         async with dev_server(settings, port=port) as address:
-            console.print(
-                f"Temporal dev server on [bold]{address}[/], UI {ui_url(address, embedded=True)}"
-            )
+            console.print(f"Temporal dev server on [bold]{address}[/], UI {ui_url(address)}")
             await stop.wait()
 
     run(serve())

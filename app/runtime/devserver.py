@@ -41,15 +41,16 @@ def ui_port(port: int) -> int:
     return port + UI_PORT_OFFSET
 
 
-def ui_url(address: str, *, embedded: bool) -> str:
-    """The Temporal Web UI for the server at ``address`` (host:port): ``ui_port(port)`` for a dev
-    server docorch started (``embedded``), else the default dev server's UI port on that host."""
+def ui_url(address: str, settings: Settings | None = None) -> str:
+    """The Temporal Web UI of the server at ``address`` (host:port): the configured
+    ``DOCORCH_UI_URL`` when set, else where a dev server on that address has its UI
+    (``ui_port(port)``, as ``temporal server start-dev`` and the embedded server place it)."""
+    if settings is not None and settings.ui_url:
+        return settings.ui_url.rstrip("/")
     host, _, port = address.rpartition(":")
     if host in ("", "localhost", "0.0.0.0"):
         host = "127.0.0.1"
-    if embedded and port.isdigit():
-        return f"http://{host}:{ui_port(int(port))}"
-    return f"http://{host}:{DEFAULT_UI_PORT}"
+    return f"http://{host}:{ui_port(int(port)) if port.isdigit() else DEFAULT_UI_PORT}"
 
 
 def temporal_binary() -> Path:

@@ -21,7 +21,7 @@ from worker import serving_worker
 @dataclass(frozen=True)
 class Runtime:
     """A connected Temporal client, the server's address, whether docorch started that server,
-    and its Web UI (None when unknown: connected to a server docorch does not manage)."""
+    and its Web UI (``devserver.ui_url``; None when unknown)."""
 
     client: Client
     address: str
@@ -67,7 +67,7 @@ async def runtime(
 
     With ``start_server`` the configured server is used when one answers, else the dev server is
     started (and stopped after the block); without it, connecting must succeed (its error is
-    raised) and the UI is unknown.
+    raised). The UI is ``DOCORCH_UI_URL``, else derived from the address (``ui_url``).
     """
     async with contextlib.AsyncExitStack() as stack:
         address = target_host(settings)
@@ -86,5 +86,6 @@ async def runtime(
             client=client,
             address=address,
             embedded_server=embedded,
-            ui_url=ui_url(address, embedded=embedded) if start_server else None,
+            # a dev server docorch started has its UI where it was put, whatever is configured
+            ui_url=ui_url(address, None if embedded else settings),
         )

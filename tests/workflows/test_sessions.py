@@ -42,6 +42,9 @@ async def test_follow_up_question_uses_the_previous_turn(
     assert {c.document_name for c in second.citations} == {"contract_acme_initech.md"}
     assert [t.status for t in turns] == ["completed", "completed"]
     assert turns[1].query_workflow_id == second_id
+    # in the Temporal UI, a turn's query reads as its question
+    turn = await sdk.temporal.get_workflow_handle(second_id).describe()
+    assert await turn.static_summary() == "And what about the second contract?"
 
 
 async def test_concurrent_asks_are_answered_in_order(

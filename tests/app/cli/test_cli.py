@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from app.runtime.devserver import ui_url
 from models.settings import Settings
 
 DOCORCH = Path(sys.executable).with_name("docorch")
@@ -112,3 +113,31 @@ def test_plan_without_a_usable_document_fails_with_the_reason(
     result = docorch(cli_env, "plan", QUESTION, "-d", str(samples / "no_such_file.md"))
     assert result.returncode == 1
     assert "nousabledocuments" in _flat(result.stderr) and "no_such_file.md" in _flat(result.stderr)
+
+
+def test_ask_links_the_query_in_the_ui_of_the_server_it_ran_on(
+    cli_env: dict[str, str], client: Client, samples: Path
+) -> None:
+    """The trace link follows the server's address (a dev server's UI is on port + 1000), or
+    DOCORCH_UI_URL when set; never a fixed 8233."""
+    doc = ["-d", str(samples / "contract_acme_globex.md")]
+    host_port = cli_env["TEMPORAL_ADDRESS"]
+    port = int(host_port.rpartition(":")[2])
+    asked = docorch(cli_env, "ask", QUESTION, *doc)
+    assert asked.returncode == 0, asked.stderr
+    output = _flat(asked.stdout)
+    assert f"trace:http://127.0.0.1:{port + 1000}/namespaces/default/workflows/query-" in output
+    configured = docorch(
+        {**cli_env, "DOCORCH_UI_URL": "https://ui.example.com/"}, "ask", QUESTION, *doc
+    )
+    assert configured.returncode == 0, configured.stderr
+    assert "trace:https://ui.example.com/namespaces/default/workflows/query-" in _flat(
+        configured.stdout
+    )
+
+
+def test_the_ui_address_is_configured_or_derived_from_the_server_address() -> None:
+    assert ui_url("localhost:7300") == "http://127.0.0.1:8300"
+    assert ui_url("temporal.internal:7233") == "http://temporal.internal:8233"
+    configured = Settings(ui_url="https://cloud.temporal.io/")
+    assert ui_url("ns.tmprl.cloud:7233", configured) == "https://cloud.temporal.io"
