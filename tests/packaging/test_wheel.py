@@ -160,7 +160,8 @@ def test_the_installed_api_serves_the_web_page_from_the_package(
     code = (
         "from fastapi.testclient import TestClient; from app.api.main import create_app; "
         "from models.settings import Settings; "
-        "page = TestClient(create_app(Settings())).get('/static/app.js'); "
+        "page = TestClient(create_app(Settings()), base_url='http://127.0.0.1')"
+        ".get('/static/app.js'); "
         "print(page.status_code, page.headers['content-type'])"
     )
     served = _run([installed.bin("python"), "-c", code], cwd=tmp_path, timeout=RUN_TIMEOUT)

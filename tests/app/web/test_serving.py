@@ -32,7 +32,7 @@ async def _no_backend() -> AsyncIterator[embedded.Runtime]:
 def _client(settings: Settings, token: str | None) -> TestClient:
     """The app without its lifespan (no Temporal): only what needs no backend answers."""
     app = create_app(settings.model_copy(update={"api_token": token}), backend=_no_backend)
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1")  # a loopback Host, as the guard wants
 
 
 @pytest.fixture
