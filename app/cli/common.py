@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -18,7 +19,9 @@ from app.runtime.devserver import ui_url
 from client.connection import target_host
 from client.logs import configure_logging
 from client.sdk import OrchestratorClient
+from models.documents import CONTENT_SCHEME, FILE_SCHEME
 from models.settings import Settings
+from store import StoreError
 
 if TYPE_CHECKING:
     from app.runtime.embedded import Runtime
@@ -28,17 +31,46 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 DocOption = Annotated[
-    list[str], typer.Option("--doc", "-d", help="Document path or id (repeatable).")
+    list[str],
+    typer.Option(
+        "--doc",
+        "-d",
+        help="A file here (uploaded to the store first), file:PATH on the workers, or a "
+        "document id or name (repeatable).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a rendering.")]
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; Ctrl-C exits with 130."""
+    """Run a command's coroutine; Ctrl-C exits with 130. A store that cannot be reached or
+    refuses a document, and a local file that cannot be read, are one-line failures."""
     try:
         return asyncio.run(coroutine)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except StoreError as error:
+        raise fail(f"store: {error}") from None
+    except OSError as error:
+        if error.filename is None:
+            raise
+        raise fail(f"{error.filename}: {error.strerror}") from None
+
+
+def split_documents(values: Sequence[str]) -> tuple[list[str], list[Path]]:
+    """The ``--doc`` values as (references, files to upload): ``content:`` and ``file:``
+    references pass as they are; a value naming a file this caller can see is uploaded (the
+    claim check: the workers never read this machine's disk); anything else is a document id
+    or name."""
+    references: list[str] = []
+    files: list[Path] = []
+    for value in values:
+        local = Path(value).expanduser()
+        if not value.startswith((CONTENT_SCHEME, FILE_SCHEME)) and local.is_file():
+            files.append(local)
+        else:
+            references.append(value)
+    return references, files
 
 
 def fail(message: str) -> typer.Exit:
@@ -69,7 +101,7 @@ async def embedded_sdk(settings: Settings) -> AsyncIterator[tuple[OrchestratorCl
     from app.runtime.embedded import runtime  # imports the worker: only when a command runs
 
     async with runtime(settings) as rt:
-        yield OrchestratorClient(rt.client, task_queue=settings.task_queue), rt
+        yield OrchestratorClient(rt.client, task_queue=settings.task_queue, settings=settings), rt
 
 
 async def on_rpc_errors(coroutine: Coroutine[Any, Any, None], workflow_id: str) -> None:

@@ -52,13 +52,22 @@ def api(
         bool,
         typer.Option(help="Only connect to Temporal: no embedded server, no in-process worker."),
     ] = False,
+    with_worker: Annotated[
+        bool, typer.Option(help="Run a worker in this process even when others poll.")
+    ] = False,
     metrics_port: Annotated[
         int | None, typer.Option(help="Loopback port for the Temporal SDK's metrics.")
     ] = None,
 ) -> None:
-    """Run the HTTP API (OpenAPI at /docs). Set DOCORCH_API_TOKEN to require a bearer token."""
+    """Run the HTTP API (OpenAPI at /docs). Set DOCORCH_API_TOKEN to require a bearer token.
+
+    It connects to the configured Temporal server (starting the embedded dev server when none
+    answers, unless --connect-only) and runs no worker of its own unless --with-worker, or no
+    worker polls the task queue when it starts."""
     from app.api.main import serve
 
+    if connect_only and with_worker:
+        raise fail("--connect-only and --with-worker exclude each other")
     settings = cli_settings()
     if host not in LOOPBACK and not settings.api_token:
         err.print("[yellow]warning[/]: listening beyond loopback without DOCORCH_API_TOKEN")
@@ -66,7 +75,12 @@ def api(
     try:
         run(
             serve(
-                settings, host=host, port=port, connect_only=connect_only, metrics_port=metrics_port
+                settings,
+                host=host,
+                port=port,
+                connect_only=connect_only,
+                with_worker=with_worker,
+                metrics_port=metrics_port,
             )
         )
     except DevServerError as error:
