@@ -13,6 +13,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from app.runtime.devserver import dev_server, ui_url
 from client.connection import connect, target_host
@@ -29,6 +30,8 @@ class Runtime:
     address: str
     embedded_server: bool
     ui_url: str | None
+    worker: Worker | None = None
+    """The worker running in this process, if any."""
 
 
 async def try_connect(
@@ -98,11 +101,13 @@ async def runtime(
             embedded = True
         if with_worker is None:
             with_worker = not await workers_polling(client, settings.task_queue)
+        worker = None
         if with_worker:
-            await stack.enter_async_context(await serving_worker(client, settings))
+            worker = await stack.enter_async_context(await serving_worker(client, settings))
         yield Runtime(
             client=client,
             address=address,
             embedded_server=embedded,
             ui_url=ui_url(address, embedded=embedded) if start_server else None,
+            worker=worker,
         )

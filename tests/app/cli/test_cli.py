@@ -122,7 +122,8 @@ def test_ask_uploads_a_file_the_worker_cannot_read(
     here = tmp_path / "caller"
     here.mkdir()
     contract = here / "my contract.md"
-    contract.write_bytes((samples / "contract_acme_globex.md").read_bytes())
+    unique = f"\n\nCopy {uuid.uuid4()}.\n".encode()  # bytes of its own: a name of its own
+    contract.write_bytes((samples / "contract_acme_globex.md").read_bytes() + unique)
     nowhere = tmp_path / "nowhere"
     nowhere.mkdir()
     env = {**cli_env, "DOCORCH_ALLOWED_ROOTS": str(nowhere)}
