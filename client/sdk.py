@@ -120,6 +120,14 @@ class OrchestratorClient:
             return await asyncio.to_thread(upload_bytes, self.store, source, name, max_bytes=limit)
         return await asyncio.to_thread(upload_file, self.store, source, max_bytes=limit, name=name)
 
+    async def _request(
+        self, query: str, documents: Sequence[str], files: Sequence[LocalFile], **fields: Any
+    ) -> QueryRequest:
+        """``query_request`` over ``documents`` and the uploaded ``files``; invalid input
+        raises before any file is uploaded."""
+        query_request(query, (*documents, *map(str, files)), **fields)
+        return query_request(query, await self._with_files(documents, files), **fields)
+
     async def _with_files(
         self, documents: Sequence[str], files: Sequence[LocalFile]
     ) -> tuple[str, ...]:
@@ -170,9 +178,9 @@ class OrchestratorClient:
         Raises pydantic.ValidationError for an empty query, no documents or a malformed plan,
         before anything reaches Temporal; what ``upload`` raises for a file.
         """
-        query_request(query, (*documents, *map(str, files)), config=config, plan=plan)
-        documents = await self._with_files(documents, files)
-        request = query_request(query, documents, config=config, session_id=session_id, plan=plan)
+        request = await self._request(
+            query, documents, files, config=config, session_id=session_id, plan=plan
+        )
         workflow_id = workflow_id or new_query_id()
         if attach_existing:
             conflict, reuse = (
@@ -329,9 +337,7 @@ class OrchestratorClient:
         temporalio.client.WorkflowFailureError (an ApplicationError cause: NoUsableDocuments,
         InvalidPlan, ...) when no document is usable or planning fails. ``files`` as ``start``.
         """
-        query_request(query, (*documents, *map(str, files)), config=config, plan=plan)
-        documents = await self._with_files(documents, files)
-        request = query_request(query, documents, config=config, plan=plan)
+        request = await self._request(query, documents, files, config=config, plan=plan)
         return await self.temporal.execute_workflow(
             PlanPreviewWorkflow.run,
             request,
