@@ -67,7 +67,7 @@ async def fleet(
     caller.mkdir()
     files = {name: Path(shutil.copy(samples / name, caller / name)) for name in DOCUMENTS}
     queue = f"fleet-{uuid.uuid4().hex[:8]}"
-    calls = [InvocationLog(tmp_path / f"calls-{i}.jsonl") for i in range(2)]
+    call_files = [tmp_path / f"calls-{i}.jsonl" for i in range(2)]  # one per worker
     async with AsyncExitStack() as stack:
         workers = [
             await stack.enter_async_context(
@@ -76,16 +76,17 @@ async def fleet(
                     queue,
                     data_dir=tmp_path / f"worker-{i}",
                     allowed_roots=[nowhere],
-                    calls=log.path or tmp_path,
+                    calls=calls,
                     store_url=store_url,
                     max_activities=1,  # a second activity at once must go to the other worker
                 )
             )
-            for i, log in enumerate(calls)
+            for i, calls in enumerate(call_files)
         ]
         settings = Settings(data_dir=tmp_path / "client", store_url=store_url)
         sdk = OrchestratorClient(client, task_queue=queue, settings=settings)
-        yield Fleet(sdk=sdk, workers=workers, calls=calls, files=files)
+        logs = [InvocationLog(path) for path in call_files]
+        yield Fleet(sdk=sdk, workers=workers, calls=logs, files=files)
 
 
 async def started_by(client: Client, workflow_id: str) -> list[tuple[str, int, str]]:
@@ -186,13 +187,11 @@ async def test_a_worker_killed_mid_query_loses_nothing(fleet: Fleet, client: Cli
     assert [s.status for s in result.execution_summary.steps if s.tool == "slow"] == [
         "completed"
     ] * 4
-    killed = {
-        key for key, _, _ in fleet.calls[0].spans("slow")
-    }  # slow steps the killed worker finished
+    finished_by_killed = {key for key, _, _ in fleet.calls[0].spans("slow")}
     attempts = await started_by(client, handle.id)
     survivor = fleet.identity(1)
     retried = [(a, i) for kind, a, i in attempts if kind == "slow" and a > 1]
     assert retried and all(i.startswith(survivor) for _, i in retried), attempts
     # the step in flight at the kill ran again on the survivor; finished ones did not
-    for key in killed:
+    for key in finished_by_killed:
         assert fleet.calls[1].count("slow", key=key) == 0
