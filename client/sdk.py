@@ -126,12 +126,13 @@ class OrchestratorClient:
         """``query_request`` over ``documents`` and the uploaded ``files``; invalid input
         raises before any file is uploaded."""
         query_request(query, (*documents, *map(str, files)), **fields)
-        return query_request(query, await self._with_files(documents, files), **fields)
+        return query_request(query, await self.references(documents, files), **fields)
 
-    async def _with_files(
+    async def references(
         self, documents: Sequence[str], files: Sequence[LocalFile]
     ) -> tuple[str, ...]:
-        """``documents`` followed by the references of ``files``, uploaded (in order)."""
+        """``documents`` followed by the references of ``files``, uploaded (in order): what
+        ``files=`` does, for callers that pass documents elsewhere (e.g. a session)."""
         if not files:
             return tuple(documents)
         refs = await asyncio.to_thread(
@@ -313,7 +314,7 @@ class OrchestratorClient:
         one path by which documents are parsed and indexed. Returns the documents ready to query
         and, for each source that could not be used, its error type and message; a bad document
         never raises (a file that cannot be read or uploaded here does, as ``upload``)."""
-        sources = await self._with_files(sources, files)
+        sources = await self.references(sources, files)
         return await self.temporal.execute_workflow(
             IngestWorkflow.run,
             ResolveRequest(sources=list(sources)),
