@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # the code the wheel ships (pyproject's packages.find rooms that exist, and worker.py)
 SHIPPED := models workflows activities client $(wildcard app store) worker.py
 
-.PHONY: install bytecode demo test test-fast lint format typecheck bench bench-quick mutation clean
+.PHONY: install bytecode demo test test-fast lint format typecheck bench bench-quick mutation eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ mutation: $(STAMP)
 	rm -rf mutants
 	$(BIN)/mutmut run > mutants.log 2>&1 || (tail -c 2000 mutants.log; exit 1)
 	$(BIN)/python -m tests.mutation_score
+
+# answer quality on the evaluation set; the documents come from DOCORCH_EVAL_DOCS
+eval: $(STAMP)
+	$(BIN)/python -m bench.eval
 
 clean:
 	rm -rf .docorch .pytest_cache .mypy_cache .ruff_cache mutants mutants.log

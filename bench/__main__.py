@@ -164,6 +164,9 @@ def write_markdown(*, quick: bool) -> Path:
         "**Reproduce:** `make bench` (all, < 15 min) · `make bench-quick` (< 2 min; its "
         "results and page go to the git-ignored `bench/results/quick/`) · "
         "`.venv/bin/python -m bench --only NAME` (one; the others keep their results).\n",
+        "**Answer quality** (accuracy per kind of question, citations, calibration, beside a "
+        "plain BM25 baseline) is measured separately on an evaluation set of public "
+        "documents: [EVAL.md](EVAL.md), reproduced by `make eval`.\n",
     ]
     if latest is not None:
         parts.append(

@@ -9,6 +9,7 @@ table can be cited exactly. Offsets recorded here index the final text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from activities.documents.parsed import ParsedDocument, Span, Table
 from activities.documents.text_parsers import sections_from_headings
@@ -26,18 +27,70 @@ def _cell(text: str) -> str:
     return clean_inline(text).replace("|", "\\|")
 
 
-def render_table(rows: list[list[str]]) -> str:
-    """A pipe table: the first row is the header, then a separator, then the other rows."""
+TABLE_BLOCK_CHARS = 800
+"""A longer table is stored as consecutive pipe tables of about this size, each under the same
+header, so every chunk of it carries its header (chunks hold about 900 characters)."""
+
+
+def render_table(rows: list[list[str]], *, block_chars: int = TABLE_BLOCK_CHARS) -> str:
+    """A pipe table: the first row is the header, then a separator, then the other rows; past
+    ``block_chars`` the header and separator are repeated (a blank line between the parts)."""
     width = max(len(r) for r in rows)
     padded = [[_cell(c) for c in r] + [""] * (width - len(r)) for r in rows]
-    lines = ["| " + " | ".join(padded[0]) + " |", "|" + " --- |" * width]
-    lines += ["| " + " | ".join(r) + " |" for r in padded[1:]]
-    return "\n".join(lines)
+    head = "| " + " | ".join(padded[0]) + " |\n|" + " --- |" * width
+    blocks: list[str] = []
+    current = head
+    for row in padded[1:]:
+        line = "| " + " | ".join(row) + " |"
+        if current != head and len(current) + 1 + len(line) > block_chars:
+            blocks.append(current)
+            current = head
+        current += "\n" + line
+    blocks.append(current)
+    return "\n\n".join(blocks)
 
 
-def clean_rows(rows: list[list[str | None]]) -> list[list[str]]:
-    """Cells as clean strings; rows with no text at all are dropped."""
-    cleaned = [[clean_inline(c or "") for c in row] for row in rows]
+STACKED_MIN_LINES = 3
+STACKED_SHORT_LINE = 25
+
+
+def _unstack(row: Sequence[str | None]) -> list[Sequence[str | None]]:
+    """A row whose cells each hold the same number of lines is several rows stacked in one
+    (a PDF table without rules between its rows: "clk / timer clk / reset" beside "1 / 1 / 1");
+    it is split back into one row per line. Two lines per cell split only when every line is
+    short, since a long cell that wraps onto two lines is still one row."""
+    lines = [(c or "").strip().split("\n") for c in row]
+    filled = [cell for cell, text in zip(lines, row, strict=True) if (text or "").strip()]
+    counts = {len(cell) for cell in filled}
+    if len(filled) < 2 or len(counts) != 1:
+        return [row]
+    count = counts.pop()
+    short = all(len(line) <= STACKED_SHORT_LINE for cell in filled for line in cell)
+    if count < 2 or (count < STACKED_MIN_LINES and not short):
+        return [row]
+    return [
+        [cell[i] if (text or "").strip() else "" for cell, text in zip(lines, row, strict=True)]
+        for i in range(count)
+    ]
+
+
+def _merged_once(row: list[str]) -> list[str]:
+    """A merged cell the extractor repeated in every column it spans is kept once, in its
+    first column, so the other columns keep their own (empty) content."""
+    kept: list[str] = []
+    for index, cell in enumerate(row):
+        kept.append("" if index and cell and cell == row[index - 1] else cell)
+    return kept
+
+
+def clean_rows(rows: Sequence[Sequence[str | None]]) -> list[list[str]]:
+    """Cells as clean strings, stacked rows split apart, merged cells once; rows with no text
+    at all are dropped."""
+    cleaned = [
+        _merged_once([clean_inline(c or "") for c in part])
+        for row in rows
+        for part in _unstack(row)
+    ]
     return [row for row in cleaned if any(row)]
 
 
@@ -81,6 +134,15 @@ class TextBuilder:
         body = text.strip("\n") if preformatted else clean_inline(text)
         if body.strip():
             self._block(body)
+
+    def fields(self, pairs: list[tuple[str, str]]) -> None:
+        """A block of ``Name: value`` lines (a document's header fields or metadata), one field
+        per line, so each can be quoted on its own."""
+        lines = [
+            f"{clean_inline(k)}: {clean_inline(v)}" for k, v in pairs if k.strip() and v.strip()
+        ]
+        if lines:
+            self._block("\n".join(lines))
 
     def table(
         self, rows: list[list[str]], *, page: int | None = None, caption: str | None = None

@@ -47,12 +47,15 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Split a paragraph longer than the target at sentence ends (or hard at the target)."""
+    """Split a paragraph longer than the target at sentence ends (a table between rows), or
+    hard at the target."""
     pieces: list[tuple[int, int]] = []
     cursor = start
+    table = text[start:end].lstrip().startswith("|")
     while end - cursor > TARGET_CHUNK_CHARS:
         window = text[cursor : cursor + TARGET_CHUNK_CHARS]
-        cut = max(window.rfind(". "), window.rfind("\n"))
+        # a table is cut between rows only; prose at a sentence end or a line break
+        cut = window.rfind("\n") if table else max(window.rfind(". "), window.rfind("\n"))
         cut = cut + 1 if cut > TARGET_CHUNK_CHARS // 3 else TARGET_CHUNK_CHARS
         pieces.append((cursor, cursor + cut))
         cursor += cut

@@ -47,15 +47,16 @@ def _heading_level(paragraph: Any, style: str, shift: int) -> int | None:
 
 
 def _table_rows(table: Any) -> list[list[str]]:
+    """Cell text per grid column. A horizontally merged cell (listed once per column it spans)
+    keeps its text in its first column and leaves the others empty, so every later cell stays
+    under its own header; a vertically merged one repeats in each row it spans."""
     rows: list[list[str]] = []
     for row in table.rows:
         cells: list[str] = []
         previous = None
         for cell in row.cells:
-            if cell._tc is previous:  # a horizontally merged cell is listed once per grid column
-                continue
+            cells.append("" if cell._tc is previous else clean_inline(cell.text))
             previous = cell._tc
-            cells.append(clean_inline(cell.text))
         rows.append(cells)
     return rows
 

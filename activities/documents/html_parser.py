@@ -73,7 +73,11 @@ def _is_boilerplate(tag: Any) -> bool:
         return True
     if (tag.get("role") or "").lower() in _DROP_ROLES:
         return True
-    if tag.name == "header" and tag.find_parent(["article", "main", "section"]) is None:
+    if (
+        tag.name == "header"
+        and tag.find_parent(["article", "main", "section"]) is None
+        and tag.find_parent(attrs={"role": "main"}) is None
+    ):
         return True  # the site header; an article's own header holds its title and is kept
     marks = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
     return (
@@ -152,6 +156,35 @@ class _Reader:
             self.walk(tag)
 
 
+_META_FIELDS = {
+    "author": "Author",
+    "creator": "Author",
+    "dc.creator": "Author",
+    "dcterms.creator": "Author",
+    "date": "Date",
+    "dc.date": "Date",
+    "dcterms.date": "Date",
+    "dcterms.issued": "Issued",
+    "dcterms.created": "Created",
+    "dcterms.modified": "Modified",
+    "article:published_time": "Published",
+    "article:modified_time": "Modified",
+}
+
+
+def _meta_fields(soup: Any) -> list[tuple[str, str]]:
+    """The page's metadata that says who wrote it and when (``<meta name="author">``, Dublin
+    Core ``dcterms.*``), as fields; several values of one field are joined."""
+    found: dict[str, list[str]] = {}
+    for meta in soup.find_all("meta"):
+        key = (meta.get("name") or meta.get("property") or "").strip().lower()
+        label = _META_FIELDS.get(key)
+        value = clean_inline(meta.get("content") or "")
+        if label and value and value not in found.get(label, []):
+            found.setdefault(label, []).append(value)
+    return [(label, "; ".join(values)) for label, values in found.items()]
+
+
 def parse_html(name: str, data: bytes) -> ParsedDocument:
     """Parse an HTML page. Raises EmptyDocument naming ``name`` when nothing readable is left."""
     from bs4 import BeautifulSoup
@@ -167,6 +200,7 @@ def parse_html(name: str, data: bytes) -> ParsedDocument:
     articles = soup.find_all("article")
     root = soup.find("main") or (articles[0] if len(articles) == 1 else None) or soup.body or soup
     builder = TextBuilder()
+    builder.fields(_meta_fields(soup))
     reader = _Reader(builder)
     reader.walk(root)
     reader.flush()

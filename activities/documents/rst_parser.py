@@ -35,6 +35,17 @@ _SKIP = {
 }
 
 
+def _text(node: Any) -> str:
+    """A node's text without what docutils adds or hides: its own system messages ("Unknown
+    interpreted text role ..."), comments, substitution definitions. Markup it could not
+    read ("problematic") keeps the author's text."""
+    if node.tagname == "#text":
+        return str(node.astext())
+    if node.tagname in _SKIP and node.tagname != "problematic":
+        return ""
+    return "".join(_text(child) for child in node.children)
+
+
 class _Reader:
     def __init__(self, builder: TextBuilder) -> None:
         self.builder = builder
@@ -51,12 +62,14 @@ class _Reader:
                 if child is not title:
                     self.node(child, depth + 1)
         elif kind == "paragraph":
-            self.builder.paragraph(prefix + node.astext())
+            self.builder.paragraph(prefix + _text(node))
+        elif kind in ("field_list", "docinfo"):
+            self.builder.fields(_fields(node))
         elif kind in ("literal_block", "doctest_block", "line_block"):
             self.builder.paragraph(node.astext(), preformatted=True)
         elif kind == "table":
             rows = [
-                [clean_inline(entry.astext()) for entry in row.children if entry.tagname == "entry"]
+                [clean_inline(_text(entry)) for entry in row.children if entry.tagname == "entry"]
                 for row in node.findall(lambda n: getattr(n, "tagname", "") == "row")
             ]
             title = next((c for c in node.children if c.tagname == "title"), None)
@@ -71,6 +84,21 @@ class _Reader:
         else:
             for child in node.children:
                 self.node(child, depth)
+
+
+def _fields(node: Any) -> list[tuple[str, str]]:
+    """(name, value) of a field list (":Author: ...") or of the docinfo block docutils makes
+    of one at the top of a document (where each field is a node named after it)."""
+    pairs: list[tuple[str, str]] = []
+    for field in node.children:
+        if field.tagname == "field":
+            names = [c for c in field.children if c.tagname == "field_name"]
+            bodies = [c for c in field.children if c.tagname == "field_body"]
+            if names and bodies:
+                pairs.append((_text(names[0]), _text(bodies[0])))
+        elif field.tagname not in _SKIP:  # docinfo: <author>, <status>, <date>, ...
+            pairs.append((field.tagname.replace("_", " ").capitalize(), _text(field)))
+    return pairs
 
 
 def parse_rst(name: str, data: bytes) -> ParsedDocument:

@@ -8,7 +8,11 @@ from activities.documents.parsed import ParsedDocument, Span, Table
 from activities.errors import EmptyDocument, UnsupportedDocument
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
-_MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+_MD_SETEXT = re.compile(
+    r"^(?P<title>[^\n|#>\s-][^\n]*?)[ \t]*\n(?P<rule>=+|-+)[ \t]*$", re.MULTILINE
+)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 # Numbered headings in plain text: "7. Termination", "7.2 Notice", "ARTICLE 3 - FEES"
 _TXT_HEADING = re.compile(
     r"^(?:(?P<num>\d+(?:\.\d+)*)\.?\s+(?P<title>[A-Z][^\n]{0,80})"
@@ -61,7 +65,8 @@ def sections_from_headings(text: str, headings: list[tuple[int, int, str]]) -> l
     return spans
 
 
-def _pipe_cells(line: str) -> list[str]:
+def pipe_cells(line: str) -> list[str]:
+    """The cells of one pipe-table line, trimmed, escaped pipes restored."""
     body = line.strip()
     body = body[1:] if body.startswith("|") else body
     body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
@@ -80,11 +85,11 @@ def markdown_tables(text: str) -> list[Table]:
     index = 1
     while index < len(lines):
         header = lines[index - 1]
-        if "|" in header and _MD_TABLE_SEPARATOR.match(lines[index]) and "-" in lines[index]:
+        if "|" in header and MD_TABLE_SEPARATOR.match(lines[index]) and "-" in lines[index]:
             end = index + 1
             while end < len(lines) and "|" in lines[end] and lines[end].strip():
                 end += 1
-            rows = [_pipe_cells(header)] + [_pipe_cells(line) for line in lines[index + 1 : end]]
+            rows = [pipe_cells(header)] + [pipe_cells(line) for line in lines[index + 1 : end]]
             last = end - 1
             tables.append(
                 Table(rows=rows, start=offsets[index - 1], end=offsets[last] + len(lines[last]))
@@ -95,13 +100,31 @@ def markdown_tables(text: str) -> list[Table]:
     return tables
 
 
+def _blank_before(text: str, offset: int) -> bool:
+    """True at the start of the text or of a paragraph (a setext heading cannot continue one)."""
+    return offset == 0 or text.endswith("\n\n", 0, offset) or offset == 1
+
+
 def parse_markdown(name: str, data: bytes) -> ParsedDocument:
     text, warnings = decode_text(name, data)
     _require_text(name, text)
+    front = _FRONT_MATTER.match(text)
+    body_start = front.end() if front else 0
     headings = [
-        (m.start(), len(m.group(1)), m.group(2).strip()) for m in _MD_HEADING.finditer(text)
+        (m.start(), len(m.group(1)), m.group(2).strip())
+        for m in _MD_HEADING.finditer(text)
+        if m.start() >= body_start
     ]
+    headings += [  # underlined ("setext") headings: === is level 1, --- level 2
+        (m.start(), 1 if m.group("rule")[0] == "=" else 2, m.group("title").strip())
+        for m in _MD_SETEXT.finditer(text)
+        if m.start() >= body_start and len(m.group("rule")) >= 2 and _blank_before(text, m.start())
+    ]
+    headings.sort()
     title = next((t for _, level, t in headings if level == 1), None)
+    if front and title is None:
+        named = re.search(r"^title:[ \t]*['\"]?(.+?)['\"]?[ \t]*$", front.group(0), re.MULTILINE)
+        title = named.group(1) if named else None
     return ParsedDocument(
         text=text,
         format="md",

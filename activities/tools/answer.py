@@ -7,34 +7,18 @@ every citation checked) and otherwise, or when that fails, quotes the best sente
 from __future__ import annotations
 
 from activities.llm.grounded import grounded_answer
-from activities.tools.results import Answer, AnswerPart
-from activities.tools.text import (
-    Sentence,
-    coverage_signal,
-    inverse_document_frequency,
-    sentences,
-    stems,
+from activities.tools.answer_support import (
+    answer_confidence,
+    choose,
+    document_titles,
+    table_headers,
 )
+from activities.tools.question import read_question
+from activities.tools.ranking import rank_units
+from activities.tools.results import Answer, AnswerPart
+from activities.tools.text import Sentence, sentences, stems
+from activities.tools.units import passage_units
 from models.documents import Citation, Passage
-
-
-def _rank_sentences(question: str, passages: list[Passage]) -> list[tuple[float, Sentence]]:
-    candidates = [s for p in passages for s in sentences(p)]
-    idf = inverse_document_frequency(s.text for s in candidates)
-    wanted = stems(question)
-    max_passage_score = max((p.score for p in passages), default=0.0) or 1.0
-    ranked: list[tuple[float, Sentence]] = []
-    for sentence in candidates:
-        overlap = wanted & stems(sentence.text)
-        if not overlap:
-            continue
-        lexical = sum(idf.get(t, 1.0) for t in overlap) / max(
-            1.0, sum(idf.get(t, 1.0) for t in wanted)
-        )
-        retrieval = max(0.0, sentence.passage.score) / max_passage_score
-        ranked.append((lexical + 0.25 * retrieval, sentence))
-    ranked.sort(key=lambda pair: -pair[0])
-    return ranked
 
 
 async def answer_question(question: str, passages: list[Passage], max_sentences: int = 3) -> Answer:
@@ -61,36 +45,37 @@ async def answer_question(question: str, passages: list[Passage], max_sentences:
 
 
 def extractive_answer(question: str, passages: list[Passage], max_sentences: int = 3) -> Answer:
-    """Answer by quoting the sentences of ``passages`` that best support the question.
+    """Answer by quoting what in ``passages`` best answers the question: sentences, fields,
+    table rows (shown with their header, cited as written) or headings.
 
-    The confidence is the share of the question's content words that the quoted sentences
-    contain (its support, see ``coverage_signal``). With no relevant passage the answer says
-    so, with confidence 0. A question with no content words gets an overview instead.
+    What the question asks for decides (``activities.tools.ranking``): a "when" question
+    prefers a unit holding a date, "who wrote" an ``author`` field, "the revenue in Q2" the Q2
+    row of a table headed Revenue. The confidence says how well the best unit answers (see
+    ``answer_confidence``). With nothing relevant the answer says so, with confidence 0; a
+    question with no content words gets an overview instead.
     """
     unique = list({p.id: p for p in passages}.values())
     if not stems(question) and unique:
         return _overview(unique, max_sentences)
-    ranked = _rank_sentences(question, unique)
+    intent = read_question(question)
+    lookup = table_headers()
+    units = [u for p in unique for u in passage_units(p, lookup)]
+    best_passage = max((p.score for p in unique), default=0.0) or 1.0
+    retrieval = {p.id: max(0.0, p.score) / best_passage for p in unique}
+    titles = document_titles({p.document_id for p in unique})
+    ranked = rank_units(intent, units, retrieval, titles)
     if not ranked:
         return Answer(
             answer=f"The documents contain nothing that answers: {question}",
             confidence=0.0,
         )
-    chosen: list[Sentence] = []
-    for _, sentence in ranked:
-        if len(chosen) >= max_sentences:
-            break
-        if all(sentence.text != c.text for c in chosen):
-            chosen.append(sentence)
-    wanted = stems(question)
-    covered = set().union(*(stems(s.text) for s in chosen)) & wanted
-    support = coverage_signal(len(covered), len(wanted))
-    lines = [f"{s.text} [{i}]" for i, s in enumerate(chosen, start=1)]
+    chosen = choose(ranked, max_sentences, typed=intent.typed, several=intent.several)
+    lines = [f"{r.unit.shown} [{i}]" for i, r in enumerate(chosen, start=1)]
     return Answer(
         answer="\n".join(lines),
-        citations=[s.citation() for s in chosen],
-        confidence=round(min(1.0, support), 4),
-        passages=[s.passage for s in chosen],
+        citations=[r.unit.citation() for r in chosen],
+        confidence=answer_confidence(ranked),
+        passages=list({r.unit.passage.id: r.unit.passage for r in chosen}.values()),
     )
 
 

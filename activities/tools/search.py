@@ -1,11 +1,101 @@
-"""search_documents: BM25 retrieval over the FTS5 index."""
+"""search_documents: BM25 retrieval over the FTS5 index, re-ranked by what the question asks.
+
+The store's BM25 proposes candidates (several times ``top_k``); short documents are read whole;
+when the words as written match too little, the search is asked again with the forms the words
+take in text ('rebuilt' for 'rebuild', '155' for 'EIP-155'). The candidates are then ranked by
+their best answer unit (``activities.tools.ranking``: a row of the right table, a field named
+like the question, a sentence holding a date when a date is asked for), blended with BM25.
+"""
 
 from __future__ import annotations
 
 from activities.context import current
+from activities.tools.answer_support import document_titles, table_headers
+from activities.tools.question import read_question
+from activities.tools.ranking import name_words, rank_units
 from activities.tools.results import SearchResult
-from activities.tools.text import coverage_signal, stems
-from models.documents import DocumentRef
+from activities.tools.text import coverage_signal, stem, stems, terms
+from activities.tools.units import passage_units
+from models.documents import DocumentRef, Passage
+
+CANDIDATES_PER_RESULT = 4
+MIN_CANDIDATES = 20
+WHOLE_DOCUMENT_CHUNKS = 3
+"""A document of at most this many chunks is read whole: nothing it says can be missed."""
+WHOLE_READ_BUDGET = 24
+"""...as long as the documents searched hold at most this many chunks in all."""
+UNIT_WEIGHT = 0.7
+
+
+def _focused(query: str, leave_out: frozenset[str] | set[str] = frozenset()) -> str:
+    """The query as the index should see it: its content words only (no 'how many', no
+    German, French or Italian function words), plus the words its form implies ('age' for
+    'how old'), less ``leave_out`` (stems)."""
+    intent = read_question(query)
+    wanted = intent.content - leave_out
+    words = [w for w in terms(query) if stem(w) in wanted]
+    implied = sorted(wanted - {stem(w) for w in words})
+    return " ".join(dict.fromkeys([*words, *implied]))
+
+
+def _naming_words(query: str, document: DocumentRef) -> set[str]:
+    """The query's words that name ``document`` (its file name or title): within it they
+    match nearly every passage, so a second match leaves them out."""
+    named = name_words(document.name) | stems(document.title or "")
+    return set(read_question(query).content) & named
+
+
+def _relaxed(query: str) -> str:
+    """The query plus the split and base forms of its words, for a second, broader match."""
+    words = terms(query)
+    forms = [w for w in words if w.replace(".", "").isalnum()] + sorted(stems(query))
+    return " ".join(dict.fromkeys(forms))
+
+
+def _candidates(
+    query: str, documents: list[DocumentRef], top_k: int, broaden: int
+) -> list[Passage]:
+    store = current().store
+    ids = [d.id for d in documents]
+    wanted = max(top_k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
+    found = store.search(_focused(query) or query, ids, top_k=wanted, broaden=broaden)
+    if len(documents) == 1 and (naming := _naming_words(query, documents[0])):
+        focus = _focused(query, naming)
+        if focus:
+            found += store.search(focus, ids, top_k=wanted, broaden=broaden)
+    if len(found) < top_k:
+        found += store.search(_relaxed(query), ids, top_k=wanted, broaden=max(1, broaden))
+    if sum(d.chunks for d in documents) <= WHOLE_READ_BUDGET:
+        for document in documents:
+            if 0 < document.chunks <= WHOLE_DOCUMENT_CHUNKS:
+                found += store.passages(document.id)
+    best: dict[str, Passage] = {}
+    for passage in found:
+        if passage.id not in best or passage.score > best[passage.id].score:
+            best[passage.id] = passage
+    return list(best.values())
+
+
+def rerank(
+    query: str, passages: list[Passage], top_k: int, *, keep_unmatched: bool = False
+) -> list[Passage]:
+    """The ``top_k`` passages whose best unit answers ``query`` best, blended with BM25; each
+    carries its blended score. Passages scoring 0 are left out unless ``keep_unmatched``."""
+    top_bm25 = max((p.score for p in passages), default=0.0) or 1.0
+    bm25 = {p.id: max(0.0, p.score) / top_bm25 for p in passages}
+    lookup = table_headers()
+    units = [u for p in passages for u in passage_units(p, lookup)]
+    unit_best: dict[str, float] = {}
+    titles = document_titles({p.document_id for p in passages})
+    for ranked in rank_units(read_question(query), units, titles=titles):
+        unit_best.setdefault(ranked.unit.passage.id, ranked.score)
+    scored = [
+        (UNIT_WEIGHT * unit_best.get(p.id, 0.0) + (1 - UNIT_WEIGHT) * bm25[p.id], p)
+        for p in passages
+    ]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].document_id, pair[1].anchor.char_start))
+    kept = [(s, p) for s, p in scored if s > 0 or keep_unmatched]
+    return [p.model_copy(update={"score": round(s, 6)}) for s, p in kept[:top_k]]
 
 
 def search_documents(
@@ -16,8 +106,8 @@ def search_documents(
     ``broaden`` widens the match when too little is found: 0 exact terms, 1 word prefixes,
     2 also the opening passages of (up to top_k) documents nothing matched in.
     """
-    store = current().store
-    passages = store.search(query, [d.id for d in documents], top_k=top_k, broaden=broaden)
+    candidates = _candidates(query, documents, top_k, broaden)
+    passages = rerank(query, candidates, top_k, keep_unmatched=broaden >= 2)
     wanted = stems(query)
     found: set[str] = set()
     for passage in passages:

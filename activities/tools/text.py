@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -9,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from models.documents import Anchor, Citation, Passage
-from store.search import query_terms
+from store.search import STOPWORDS, query_terms
 
 _SENTENCE_END = re.compile(
     r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9§])"  # end punctuation, then a capital or number
@@ -18,7 +19,13 @@ _SENTENCE_END = re.compile(
     r"|\n(?=\|)|(?<=\|)\n"  # a table row (pipe table lines) stands alone
 )
 _HEADING_LINE = re.compile(r"^[^\n]{1,80}$", re.MULTILINE)
+_HEADING_MAX_WORDS = 8
+"""A short line ending without punctuation is a heading only when it has at most this many
+words: a hard-wrapped paragraph's lines (10-15 words at 80 columns) keep running on."""
+_NUMERIC_TOKEN = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)+(?![\w])|(?<![\w.])v\d+(?:\.\d+)+")
 _MIN_SENTENCE_CHARS = 20
+STEMS_CACHE = 16_384
+"""Texts whose stems are remembered: ranking asks for the same sentences' stems many times."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,12 @@ def _breaks(text: str) -> list[tuple[int, int]]:
     found = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
     for line in _HEADING_LINE.finditer(text):
         # a short line without end punctuation followed by more text is a heading
-        if line.end() < len(text) and line.group(0).rstrip()[-1:] not in ".!?;:,|":
+        body = line.group(0).rstrip()
+        if (
+            line.end() < len(text)
+            and body[-1:] not in ".!?;:,|"
+            and len(body.split()) <= _HEADING_MAX_WORDS
+        ):
             found.append((line.end(), line.end() + 1))
     found.sort()
     merged: list[tuple[int, int]] = []
@@ -81,12 +93,91 @@ def sentences(passage: Passage) -> list[Sentence]:
     return found
 
 
+_FOREIGN_STOPWORDS_TEXT = """
+der die das den dem des ein eine einer eines einem und oder ist sind wird werden wurde
+von vom zu zum zur mit für auf aus bei nach im in an am als auch nicht sich es man sein
+le la les un une des du de et ou est sont pour par sur dans au aux avec ce cette qui que
+il lo gli i una uno dei del della delle dello di da e ed è sono per con su nel nella che
+"""
+_FOREIGN_STOPWORDS = frozenset(_FOREIGN_STOPWORDS_TEXT.split())
+"""German, French and Italian function words, left out like the English ones."""
+_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|dell|dall|nell|sull|all|un)['’](?=\w)")
+_CAMEL_WORD = re.compile(r"\b[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*\b")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def terms(text: str) -> list[str]:
-    return query_terms(text)
+    """The content words of ``text`` (the store's query terms), plus what those split apart:
+    versions and grouped numbers kept whole ('3.12.0', '2,675,000' as '2675000'), the parts of
+    compound words ('eip-155' also gives 'eip' and '155', 'MAX_BLOB_GAS' 'max', 'blob',
+    'gas', 'releaseDate' 'release', 'date') and elided articles dropped ("l'autore" →
+    'autore'). German, French and Italian function words are left out too."""
+    found = [t for t in query_terms(text) if t not in _FOREIGN_STOPWORDS]
+    extra: dict[str, None] = {}
+    for identifier in _CAMEL_WORD.findall(text):  # releaseDate, maxFeePerGas (not GitHub)
+        extra.update((part, None) for part in query_terms(_CAMEL.sub(" ", identifier)))
+    for match in _NUMERIC_TOKEN.finditer(text.lower()):
+        token = match.group(0)
+        grouped = re.fullmatch(r"\d{1,3}(?:,\d{3})+", token)
+        extra[token.replace(",", "") if grouped else token] = None
+    for word in found:
+        bare = _ELISION.sub("", word)
+        parts = [bare] if bare != word else []
+        if "-" in bare or "_" in bare:
+            parts += re.split(r"[-_]+", bare)
+        extra.update(
+            (part, None)
+            for part in parts
+            if len(part) > 1 and part not in STOPWORDS and part not in _FOREIGN_STOPWORDS
+        )
+    return found + [t for t in extra if t not in found]
+
+
+_IRREGULAR = {
+    "built": "build",
+    "rebuilt": "rebuild",
+    "paid": "pay",
+    "sold": "sell",
+    "bought": "buy",
+    "held": "hold",
+    "made": "make",
+    "spent": "spend",
+    "sent": "send",
+    "began": "begin",
+    "begun": "begin",
+    "written": "write",
+    "wrote": "write",
+    "chosen": "choose",
+    "given": "give",
+    "taken": "take",
+    "won": "win",
+    "lost": "lose",
+    "kept": "keep",
+    "left": "leave",
+    "met": "meet",
+    "ran": "run",
+    "grew": "grow",
+    "grown": "grow",
+    "rose": "rise",
+    "risen": "rise",
+    "fell": "fall",
+    "fallen": "fall",
+    "cost": "cost",
+    "maximum": "max",
+    "minimum": "min",
+    "costs": "cost",
+    "children": "child",
+    "people": "person",
+    "women": "woman",
+    "men": "man",
+}
 
 
 def stem(word: str) -> str:
-    """A crude stem so 'terminate', 'termination' and 'terminated' meet."""
+    """A crude stem so 'terminate', 'termination' and 'terminated' meet (and 'rebuilt' meets
+    'rebuild': common irregular forms map to their base)."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s", "ly", "e"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)]
@@ -94,7 +185,13 @@ def stem(word: str) -> str:
 
 
 def stems(text: str) -> set[str]:
-    return {stem(t) for t in terms(text)}
+    """The stems of ``text``'s content words (a fresh set; the work behind it is cached)."""
+    return set(_stems(text))
+
+
+@functools.lru_cache(maxsize=STEMS_CACHE)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(stem(t) for t in terms(text))
 
 
 def inverse_document_frequency(texts: Iterable[str]) -> dict[str, float]:
