@@ -2,10 +2,12 @@
 ingest documents and preview plans.
 
 client = await OrchestratorClient.connect()
-result = await client.run("What is the notice period?", ["contracts/a.pdf"])
+result = await client.run("What is the notice period?", files=["~/contracts/a.pdf"])
+ref = await client.upload("~/contracts/b.pdf")      # content:<id>/b.pdf, for any query
+result = await client.run("Who are the parties?", [ref, "file:/corpus/c.pdf"])
 async for event in client.stream("Summarize these", ["r1.md", "r2.md"]):
     print(event.kind, event.message)
-report = await client.ingest(["contracts/b.pdf"])
+report = await client.ingest(files=["contracts/b.pdf"])
 preview = await client.preview_plan("Compare them", ["contracts/a.pdf", "contracts/b.pdf"])
 
 Waiting for an answer (``result``, ``run``, ``events``) survives a restart of the Temporal server:
@@ -15,6 +17,7 @@ calls that cannot reach it are tried again for up to ``reconnect_seconds`` (``cl
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -34,6 +37,7 @@ from client.connection import connect
 from client.reconnect import DEFAULT_RECONNECT_SECONDS, reconnecting
 from client.sessions import Sessions
 from client.trace import Trace, trace
+from client.uploads import LocalFile, upload_bytes, upload_file, upload_files
 from models.events import EventPage, EventsAfter, ProgressEvent
 from models.ids import fresh_query_id, query_id_to_read, query_id_to_start
 from models.plan import Plan
@@ -48,6 +52,7 @@ from models.query import (
 )
 from models.settings import Settings
 from models.summaries import query_summary, start_details
+from store import Store, open_store
 from workflows.ingest import IngestWorkflow
 from workflows.preview import PlanPreviewWorkflow
 from workflows.progress import MAX_EVENTS_PER_READ
@@ -86,6 +91,11 @@ def query_request(
 class OrchestratorClient:
     """A typed handle on docorch over any Temporal client.
 
+    Documents a query names are references: ``content:<id>/<name>`` (bytes this client put into
+    the document store, see ``upload`` and the ``files`` option), ``file:<path>`` (a corpus on
+    the workers' disks, under their DOCORCH_ALLOWED_ROOTS) or an ingested document's id or name.
+    The store is the one ``settings`` name (DOCORCH_STORE_URL), opened on first upload.
+
     While waiting for a query, a Temporal server that cannot be reached (restarting, say) is
     tried again with backoff for up to ``reconnect_seconds``; past that, TemporalUnavailable
     (an RPCError) is raised and the query goes on without the caller."""
@@ -95,10 +105,12 @@ class OrchestratorClient:
         client: Client,
         *,
         task_queue: str | None = None,
+        settings: Settings | None = None,
         reconnect_seconds: float = DEFAULT_RECONNECT_SECONDS,
     ) -> None:
         self.temporal = client
-        self.task_queue = task_queue or Settings().task_queue
+        self.settings = settings or Settings()
+        self.task_queue = task_queue or self.settings.task_queue
         self.reconnect_seconds = reconnect_seconds
         self.sessions = Sessions(client, self.task_queue, reconnect_seconds=reconnect_seconds)
 
@@ -110,19 +122,66 @@ class OrchestratorClient:
             target=self.temporal.service_client.config.target_host,
         )
 
+    @functools.cached_property
+    def store(self) -> Store:
+        """The document store uploads go to (``store.open_store(self.settings)``); raises
+        ``store.StoreError`` when it cannot be opened."""
+        return open_store(self.settings)
+
+    async def upload(self, source: LocalFile | bytes, *, name: str | None = None) -> str:
+        """Put a document's bytes into the store and return the reference a query names it by,
+        ``content:<id>/<name>``. ``source`` is a path on this machine (read here; ``name``
+        defaults to its file name) or the bytes themselves (then ``name``, whose extension
+        decides the format, is required). Bytes already stored are not sent again.
+
+        Raises OSError when the file cannot be read, ``store.ContentTooLarge`` past
+        DOCORCH_MAX_DOCUMENT_BYTES (before the file is read whole) and ``store.StoreError``
+        when the store cannot be reached."""
+        limit = self.settings.max_document_bytes
+        if isinstance(source, bytes):
+            if not name:
+                raise ValueError("upload(bytes) needs name=, e.g. name='report.pdf'")
+            return await asyncio.to_thread(upload_bytes, self.store, source, name, max_bytes=limit)
+        return await asyncio.to_thread(upload_file, self.store, source, max_bytes=limit, name=name)
+
+    async def _request(
+        self, query: str, documents: Sequence[str], files: Sequence[LocalFile], **fields: Any
+    ) -> QueryRequest:
+        """``query_request`` over ``documents`` and the uploaded ``files``; invalid input
+        raises before any file is uploaded."""
+        query_request(query, (*documents, *map(str, files)), **fields)
+        return query_request(query, await self.references(documents, files), **fields)
+
+    async def references(
+        self, documents: Sequence[str], files: Sequence[LocalFile]
+    ) -> tuple[str, ...]:
+        """``documents`` followed by the references of ``files``, uploaded (in order): what
+        ``files=`` does, for callers that pass documents elsewhere (e.g. a session)."""
+        if not files:
+            return tuple(documents)
+        refs = await asyncio.to_thread(
+            upload_files, self.store, files, max_bytes=self.settings.max_document_bytes
+        )
+        return (*documents, *refs)
+
     @classmethod
     async def connect(
         cls, settings: Settings | None = None, *, address: str | None = None
     ) -> OrchestratorClient:
         """Connect through envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, profiles, TLS)."""
         settings = settings or Settings()
-        return cls(await connect(settings, address=address), task_queue=settings.task_queue)
+        return cls(
+            await connect(settings, address=address),
+            task_queue=settings.task_queue,
+            settings=settings,
+        )
 
     async def start(
         self,
         query: str,
-        documents: Sequence[str],
+        documents: Sequence[str] = (),
         *,
+        files: Sequence[LocalFile] = (),
         config: QueryConfig | None = None,
         session_id: str | None = None,
         plan: Plan | dict[str, Any] | None = None,
@@ -138,11 +197,16 @@ class OrchestratorClient:
         ``plan`` (a Plan or its JSON) runs instead of planning, after the planning activity has
         checked it against the registered tools.
 
+        ``files`` are paths on this machine: each is uploaded (``upload``) and its reference
+        follows ``documents``; the workers never read the caller's disk.
+
         Raises pydantic.ValidationError for an empty query, no documents, a malformed plan or a
         ``workflow_id`` in the sessions' namespace (``session-…``, a session's or a turn's),
-        before anything reaches Temporal.
+        before anything reaches Temporal; what ``upload`` raises for a file.
         """
-        request = query_request(query, documents, config=config, session_id=session_id, plan=plan)
+        request = await self._request(
+            query, documents, files, config=config, session_id=session_id, plan=plan
+        )
         workflow_id = query_id_to_start(workflow_id) if workflow_id else fresh_query_id()
         if attach_existing:
             conflict, reuse = (
@@ -170,8 +234,8 @@ class OrchestratorClient:
                 raise
             return self.handle(workflow_id)
 
-    async def run(self, query: str, documents: Sequence[str], **options: Any) -> QueryResult:
-        """Start a query and wait for its QueryResult (as ``result`` does)."""
+    async def run(self, query: str, documents: Sequence[str] = (), **options: Any) -> QueryResult:
+        """Start a query (``start``'s options, e.g. ``files``) and wait for its QueryResult."""
         handle = await self.start(query, documents, **options)
         return await self.result(handle.id)
 
@@ -288,18 +352,22 @@ class OrchestratorClient:
         return description.status not in (None, WorkflowExecutionStatus.RUNNING)
 
     async def stream(
-        self, query: str, documents: Sequence[str], **options: Any
+        self, query: str, documents: Sequence[str] = (), **options: Any
     ) -> AsyncIterator[ProgressEvent]:
         """Start a query and yield its events as they happen, ending with the final answer."""
         handle = await self.start(query, documents, **options)
         async for event in self.events(handle.id):
             yield event
 
-    async def ingest(self, sources: Sequence[str]) -> ResolveReport:
-        """Ingest documents (paths as the workers see them, or ids) on a worker, through
-        IngestWorkflow (id ``ingest-<uuid>``): the one path by which documents are parsed and
-        indexed. Returns the documents ready to query and, for each source that could not be
-        used, its error type and message; a bad document never raises."""
+    async def ingest(
+        self, sources: Sequence[str] = (), *, files: Sequence[LocalFile] = ()
+    ) -> ResolveReport:
+        """Ingest documents (references: ``content:``, ``file:`` or ids; and ``files`` on this
+        machine, uploaded first) on a worker, through IngestWorkflow (id ``ingest-<uuid>``): the
+        one path by which documents are parsed and indexed. Returns the documents ready to query
+        and, for each source that could not be used, its error type and message; a bad document
+        never raises (a file that cannot be read or uploaded here does, as ``upload``)."""
+        sources = await self.references(sources, files)
         return await self.temporal.execute_workflow(
             IngestWorkflow.run,
             ResolveRequest(sources=list(sources)),
@@ -311,8 +379,9 @@ class OrchestratorClient:
     async def preview_plan(
         self,
         query: str,
-        documents: Sequence[str],
+        documents: Sequence[str] = (),
         *,
+        files: Sequence[LocalFile] = (),
         config: QueryConfig | None = None,
         plan: Plan | dict[str, Any] | None = None,
     ) -> PlanPreview:
@@ -321,9 +390,9 @@ class OrchestratorClient:
 
         Raises pydantic.ValidationError for an empty query or no documents, and
         temporalio.client.WorkflowFailureError (an ApplicationError cause: NoUsableDocuments,
-        InvalidPlan, ...) when no document is usable or planning fails.
+        InvalidPlan, ...) when no document is usable or planning fails. ``files`` as ``start``.
         """
-        request = query_request(query, documents, config=config, plan=plan)
+        request = await self._request(query, documents, files, config=config, plan=plan)
         return await self.temporal.execute_workflow(
             PlanPreviewWorkflow.run,
             request,

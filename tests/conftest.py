@@ -155,7 +155,7 @@ def run_worker(client: Client, settings: Settings) -> WorkerFactory:
             workflow_runner=workflow_runner,
         )
         async with worker:
-            yield OrchestratorClient(client, task_queue=queue)
+            yield OrchestratorClient(client, task_queue=queue, settings=settings)
 
     return factory
 

@@ -69,7 +69,9 @@ def create_app(
             await enable_search_attributes(connected.client)
             app.state.ctx = ApiContext(
                 sdk=OrchestratorClient(
-                    connected.client, task_queue=task_queue or settings.task_queue
+                    connected.client,
+                    task_queue=task_queue or settings.task_queue,
+                    settings=settings,
                 ),
                 settings=settings,
                 registry=registry,
@@ -114,19 +116,26 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     connect_only: bool = False,
+    with_worker: bool = False,
     metrics_port: int | None = None,
 ) -> None:
-    """Run the API until interrupted. Unless ``connect_only``, the app starts the embedded dev
-    server when no Temporal server answers and runs a worker in-process (``app.runtime``);
-    both stop with the app, before this returns. Raises UnsafeExposure for a ``host`` beyond
-    loopback without a token, and what kept the app from starting (e.g. DevServerError when the
-    dev server's port is taken)."""
+    """Run the API until interrupted. One rule: the API connects to the configured Temporal
+    server and runs no worker of its own, unless asked (``with_worker``) or no worker polls the
+    task queue when it starts. Unless ``connect_only``, it starts the embedded dev server when
+    no server answers (a fresh server: no worker polls, so one runs in-process); with
+    ``connect_only`` it never starts a server or a worker. What it started stops with the app,
+    before this returns. Raises UnsafeExposure for a ``host`` beyond loopback without a token,
+    and what kept the app from starting (e.g. DevServerError when the dev server's port is
+    taken)."""
+    if connect_only and with_worker:
+        raise ValueError("connect_only and with_worker exclude each other")
     check_exposure(settings, host)
     metrics_url = _install_prometheus_runtime(metrics_port)
+    worker_rule: bool | None = False if connect_only else (True if with_worker else None)
     app = create_app(
         settings,
         backend=lambda: embedded.runtime(
-            settings, with_worker=not connect_only, start_server=not connect_only
+            settings, with_worker=worker_rule, start_server=not connect_only
         ),
         temporal_metrics_url=metrics_url,
     )

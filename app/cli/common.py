@@ -16,7 +16,8 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -30,6 +31,7 @@ from client.connection import target_host
 from client.logs import configure_logging
 from client.sdk import OrchestratorClient
 from client.trace import workflow_ui_url
+from models.documents import CONTENT_SCHEME, FILE_SCHEME
 from models.settings import Settings
 from store import StoreError
 
@@ -41,7 +43,13 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 DocOption = Annotated[
-    list[str], typer.Option("--doc", "-d", help="Document path or id (repeatable).")
+    list[str],
+    typer.Option(
+        "--doc",
+        "-d",
+        help="A file here (uploaded to the store first), file:PATH on the workers, or a "
+        "document id or name (repeatable).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a rendering.")]
 
@@ -55,7 +63,7 @@ CONNECT_FAILED = "Failed client connect"
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine. Ctrl-C exits with 130; invalid input (an empty question, no
     documents, a bad id), a failed workflow or update, Temporal unreachable, the dev server or
-    the store unusable each exit with 1 and a one-line message."""
+    the store unusable, a local file unreadable each exit with 1 and a one-line message."""
     try:
         return asyncio.run(coroutine)
     except KeyboardInterrupt:
@@ -71,8 +79,14 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise fail(getattr(cause, "message", None) or str(cause or error)) from None
     except RPCError as error:
         raise fail(f"Temporal: {error.message}") from None
-    except (DevServerError, StoreError) as error:
+    except DevServerError as error:
         raise fail(str(error)) from None
+    except StoreError as error:
+        raise fail(f"store: {error}") from None
+    except OSError as error:
+        if error.filename is None:
+            raise
+        raise fail(f"{error.filename}: {error.strerror}") from None
     except RuntimeError as error:
         if not str(error).startswith(CONNECT_FAILED):  # the Temporal client's, when it cannot
             raise
@@ -80,6 +94,22 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
             f"cannot reach Temporal ({error}): start `docorch server`, or point "
             "TEMPORAL_ADDRESS at a running server"
         ) from None
+
+
+def split_documents(values: Sequence[str]) -> tuple[list[str], list[Path]]:
+    """The ``--doc`` values as (references, files to upload): ``content:`` and ``file:``
+    references pass as they are; a value naming a file this caller can see is uploaded (the
+    claim check: the workers never read this machine's disk); anything else is a document id
+    or name."""
+    references: list[str] = []
+    files: list[Path] = []
+    for value in values:
+        local = Path(value).expanduser()
+        if not value.startswith((CONTENT_SCHEME, FILE_SCHEME)) and local.is_file():
+            files.append(local)
+        else:
+            references.append(value)
+    return references, files
 
 
 def run_command_line(app: typer.Typer) -> NoReturn:
@@ -150,7 +180,7 @@ async def embedded_sdk(settings: Settings) -> AsyncIterator[tuple[OrchestratorCl
     from app.runtime.embedded import runtime  # imports the worker: only when a command runs
 
     async with runtime(settings) as rt:
-        yield OrchestratorClient(rt.client, task_queue=settings.task_queue), rt
+        yield OrchestratorClient(rt.client, task_queue=settings.task_queue, settings=settings), rt
 
 
 async def on_rpc_errors(coroutine: Coroutine[Any, Any, None], workflow_id: str) -> None:

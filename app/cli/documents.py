@@ -3,21 +3,37 @@ the same path every query's documents take."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from app.cli.common import JsonOption, cli_settings, console, embedded_sdk, err, run
+from app.cli.common import (
+    JsonOption,
+    cli_settings,
+    console,
+    embedded_sdk,
+    err,
+    run,
+    split_documents,
+)
 from models.query import ResolveReport
 
 
-def ingest(paths: list[Path], as_json: JsonOption = False) -> None:
-    """Ingest documents into the store (same bytes are stored once). Starts an embedded server
-    and worker if none answers."""
+def ingest(
+    sources: Annotated[
+        list[str],
+        typer.Argument(help="Files here (uploaded first), file:PATH on the workers, or ids."),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest documents into the store (same bytes are stored once): files here are uploaded,
+    then a worker parses and indexes them. Starts an embedded server and worker if none
+    answers."""
+    references, files = split_documents(sources)
 
     async def send() -> ResolveReport:
         async with embedded_sdk(cli_settings()) as (sdk, _):
-            return await sdk.ingest([str(path) for path in paths])
+            return await sdk.ingest(references, files=files)
 
     report = run(send())
     if as_json:

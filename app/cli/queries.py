@@ -23,6 +23,7 @@ from app.cli.common import (
     fail_workflow,
     on_rpc_errors,
     run,
+    split_documents,
     trace_link,
     ui_url_of,
 )
@@ -69,8 +70,9 @@ async def _ask(
     config: Callable[[], QueryConfig],
     as_json: bool,
 ) -> None:
+    references, files = split_documents(documents)
     async with embedded_sdk(settings) as (sdk, rt):
-        handle = await sdk.start(question, documents, config=config())
+        handle = await sdk.start(question, references, files=files, config=config())
         if not as_json:
             where = "embedded dev server" if rt.embedded_server else rt.address
             console.print(f"[dim]{handle.id} on {where}[/]")
@@ -90,7 +92,8 @@ def ask(
     parallel: Annotated[int | None, typer.Option(help="Max steps at once.")] = None,
     levels: Annotated[bool, typer.Option(help="Run level by level instead of eagerly.")] = False,
 ) -> None:
-    """Ask a question about documents. Starts an embedded server and worker if none answers."""
+    """Ask a question about documents (files here are uploaded to the store first, so no
+    worker needs this machine's disk). Starts an embedded server and worker if none answers."""
     settings = cli_settings()
     config = functools.partial(query_config, strategy, parallel, levels)
     run(_ask(settings, question, doc, config, as_json))
@@ -106,9 +109,10 @@ def plan(
     runs. Starts an embedded server and worker if none answers."""
 
     async def preview() -> None:
+        references, files = split_documents(doc)
         async with embedded_sdk(settings) as (sdk, _):
             found = await sdk.preview_plan(
-                question, doc, config=query_config(strategy, None, False)
+                question, references, files=files, config=query_config(strategy, None, False)
             )
         if as_json:
             console.print_json(found.model_dump_json())

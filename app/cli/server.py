@@ -45,20 +45,38 @@ def api(
         bool,
         typer.Option(help="Only connect to Temporal: no embedded server, no in-process worker."),
     ] = False,
+    with_worker: Annotated[
+        bool, typer.Option(help="Run a worker in this process even when others poll.")
+    ] = False,
     metrics_port: Annotated[
         int | None, typer.Option(help="Loopback port for the Temporal SDK's metrics.")
     ] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs). Set DOCORCH_API_TOKEN to require a bearer token;
     without one it listens on loopback only and answers only to loopback host names (and
-    DOCORCH_API_ALLOWED_HOSTS)."""
+    DOCORCH_API_ALLOWED_HOSTS).
+
+    It connects to the configured Temporal server (starting the embedded dev server when none
+    answers, unless --connect-only) and runs no worker of its own unless --with-worker, or no
+    worker polls the task queue when it starts."""
     from app.api.exposure import UnsafeExposure, check_exposure
     from app.api.main import serve
 
+    if connect_only and with_worker:
+        raise fail("--connect-only and --with-worker exclude each other")
     settings = cli_settings()
     try:
         check_exposure(settings, host)
     except UnsafeExposure as error:
         raise fail(str(error)) from None
     console.print(f"docorch API on http://{host}:{port} (docs at /docs)")
-    run(serve(settings, host=host, port=port, connect_only=connect_only, metrics_port=metrics_port))
+    run(
+        serve(
+            settings,
+            host=host,
+            port=port,
+            connect_only=connect_only,
+            with_worker=with_worker,
+            metrics_port=metrics_port,
+        )
+    )

@@ -6,12 +6,10 @@ Temporal cluster through TEMPORAL_ADDRESS): a session outlives a single command.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
-from app.cli.common import cli_settings, console, run
+from app.cli.common import DocOption, cli_settings, console, run, split_documents
 from app.cli.render import print_result
 from client.sdk import OrchestratorClient
 from client.sessions import Sessions
@@ -23,12 +21,20 @@ async def _sessions() -> Sessions:
     return (await OrchestratorClient.connect(cli_settings())).sessions
 
 
+async def _uploaded(values: list[str]) -> tuple[Sessions, list[str]]:
+    """The sessions, and ``values`` as references (files here uploaded first, as ``ask``)."""
+    sdk = await OrchestratorClient.connect(cli_settings())
+    references, files = split_documents(values)
+    return sdk.sessions, list(await sdk.references(references, files))
+
+
 @sessions_app.command("create")
-def session_create(doc: Annotated[list[str], typer.Option("--doc", "-d")]) -> None:
+def session_create(doc: DocOption) -> None:
     """Start a session with active documents; prints its id."""
 
     async def create() -> str:
-        return await (await _sessions()).create(doc)
+        sessions, documents = await _uploaded(doc)
+        return await sessions.create(documents)
 
     console.print(run(create()))
 
@@ -60,10 +66,11 @@ def session_turns(session_id: str) -> None:
 
 @sessions_app.command("add")
 def session_add(session_id: str, documents: list[str]) -> None:
-    """Add active documents."""
+    """Add active documents (files here are uploaded first)."""
 
     async def add() -> list[str]:
-        return await (await _sessions()).add_documents(session_id, documents)
+        sessions, references = await _uploaded(documents)
+        return await sessions.add_documents(session_id, references)
 
     console.print(run(add()))
 

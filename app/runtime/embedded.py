@@ -1,6 +1,6 @@
 """Embedded mode: use the configured Temporal server if one answers, else start the dev server;
 run an in-process worker for the duration. This is what ``docorch ask``, ``plan``, ``ingest``,
-``demo`` and ``api`` use."""
+``demo`` and ``api`` use (``api`` runs the worker only when no other polls its task queue)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from app.runtime.devserver import dev_server, ui_url
 from client.connection import connect, target_host
@@ -27,6 +30,8 @@ class Runtime:
     address: str
     embedded_server: bool
     ui_url: str | None
+    worker: Worker | None = None
+    """The worker running in this process, if any."""
 
 
 async def try_connect(
@@ -59,11 +64,25 @@ async def connect_when_ready(settings: Settings, address: str, timeout: float = 
         await asyncio.sleep(0.2)
 
 
+async def workers_polling(client: Client, task_queue: str) -> bool:
+    """Whether a worker polls ``task_queue`` for workflow tasks (the server lists a poller for
+    a few minutes after its last poll)."""
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return bool(response.pollers)
+
+
 @contextlib.asynccontextmanager
 async def runtime(
-    settings: Settings, *, with_worker: bool = True, start_server: bool = True
+    settings: Settings, *, with_worker: bool | None = True, start_server: bool = True
 ) -> AsyncIterator[Runtime]:
     """A connected client (and, ``with_worker``, a worker in this process) for the block.
+    ``with_worker=None``: a worker in this process only when none polls the task queue.
 
     With ``start_server`` the configured server is used when one answers, else the dev server is
     started (and stopped after the block); without it, connecting must succeed (its error is
@@ -80,12 +99,16 @@ async def runtime(
             address = await stack.enter_async_context(dev_server(settings))
             client = await connect_when_ready(settings, address)
             embedded = True
+        if with_worker is None:
+            with_worker = not await workers_polling(client, settings.task_queue)
+        worker = None
         if with_worker:
-            await stack.enter_async_context(await serving_worker(client, settings))
+            worker = await stack.enter_async_context(await serving_worker(client, settings))
         yield Runtime(
             client=client,
             address=address,
             embedded_server=embedded,
             # a dev server docorch started has its UI where it was put, whatever is configured
             ui_url=ui_url(address, None if embedded else settings),
+            worker=worker,
         )

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,6 +37,7 @@ from models.settings import Settings
 from tests import fault_tools
 from tests.conftest import WorkerFactory
 from tests.fault_tools import InvocationLog, max_overlap
+from tests.worker_process import cue, spawn
 from tests.workflows.recording import record_history
 
 pytestmark = pytest.mark.integration
@@ -604,52 +603,17 @@ async def test_cancel_stops_in_flight_steps_and_returns_a_cancelled_result(
 async def worker_process(
     client: Client, settings: Settings, task_queue: str, calls: Path, *, on_cue: bool = False
 ) -> AsyncIterator[subprocess.Popen[str]]:
-    """A docorch worker with the fault tools in a subprocess, connected (and polling unless
-    ``on_cue``: then it polls once a line is written to its stdin); killed on exit."""
-    command = [
-        sys.executable,
-        "-m",
-        "tests.worker_process",
-        "--address",
+    """A docorch worker with the fault tools in a subprocess on the session's data directory
+    (``tests.worker_process.spawn``)."""
+    async with spawn(
         client.service_client.config.target_host,
-        "--task-queue",
         task_queue,
-        "--data-dir",
-        str(settings.data_dir),
-        "--calls",
-        str(calls),
-    ]
-    for root in settings.allowed_roots:
-        command += ["--allowed-root", str(root)]
-    if on_cue:
-        command.append("--on-cue")
-    process = subprocess.Popen(
-        command,
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "DOCORCH_LOG_FORMAT": "json"},
-    )
-    try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 30)
-        expected = "connected" if on_cue else "ready"
-        assert line.strip() == expected, f"worker process did not start: {line!r}"
+        data_dir=settings.data_dir,
+        allowed_roots=settings.allowed_roots,
+        calls=calls,
+        on_cue=on_cue,
+    ) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-
-
-async def cue(process: subprocess.Popen[str]) -> None:
-    """Let a worker started ``on_cue`` poll; returns once it does."""
-    assert process.stdin is not None and process.stdout is not None
-    process.stdin.write("go\n")
-    process.stdin.flush()
-    line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 10)
-    assert line.strip() == "ready", line
 
 
 async def test_worker_killed_mid_query_resumes_without_rerunning_completed_steps(

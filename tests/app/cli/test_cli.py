@@ -141,3 +141,42 @@ def test_the_ui_address_is_configured_or_derived_from_the_server_address() -> No
     assert ui_url("temporal.internal:7233") == "http://temporal.internal:8233"
     configured = Settings(ui_url="https://cloud.temporal.io/")
     assert ui_url("ns.tmprl.cloud:7233", configured) == "https://cloud.temporal.io"
+
+
+def test_ask_uploads_a_file_the_worker_cannot_read(
+    cli_env: dict[str, str], samples: Path, tmp_path: Path
+) -> None:
+    """The claim check: the caller's file goes into the store; the worker, allowed to read only
+    an empty directory, answers from the uploaded bytes."""
+    here = tmp_path / "caller"
+    here.mkdir()
+    contract = here / "my contract.md"
+    unique = f"\n\nCopy {uuid.uuid4()}.\n".encode()  # bytes of its own: a name of its own
+    contract.write_bytes((samples / "contract_acme_globex.md").read_bytes() + unique)
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    env = {**cli_env, "DOCORCH_ALLOWED_ROOTS": str(nowhere)}
+    refused = docorch(env, "ask", "--json", QUESTION, "--doc", f"file:{contract}")
+    assert refused.returncode == 1 and "outside" in _flat(refused.stderr).lower(), refused.stderr
+    result = subprocess.run(
+        [str(DOCORCH), "ask", "--json", QUESTION, "--doc", contract.name],
+        env=env,
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert "90 days" in answer["answer"]
+    assert {c["document_name"] for c in answer["citations"]} == {"my contract.md"}
+
+
+def test_an_unreachable_store_is_a_one_line_error_without_the_password(
+    cli_env: dict[str, str], samples: Path
+) -> None:
+    env = {**cli_env, "DOCORCH_STORE_URL": "postgresql://docorch:s3cret@127.0.0.1:9/nowhere"}
+    result = docorch(env, "ingest", str(samples / "contract_acme_globex.md"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+    assert result.stderr.startswith("error: store:") and "127.0.0.1:9" in result.stderr
