@@ -10,16 +10,17 @@ Two ways to send the file:
   @report.pdf '.../documents?filename=report.pdf'``.
 
 Other content types are refused before the route runs (``app.api.guard``): a cross-site
-``text/plain`` POST cannot plant a document. Uploads are written under
-``<data dir>/uploads/<content id>/`` (mode 0600, never a caller-chosen path) and ingested by a
-worker, through IngestWorkflow like any document; ask about them by the returned id. An upload
-that cannot be ingested is deleted, and the reason returned (413 or 422 with its error type).
+``text/plain`` POST cannot plant a document. The bytes stream through a private scratch file
+(mode 0600, counted against DOCORCH_MAX_DOCUMENT_BYTES as they come) into the document store
+(the claim check: ``content:<id>/<name>``, the same store the workers use, so no worker needs
+this machine's disk) and are ingested by a worker through IngestWorkflow like any document; ask
+about them by the returned id. The scratch file is always removed; an upload that cannot be
+ingested returns the reason (413 or 422 with its error type).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import os
 import re
@@ -95,45 +96,30 @@ async def _file_chunks(file: UploadFile) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def _save(chunks: AsyncIterator[bytes], ctx: ApiContext, name: str) -> Path:
-    """The upload, written to ``<uploads>/<sha256 prefix>/<name>`` (folders 0700, file 0600)."""
-    uploads = upload_dir(ctx.settings)
-    uploads.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    partial = uploads / f".partial-{uuid.uuid4().hex}"
+async def _store(chunks: AsyncIterator[bytes], ctx: ApiContext, name: str) -> str:
+    """The upload, streamed through a private scratch file into the document store; its
+    reference (``content:<id>/<name>``). The scratch file is removed whatever happens."""
+    scratch = upload_dir(ctx.settings)
+    scratch.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    partial = scratch / f".partial-{uuid.uuid4().hex}"
     try:
-        digest = await _write(chunks, partial, ctx.settings.max_document_bytes)
-        folder = uploads / digest[:16]
-        folder.mkdir(exist_ok=True, mode=DIR_MODE)
-        final = folder / name
-        partial.replace(final)
+        await _write(chunks, partial, ctx.settings.max_document_bytes)
+        return await ctx.sdk.upload(partial, name=name)
     finally:
         partial.unlink(missing_ok=True)
-    return final
 
 
-def _discard(saved: Path) -> None:
-    """Delete an upload that was not ingested (and its folder, when that leaves it empty)."""
-    saved.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        saved.parent.rmdir()
-
-
-async def _ingest(ctx: ApiContext, saved: Path) -> DocumentRef:
-    """Ingest the saved upload; on any failure it is deleted and the reason raised (413 for a
-    document over a limit of size, 422 for one that cannot be used, 502 otherwise)."""
+async def _ingest(ctx: ApiContext, reference: str, name: str) -> DocumentRef:
+    """Ingest the stored upload on a worker; the reason raised when it cannot be used (413 for
+    a document over a limit of size, 422 for one that cannot be used, 502 otherwise)."""
     try:
-        report = await ctx.sdk.ingest([str(saved)])
+        report = await ctx.sdk.ingest([reference])
     except WorkflowFailureError as error:
-        _discard(saved)
         cause = application_cause(error)
         if cause is not None and cause.type:
             raise ApiError(422, cause.message, error_type=cause.type) from None
-        raise ApiError(502, f"ingesting {saved.name} failed: {error.cause or error}") from None
-    except BaseException:
-        _discard(saved)
-        raise
+        raise ApiError(502, f"ingesting {name} failed: {error.cause or error}") from None
     if report.failures:
-        _discard(saved)
         failure = report.failures[0]
         status = 413 if failure.error_type == DocumentTooLarge.error_type else 422
         raise ApiError(status, failure.message, error_type=failure.error_type)
@@ -173,15 +159,16 @@ async def upload(
         name = _safe_name(filename or file.filename or "")
         if file.size is not None and file.size > limit:
             raise _too_large(limit)
-        saved = await _save(_file_chunks(file), ctx, name)
+        reference = await _store(_file_chunks(file), ctx, name)
     else:
         if filename is None:
             raise HTTPException(422, detail="a raw upload needs the 'filename' parameter")
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
-        saved = await _save(request.stream(), ctx, _safe_name(filename))
-    return await _ingest(ctx, saved)
+        name = _safe_name(filename)
+        reference = await _store(request.stream(), ctx, name)
+    return await _ingest(ctx, reference, name)
 
 
 @router.get("", response_model=StoredDocuments, summary="The documents in the store")
