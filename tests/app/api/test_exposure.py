@@ -4,6 +4,7 @@ form or (uploads) raw bytes; uploads are private files, and one that fails leave
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import subprocess
@@ -154,16 +155,18 @@ async def test_a_post_from_another_site_is_refused(
 
 
 @integration
-async def test_multipart_upload_is_ingested_into_a_private_file(
+async def test_multipart_upload_is_stored_privately_and_ingested(
     http: httpx.AsyncClient, api_settings: Settings
 ) -> None:
     text = f"# Multipart {uuid.uuid4()}\n\nThe multipart fee is 17 euros.\n".encode()
     response = await http.post("/documents", files={"file": ("fee notes.md", text, "text/x")})
     assert response.status_code == 201, response.text
     assert response.json()["name"] == "fee notes.md"
-    saved = next(p for p in _uploaded_files(api_settings) if p.name == "fee notes.md")
-    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
-    assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+    # the bytes went into the store (the claim check), privately; no scratch copy stays behind
+    content_id = hashlib.sha256(text).hexdigest()[:16]
+    content = next(p for p in api_settings.data_dir.rglob(content_id) if p.is_file())
+    assert stat.S_IMODE(content.stat().st_mode) == 0o600
+    assert _uploaded_files(api_settings) == set()
     renamed = await http.post(
         "/documents",
         params={"filename": "renamed.md"},
