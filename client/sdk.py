@@ -31,6 +31,7 @@ from client.connection import connect
 from client.sessions import Sessions
 from client.trace import Trace, trace
 from models.events import EventPage, EventsAfter, ProgressEvent
+from models.limits import name_batches
 from models.plan import Plan
 from models.preview import PlanPreview
 from models.query import (
@@ -244,12 +245,20 @@ class OrchestratorClient:
         """Ingest documents (paths as the workers see them, or ids) on a worker, through
         IngestWorkflow (id ``ingest-<uuid>``): the one path by which documents are parsed and
         indexed. Returns the documents ready to query and, for each source that could not be
-        used, its error type and message; a bad document never raises."""
-        return await self.temporal.execute_workflow(
-            IngestWorkflow.run,
-            ResolveRequest(sources=list(sources)),
-            id=f"ingest-{uuid.uuid4()}",
-            task_queue=self.task_queue,
+        used, its error type and message; a bad document never raises. More sources than one
+        request may name (``models.limits``) are ingested batch after batch.
+
+        Raises pydantic.ValidationError for a blank or over-long name, before Temporal."""
+        requests = [ResolveRequest(sources=batch) for batch in name_batches(list(sources))]
+        reports = [
+            await self.temporal.execute_workflow(
+                IngestWorkflow.run, request, id=f"ingest-{uuid.uuid4()}", task_queue=self.task_queue
+            )
+            for request in requests
+        ]
+        documents = {d.id: d for r in reports for d in r.documents}  # same bytes, same id: once
+        return ResolveReport(
+            documents=list(documents.values()), failures=[f for r in reports for f in r.failures]
         )
 
     async def preview_plan(
