@@ -66,11 +66,17 @@ class Sessions:
         turn = await self._handle(session_id).execute_update(SessionWorkflow.ask, request)
         return turn.query_workflow_id
 
-    async def result(self, session_id: str, query_id: str) -> QueryResult:
-        """Wait for a turn's answer (also for a question still queued behind others)."""
-        await self._handle(session_id).execute_update(
+    async def started(self, session_id: str, query_id: str) -> str:
+        """Wait until a turn's QueryWorkflow has started (a question may queue behind earlier
+        ones), so its progress and result can be read by ``query_id``; returns ``query_id``."""
+        started = await self._handle(session_id).execute_update(
             SessionWorkflow.wait_started, TurnRef(query_workflow_id=query_id)
         )
+        return started.query_workflow_id
+
+    async def result(self, session_id: str, query_id: str) -> QueryResult:
+        """Wait for a turn's answer (also for a question still queued behind others)."""
+        await self.started(session_id, query_id)
         result: QueryResult = await self._client.get_workflow_handle(
             query_id, result_type=QueryResult
         ).result()

@@ -1,8 +1,9 @@
 """Bearer-token check and JSON body cap for every route, as plain ASGI middleware.
 
-With ``DOCORCH_API_TOKEN`` set, every path but ``/health`` (the docs and the schema included)
-needs ``Authorization: Bearer <token>``. JSON bodies are capped at ``MAX_JSON_BYTES``, counted
-while the body streams in; uploads (POST ``UPLOAD_PATH``) count their own limit.
+With ``DOCORCH_API_TOKEN`` set, every path but ``/health`` and the web page (``app.web``; the
+docs and the schema are not spared) needs ``Authorization: Bearer <token>``. JSON bodies are
+capped at ``MAX_JSON_BYTES``, counted while the body streams in; uploads (POST ``UPLOAD_PATH``)
+count their own limit.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from app import web
 from app.api.errors import ApiError
 from app.api.metrics import ApiMetrics
 
 MAX_JSON_BYTES = 1024 * 1024
-PUBLIC_PATHS = frozenset({"/health"})
+# the web page and its static files hold no data; the page sends the token with its calls
+PUBLIC_PATHS = frozenset({"/health", *web.PUBLIC_PATHS})
 UPLOAD_PATH = "/documents"
 
 Scope = MutableMapping[str, Any]

@@ -30,6 +30,7 @@ from app.api.guard import Guard
 from app.api.metrics import ApiMetrics
 from app.api.routes import chat, documents, executions, sessions, system
 from app.runtime import embedded
+from app.web import router as web_page
 from client.sdk import OrchestratorClient
 from client.visibility import enable_search_attributes
 from models.settings import Settings
@@ -86,6 +87,7 @@ def create_app(
     )
     for module in (chat, executions, documents, system, sessions):
         app.include_router(module.router)
+    app.include_router(web_page(auth_required=bool(settings.api_token)))
     app.add_exception_handler(RPCError, rpc_error_response)
     app.add_exception_handler(ApiError, api_error_response)
     app.add_middleware(Guard, token=settings.api_token, metrics=metrics)

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from app.cli.timeline import STATUS_STYLE, timeline
 from models.events import ProgressEvent
 from models.plan import PlanResponse
 from models.query import DocumentFailure, QueryResult
@@ -223,15 +224,6 @@ class ProgressView:
 
 # ---- the trace ---------------------------------------------------------------------------------
 
-_ROW_STYLE = {
-    "completed": "green",
-    "failed": "red",
-    "timed_out": "red",
-    "cancelled": "yellow",
-    "retrying": "magenta",
-    "running": "cyan",
-}
-
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
@@ -261,7 +253,7 @@ def trace_table(trace: Trace) -> Table:
             notes.append(f"retried after: {row.last_retry_failure}")
         if row.failure and row.status != "completed":
             notes.append(row.failure)
-        style = _ROW_STYLE.get(row.status, "")
+        style = STATUS_STYLE.get(row.status, "")
         table.add_row(
             row.activity_id,
             row.tool,
@@ -279,8 +271,12 @@ def trace_table(trace: Trace) -> Table:
 
 
 def print_trace(console: Console, trace: Trace) -> None:
-    """The trace table, then its status, timings, replans, failure and UI link."""
+    """The trace table and the steps' timeline, then the status, timings, replans, failure
+    and UI link."""
     console.print(trace_table(trace))
+    chart = timeline(trace, width=max(20, min(60, console.width - 40)))
+    if chart is not None:
+        console.print(chart)
     parts = [f"status {trace.status}"]
     if trace.query_type:
         parts.append(f"{trace.query_type} ({trace.strategy})")

@@ -90,10 +90,13 @@ def test_date_filters_read_from_the_query() -> None:
     assert described == "dates after March" and keep is not None
     assert sorted(v for v, d in dates.items() if keep(d)) == ["2025-04-15", "2025-06-30"]
     keep, described = date_filter("deadlines before June 2025")
+    assert keep is not None
     assert sorted(v for v, d in dates.items() if keep(d)) == ["2025-03-01", "2025-04-15"]
     keep, _ = date_filter("everything in 2026")
+    assert keep is not None
     assert [v for v, d in dates.items() if keep(d)] == ["2026-01-03"]
     keep, _ = date_filter("between 1 April 2025 and 30 June 2025")
+    assert keep is not None
     assert sorted(v for v, d in dates.items() if keep(d)) == ["2025-04-15", "2025-06-30"]
     assert date_filter("what are the amounts?") == (None, None)
 

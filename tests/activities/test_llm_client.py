@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from activities.errors import RateLimited
-from activities.llm.client import LlmClient
+from activities.llm.client import LlmClient, LlmReply
 from activities.llm.errors import BudgetExhausted, LlmRejected, LlmTimeout, reason_to_fall_back
 from activities.llm.parsing import parse_json_object
 from activities.llm.scope import CallScope, call_scope
@@ -35,7 +35,7 @@ def _client(settings: Settings, fake: FakeOpenAI, **overrides: object) -> LlmCli
     return LlmClient(llm_settings(settings, fake, **overrides))
 
 
-async def _ask(client: LlmClient, name: str = "value") -> object:
+async def _ask(client: LlmClient, name: str = "value") -> LlmReply:
     return await client.complete_json(
         purpose="test", messages=MESSAGES, schema=SCHEMA, schema_name=name
     )

@@ -33,7 +33,7 @@ def test_queries_are_classified(query: str, expected: QueryType) -> None:
 
 
 def _plan(query: str, **config: object) -> Plan:
-    request = PlanRequest(query=query, documents=DOCS, config=QueryConfig(**config))  # type: ignore[arg-type]
+    request = PlanRequest(query=query, documents=DOCS, config=QueryConfig.model_validate(config))
     return Planner(default_registry()).plan(request).plan
 
 

@@ -50,6 +50,7 @@ def test_docx_table_keeps_its_cells_in_body_order() -> None:
     assert parsed.text[table.start : table.end].splitlines()[2] == (
         "| Automate renewal | Marcus Lee | 15 October 2025 |"
     )
+    assert table.start is not None
     assert parsed.text.index("Owners") < table.start < parsed.text.index("Reviewed on")
 
 

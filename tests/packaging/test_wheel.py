@@ -137,6 +137,9 @@ def test_wheel_ships_every_module_outside_tests_bench_and_samples(installed: Ins
         f"missing from the wheel: {sorted(expected - shipped)}; "
         f"unexpected: {sorted(shipped - expected)}"
     )
+    page_files = {n for n in installed.source_files if n.startswith("app/web/static/")}
+    assert "app/web/static/index.html" in page_files
+    assert page_files <= names, f"the web page's files missing: {sorted(page_files - names)}"
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     with zipfile.ZipFile(installed.wheel) as wheel:
@@ -149,6 +152,19 @@ def test_installed_modules_come_from_the_venv_not_the_checkout(
     code = "import activities.llm, client, models, worker, workflows; print(worker.__file__)"
     where = _run([installed.bin("python"), "-c", code], cwd=tmp_path, timeout=RUN_TIMEOUT)
     assert Path(where.strip()).is_relative_to(installed.venv)
+
+
+def test_the_installed_api_serves_the_web_page_from_the_package(
+    installed: Installed, tmp_path: Path
+) -> None:
+    code = (
+        "from fastapi.testclient import TestClient; from app.api.main import create_app; "
+        "from models.settings import Settings; "
+        "page = TestClient(create_app(Settings())).get('/static/app.js'); "
+        "print(page.status_code, page.headers['content-type'])"
+    )
+    served = _run([installed.bin("python"), "-c", code], cwd=tmp_path, timeout=RUN_TIMEOUT)
+    assert served.split() == ["200", "text/javascript;", "charset=utf-8"]
 
 
 @pytest.fixture

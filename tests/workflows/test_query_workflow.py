@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from models.config import Scheduling
 from models.names import QUERY_WORKFLOW, ActivityId
 from models.query import QueryConfig, QueryStatus, QueryType
+from models.settings import Settings
 from store import open_store
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_question_is_answered_with_citations_that_quote_the_document(
-    run_worker: WorkerFactory, samples: Path, client, settings
+    run_worker: WorkerFactory, samples: Path, client: Client, settings: Settings
 ) -> None:
     docs = [str(samples / "contract_acme_globex.md"), str(samples / "contract_acme_initech.md")]
     async with run_worker() as sdk:
@@ -48,7 +49,7 @@ async def test_question_is_answered_with_citations_that_quote_the_document(
 
 
 async def test_summary_fans_out_per_document_and_composes(
-    run_worker: WorkerFactory, samples: Path, client
+    run_worker: WorkerFactory, samples: Path, client: Client
 ) -> None:
     docs = [str(samples / "q3_operations_report.md"), str(samples / "steering_meeting_notes.txt")]
     async with run_worker() as sdk:

@@ -45,8 +45,12 @@ async def _probe(client: Client, helper: str, runner: SandboxedWorkflowRunner | 
     """Run the probe on a worker of ``client`` (with the runner its plugin gives, unless
     ``runner``); its result, or WorkflowFailureError when the sandbox caught the helper."""
     queue = f"sandbox-{uuid.uuid4().hex[:8]}"
-    options = {"workflow_runner": runner} if runner else {}
-    async with Worker(client, task_queue=queue, workflows=[SandboxProbe], **options):
+    worker = (
+        Worker(client, task_queue=queue, workflows=[SandboxProbe], workflow_runner=runner)
+        if runner
+        else Worker(client, task_queue=queue, workflows=[SandboxProbe])
+    )
+    async with worker:
         result: str = await client.execute_workflow(
             SandboxProbe.run, helper, id=f"probe-{uuid.uuid4().hex[:8]}", task_queue=queue
         )

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from app.runtime.devserver import dev_server, ui_port
 from app.runtime.embedded import connect_when_ready
@@ -45,7 +45,7 @@ async def test_follow_up_question_uses_the_previous_turn(
 
 
 async def test_concurrent_asks_are_answered_in_order(
-    run_worker: WorkerFactory, samples: Path, client
+    run_worker: WorkerFactory, samples: Path, client: Client
 ) -> None:
     questions = [
         "What is the monthly fee?",
@@ -65,6 +65,7 @@ async def test_concurrent_asks_are_answered_in_order(
     spans = []
     for query_id in sorted(ids):
         described = await client.get_workflow_handle(query_id).describe()
+        assert described.close_time is not None
         spans.append((described.start_time, described.close_time))
     for (_, previous_close), (next_start, _) in itertools.pairwise(spans):
         assert next_start >= previous_close

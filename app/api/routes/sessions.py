@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -67,11 +67,24 @@ async def session_turns(session_id: SessionIdPath, ctx: Ctx) -> list[Turn]:
     "/sessions/{session_id}/ask",
     response_model=SessionAsked,
     responses=ERRORS,
-    summary="Queue a question; returns the query's workflow id at once",
+    summary="Queue a question; returns the query's workflow id",
 )
-async def session_ask(session_id: SessionIdPath, body: SessionAsk, ctx: Ctx) -> SessionAsked:
+async def session_ask(
+    session_id: SessionIdPath,
+    body: SessionAsk,
+    ctx: Ctx,
+    wait_started: Annotated[
+        bool,
+        Query(
+            description="Return once the question's query has started (it may queue behind "
+            "earlier questions), so /executions/{id}/events can follow it at once."
+        ),
+    ] = False,
+) -> SessionAsked:
     ctx.check_documents(body.documents)
     query_id = await _update(ctx.sdk.sessions.ask(session_id, body.question, body.documents))
+    if wait_started:
+        await _update(ctx.sdk.sessions.started(session_id, query_id))
     return SessionAsked(session_id=session_id, query_workflow_id=query_id)
 
 

@@ -44,6 +44,31 @@ async def test_a_session_over_http_answers_a_follow_up(
     assert refused.status_code in (404, 409)
 
 
+async def test_ask_with_wait_started_can_be_followed_at_once(
+    http: httpx.AsyncClient, samples: Path
+) -> None:
+    docs = [str(samples / "contract_acme_globex.md")]
+    session = (await http.post("/sessions", json={"documents": docs})).json()["session_id"]
+    asked = await http.post(
+        f"/sessions/{session}/ask",
+        params={"wait_started": "true"},
+        json={"question": "What is the notice period for termination?"},
+    )
+    assert asked.status_code == 200, asked.text
+    query_id = asked.json()["query_workflow_id"]
+    # started already: its execution exists and its events can be read to the final answer
+    assert (await http.get(f"/executions/{query_id}")).status_code == 200
+    async with http.stream("GET", f"/executions/{query_id}/events") as stream:
+        assert stream.status_code == 200
+        kinds = [
+            line.removeprefix("event: ")
+            async for line in stream.aiter_lines()
+            if line.startswith("event: ")
+        ]
+    assert kinds[0] == "reasoning_step" and kinds[-1] == "final_answer"
+    await http.post(f"/sessions/{session}/close")
+
+
 async def test_session_documents_are_confined(http: httpx.AsyncClient) -> None:
     response = await http.post("/sessions", json={"documents": ["/etc/passwd"]})
     assert response.status_code == 422
