@@ -228,7 +228,8 @@ class SessionWorkflow:
             request = self._request(turn, self._history())
         except ValidationError as error:  # checked by the ask validator; never on good input
             why = f"the question cannot be asked: {error_summary(error.errors())}"
-            self._settle(turn.model_copy(update={"answer_summary": why, "status": "failed"}))
+            failed = {"answer_summary": why[:ANSWER_SUMMARY_CHARS], "status": "failed"}
+            self._settle(turn.model_copy(update=failed))
             return
         try:
             child = await workflow.start_child_workflow(
@@ -248,7 +249,9 @@ class SessionWorkflow:
         except ChildWorkflowError as error:
             cause = error.cause
             message = cause.message if isinstance(cause, ApplicationError) else str(error)
-            updated = turn.model_copy(update={"answer_summary": message, "status": "failed"})
+            updated = turn.model_copy(
+                update={"answer_summary": message[:ANSWER_SUMMARY_CHARS], "status": "failed"}
+            )
         self._settle(updated)
 
     def _settle(self, turn: Turn) -> None:

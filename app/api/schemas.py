@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from models.documents import DocumentRef, StoreStats
+from models.limits import DocumentNameList, Question
 from models.plan import Plan
 from models.query import QueryConfig, QueryResult, QueryState
 from models.session import SessionConfig
@@ -16,16 +17,15 @@ from models.tools import ToolSpec
 
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}$"
 WorkflowId = Annotated[str, StringConstraints(pattern=WORKFLOW_ID_PATTERN)]
-DocumentSource = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class ChatRequest(BaseModel):
     """A question over documents. ``workflow_id`` makes the request idempotent: a retry (or an
     SSE reconnect) with the same id attaches to the query instead of starting another."""
 
-    query: str = Field(min_length=1, max_length=4000, description="The question to answer.")
-    documents: list[DocumentSource] = Field(
-        min_length=1, max_length=1000, description="Document ids (see /documents) or file paths."
+    query: Question = Field(description="The question to answer.")
+    documents: DocumentNameList = Field(
+        min_length=1, description="Document ids (see /documents) or file paths."
     )
     session_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     config: QueryConfig = Field(default_factory=QueryConfig)
@@ -122,7 +122,7 @@ class OrchestratorInfo(BaseModel):
 
 
 class CreateSession(BaseModel):
-    documents: list[str] = Field(default_factory=list, max_length=1000)
+    documents: DocumentNameList = Field(default_factory=list)
     config: SessionConfig = Field(default_factory=SessionConfig)
     query_config: QueryConfig | None = None
 
@@ -132,8 +132,8 @@ class SessionCreated(BaseModel):
 
 
 class SessionAsk(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    documents: list[str] = Field(default_factory=list, max_length=1000)
+    question: Question
+    documents: DocumentNameList = Field(default_factory=list)
 
 
 class SessionAsked(BaseModel):
@@ -142,4 +142,4 @@ class SessionAsked(BaseModel):
 
 
 class DocumentList(BaseModel):
-    documents: list[str] = Field(min_length=1, max_length=1000)
+    documents: DocumentNameList = Field(min_length=1)

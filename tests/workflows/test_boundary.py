@@ -120,7 +120,9 @@ async def test_the_sdk_refuses_a_thousand_long_document_names(run_worker: Worker
 # ---- any other client: refused by the validators, or the workflow fails at once -------------
 
 
-async def _raw_session(client: Client, queue: str, documents: list[str]) -> WorkflowHandle[Any, Any]:
+async def _raw_session(
+    client: Client, queue: str, documents: list[str]
+) -> WorkflowHandle[Any, Any]:
     session_id = f"session-{uuid.uuid4()}"
     return await client.start_workflow(
         SESSION_WORKFLOW,
