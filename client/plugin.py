@@ -44,10 +44,22 @@ PASSTHROUGH_MODULES = (
 third-party modules and ``models``: our workflow code (``workflows``) is imported inside the
 sandbox, so its calls to the clock, randomness, files or the network are caught."""
 
-WORKFLOW_FAILURE_EXCEPTION_TYPES: tuple[type[BaseException], ...] = (ValidationError,)
-"""Errors that fail the workflow instead of its task: a payload that does not validate (a bad
-QueryRequest sent by any client, say) fails the same way on every retry, so retrying the task
-would only loop."""
+WORKFLOW_FAILURE_EXCEPTION_TYPES: tuple[type[BaseException], ...] = (
+    ValidationError,
+    TypeError,
+    ValueError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+    AssertionError,
+)
+"""Errors that fail the workflow (or the update that raised them) instead of its task, in every
+docorch workflow: a payload that does not validate (a bad QueryRequest or SessionState sent by
+any client) or a deterministic bug (a KeyError, an OverflowError on a duration) fails the same
+way on every retry, so retrying the task would only loop while the caller waits forever. The
+workflow fails at once with the error's type and message instead. Not listed, so still retried
+until a fixed worker is deployed: nondeterminism and sandbox violations (a deployment problem,
+which a rollback cures)."""
 
 
 def sandbox_restrictions() -> SandboxRestrictions:

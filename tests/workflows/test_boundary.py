@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
@@ -20,6 +21,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
 from models.names import QUERY_WORKFLOW, SESSION_WORKFLOW
 from models.query import QueryConfig
@@ -235,3 +237,31 @@ async def test_a_query_any_client_starts_with_bad_input_fails_at_once(
         with pytest.raises(WorkflowFailureError) as failed:
             await asyncio.wait_for(handle.result(), GUARD_SECONDS)
     assert _failure_type(failed.value) == "ValidationError"
+
+
+# ---- a deterministic bug fails the workflow, not its task forever -----------------------------
+
+
+@workflow.defn(name="BuggyWorkflow", sandboxed=False)
+class BuggyWorkflow:
+    """A workflow with a bug that no retry of its task can cure."""
+
+    @workflow.run
+    async def run(self, key: str) -> str:
+        settings: dict[str, str] = {}
+        return settings[key]
+
+
+async def test_a_deterministic_bug_fails_the_workflow_with_its_error(client: Client) -> None:
+    queue = f"buggy-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=queue, workflows=[BuggyWorkflow]):
+        with pytest.raises(WorkflowFailureError) as failed:
+            await asyncio.wait_for(
+                client.execute_workflow(
+                    BuggyWorkflow.run, "timeout", id=f"buggy-{uuid.uuid4()}", task_queue=queue
+                ),
+                GUARD_SECONDS,
+            )
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "KeyError" and "timeout" in cause.message
