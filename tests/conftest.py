@@ -133,13 +133,13 @@ async def _start_local() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         dev_server_extra_args=extra,
-        plugins=[DocorchPlugin()],
+        plugins=[DocorchPlugin.configured(Settings())],
     )
 
 
 async def _existing(address: str) -> WorkflowEnvironment:
     """An existing server, with docorch's search attributes registered where missing."""
-    client = await Client.connect(address, plugins=[DocorchPlugin()])
+    client = await Client.connect(address, plugins=[DocorchPlugin.configured(Settings())])
     listed = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=client.namespace)
     )

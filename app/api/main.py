@@ -28,7 +28,7 @@ from app.api.context import ApiContext
 from app.api.errors import ApiError, api_error_response, rpc_error_response
 from app.api.guard import Guard
 from app.api.metrics import ApiMetrics
-from app.api.routes import chat, documents, executions, sessions, system
+from app.api.routes import chat, codec, documents, executions, sessions, system
 from app.runtime import embedded
 from app.web import router as web_page
 from client.sdk import OrchestratorClient
@@ -91,6 +91,7 @@ def create_app(
     app.add_exception_handler(RPCError, rpc_error_response)
     app.add_exception_handler(ApiError, api_error_response)
     app.add_middleware(Guard, token=settings.api_token, metrics=metrics)
+    codec.install(app, settings)  # after the Guard: CORS wraps the token check
     return app
 
 
