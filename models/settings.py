@@ -138,6 +138,12 @@ class Settings(BaseSettings):
             return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
         return value
 
+    @field_validator("codec_keys", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
+
     @field_validator("codec_keys")
     @classmethod
     def _check_codec_keys(cls, value: SecretStr | None) -> SecretStr | None:

@@ -67,6 +67,7 @@ def test_the_settings_parse_the_key_list_in_order() -> None:
     codec = payload_codec(settings)
     assert codec is not None and codec.key_id == "new"
     assert payload_codec(Settings(codec_keys=None)) is None
+    assert payload_codec(Settings(codec_keys=SecretStr(" "))) is None  # compose's unset: empty
     assert "new:" not in repr(settings)  # the keys are secret
 
 
@@ -78,7 +79,7 @@ def test_the_settings_parse_the_key_list_in_order() -> None:
         ("k1:not-base64!", "not base64"),
         ("k1:" + base64.b64encode(b"short").decode(), "5 bytes"),
         (_keys(("k1", OLD), ("k1", NEW)), "given twice"),
-        (" , ", "names no key"),
+        (" , , ", "names no key"),
     ],
 )
 def test_a_malformed_key_list_is_refused_with_what_is_wrong(text: str, problem: str) -> None:

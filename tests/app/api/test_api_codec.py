@@ -144,7 +144,7 @@ async def test_the_codec_endpoints_take_the_token_and_answer_the_uis_preflight(
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type,x-namespace,authorization",
     }
-    body = {"payloads": []}
+    body: dict[str, list[Any]] = {"payloads": []}
     async with httpx.AsyncClient(base_url=secured_api_server.base_url, timeout=30) as http:
         preflight = await http.options("/codec/decode", headers=preflight_headers)
         elsewhere = await http.options(
