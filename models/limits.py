@@ -41,7 +41,7 @@ MAX_WORKFLOW_ID_CHARS = 255
 def _question(value: str) -> str:
     question = value.strip()
     if not question:
-        raise ValueError("the question is empty: ask something about the documents")
+        raise ValueError("query is empty: ask a question about the documents")
     return question
 
 

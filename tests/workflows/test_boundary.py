@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 from models.names import QUERY_WORKFLOW, SESSION_WORKFLOW
 from models.query import QueryConfig
 from models.session import SessionConfig
-from tests.conftest import WorkerFactory
+from tests.conftest import FailedActivations, WorkerFactory
 
 pytestmark = pytest.mark.integration
 
@@ -265,3 +265,32 @@ async def test_a_deterministic_bug_fails_the_workflow_with_its_error(client: Cli
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == "KeyError" and "timeout" in cause.message
+
+
+@workflow.defn(name="TaskFailingWorkflow", sandboxed=False)
+class TaskFailingWorkflow:
+    """Fails its task with an error that is not a failure type: Temporal retries the task."""
+
+    @workflow.run
+    async def run(self) -> str:
+        raise RuntimeError("this task fails on every attempt")
+
+
+@pytest.mark.failed_activations
+async def test_the_fixture_sees_a_failed_workflow_activation(
+    client: Client, no_failed_activations: FailedActivations
+) -> None:
+    """The control of ``no_failed_activations``: what it would fail any other test for."""
+    queue = f"task-failing-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=queue, workflows=[TaskFailingWorkflow]):
+        handle = await client.start_workflow(
+            TaskFailingWorkflow.run, id=f"task-failing-{uuid.uuid4()}", task_queue=queue
+        )
+
+        async def recorded() -> None:
+            while not no_failed_activations.records:
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(recorded(), GUARD_SECONDS)
+        await handle.terminate("test over")
+    assert "this task fails on every attempt" in no_failed_activations.report()
