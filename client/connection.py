@@ -35,9 +35,12 @@ async def connect(
     payload_codec: PayloadCodec | None = None,
 ) -> Client:
     """A Temporal client for docorch: envconfig for address, TLS and API key, and the docorch
-    plugin (pydantic converter, sandbox, failure types), which its workers inherit."""
+    plugin (pydantic converter, sandbox, failure types), which its workers inherit. Payloads
+    are encrypted with ``payload_codec``, else with DOCORCH_CODEC_KEYS when set."""
     settings = settings or Settings()
-    return await Client.connect(
-        **connect_config(settings, address),
-        plugins=[DocorchPlugin(payload_codec=payload_codec)],
+    plugin = (
+        DocorchPlugin(payload_codec=payload_codec)
+        if payload_codec is not None
+        else DocorchPlugin.configured(settings)
     )
+    return await Client.connect(**connect_config(settings, address), plugins=[plugin])

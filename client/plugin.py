@@ -6,8 +6,8 @@ and the interceptor that tells sandboxed workflows whether this process upserts 
 attributes. ``client.connection.connect`` puts it on the client; a worker built on that client
 inherits it, and ``Replayer(plugins=[DocorchPlugin()])`` replays the same way.
 
-It imports only ``models``, ``workflows.search_attributes`` (Temporal only) and third-party
-modules, so the SDK that uses it stays free of worker code.
+It imports only ``models``, ``client.codec``, ``workflows.search_attributes`` (Temporal only)
+and third-party modules, so the SDK that uses it stays free of worker code.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from temporalio.worker import (
 )
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from client.codec import payload_codec as configured_codec
+from models.settings import Settings
 from workflows import search_attributes
 
 PLUGIN_NAME = "docorch"
@@ -44,10 +46,22 @@ PASSTHROUGH_MODULES = (
 third-party modules and ``models``: our workflow code (``workflows``) is imported inside the
 sandbox, so its calls to the clock, randomness, files or the network are caught."""
 
-WORKFLOW_FAILURE_EXCEPTION_TYPES: tuple[type[BaseException], ...] = (ValidationError,)
-"""Errors that fail the workflow instead of its task: a payload that does not validate (a bad
-QueryRequest sent by any client, say) fails the same way on every retry, so retrying the task
-would only loop."""
+WORKFLOW_FAILURE_EXCEPTION_TYPES: tuple[type[BaseException], ...] = (
+    ValidationError,
+    TypeError,
+    ValueError,
+    LookupError,
+    AttributeError,
+    ArithmeticError,
+    AssertionError,
+)
+"""Errors that fail the workflow (or the update that raised them) instead of its task, in every
+docorch workflow: a payload that does not validate (a bad QueryRequest or SessionState sent by
+any client) or a deterministic bug (a KeyError, an OverflowError on a duration) fails the same
+way on every retry, so retrying the task would only loop while the caller waits forever. The
+workflow fails at once with the error's type and message instead. Not listed, so still retried
+until a fixed worker is deployed: nondeterminism and sandbox violations (a deployment problem,
+which a rollback cures)."""
 
 
 def sandbox_restrictions() -> SandboxRestrictions:
@@ -92,6 +106,12 @@ class DocorchPlugin(SimplePlugin):
             workflow_runner=workflow_runner(),
             workflow_failure_exception_types=list(WORKFLOW_FAILURE_EXCEPTION_TYPES),
         )
+
+    @classmethod
+    def configured(cls, settings: Settings) -> DocorchPlugin:
+        """The plugin with the payload codec ``settings`` configure: AES-GCM encryption with
+        DOCORCH_CODEC_KEYS (``client.codec``), or none."""
+        return cls(payload_codec=configured_codec(settings))
 
 
 def has_plugin(client: Client) -> bool:

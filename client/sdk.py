@@ -40,6 +40,7 @@ from client.trace import Trace, trace
 from client.uploads import LocalFile, upload_bytes, upload_file, upload_files
 from models.events import EventPage, EventsAfter, ProgressEvent
 from models.ids import fresh_query_id, query_id_to_read, query_id_to_start
+from models.limits import name_batches
 from models.plan import Plan
 from models.preview import PlanPreview
 from models.query import (
@@ -366,14 +367,28 @@ class OrchestratorClient:
         machine, uploaded first) on a worker, through IngestWorkflow (id ``ingest-<uuid>``): the
         one path by which documents are parsed and indexed. Returns the documents ready to query
         and, for each source that could not be used, its error type and message; a bad document
-        never raises (a file that cannot be read or uploaded here does, as ``upload``)."""
+        never raises (a file that cannot be read or uploaded here does, as ``upload``). More
+        sources than one request may name (``models.limits``) are ingested batch after batch.
+
+        Raises pydantic.ValidationError for a blank or over-long name, before Temporal."""
         sources = await self.references(sources, files)
-        return await self.temporal.execute_workflow(
-            IngestWorkflow.run,
-            ResolveRequest(sources=list(sources)),
-            id=f"ingest-{uuid.uuid4()}",
-            task_queue=self.task_queue,
-            static_summary=f"ingest {len(sources)} document{'s' if len(sources) != 1 else ''}",
+        requests = [ResolveRequest(sources=batch) for batch in name_batches(list(sources))]
+        reports = [
+            await self.temporal.execute_workflow(
+                IngestWorkflow.run,
+                request,
+                id=f"ingest-{uuid.uuid4()}",
+                task_queue=self.task_queue,
+                static_summary=(
+                    f"ingest {len(request.sources)} document"
+                    f"{'s' if len(request.sources) != 1 else ''}"
+                ),
+            )
+            for request in requests
+        ]
+        documents = {d.id: d for r in reports for d in r.documents}  # same bytes, same id: once
+        return ResolveReport(
+            documents=list(documents.values()), failures=[f for r in reports for f in r.failures]
         )
 
     async def preview_plan(

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.limits import MAX_DEADLINE_SECONDS, MAX_LLM_TOKENS, MIN_TIMER_SECONDS
+
 
 class QueryType(StrEnum):
     SEARCH = "search"
@@ -34,9 +36,10 @@ Scheduling = Literal["eager", "levels"]
 
 
 class QueryConfig(BaseModel):
-    """Per-query execution settings."""
+    """Per-query execution settings, each bounded to what the workflow can hold (a deadline is a
+    Temporal timer; see ``models.limits``)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     max_parallel_steps: int = Field(default=3, ge=1, le=64)
     strategy: Strategy = Field(
@@ -51,12 +54,16 @@ class QueryConfig(BaseModel):
     )
     max_replans: int = Field(default=2, ge=0, le=5)
     deadline_seconds: float | None = Field(
-        default=None, gt=0, description="Return a partial answer after this many seconds."
+        default=None,
+        ge=MIN_TIMER_SECONDS,
+        le=MAX_DEADLINE_SECONDS,
+        description="Return a partial answer after this many seconds (at most 7 days).",
     )
     top_k: int = Field(default=5, ge=1, le=50, description="Passages retrieved per search.")
     max_llm_tokens: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_LLM_TOKENS,
         description="LLM tokens (prompt + completion) this query may spend; None is unlimited. "
         "Once spent, planning and tools continue on templates and extractive methods.",
     )

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.config import PriorTurn, QueryConfig, QueryType, Scheduling, Strategy
 from models.documents import Citation, DocumentRef
+from models.limits import (
+    MAX_REQUEST_BYTES,
+    DocumentNameList,
+    DocumentNames,
+    Question,
+    WorkflowIdText,
+    check_json_bytes,
+)
 from models.plan import Plan
 from models.usage import LlmUsage
 
@@ -41,15 +49,19 @@ DEGRADED_ORCHESTRATOR_VERSION = "1.0"
 
 
 class QueryRequest(BaseModel):
-    """A question over a set of documents. Plain JSON: any Temporal client can send it."""
+    """A question over a set of documents. Plain JSON: any Temporal client can send it.
+
+    Bounded (``models.limits``): a question that is not blank, 1 to 1,000 document names (not
+    blank, trimmed, 64 KiB together), 256 KiB as a whole. The workflow checks it again when it
+    decodes it: a request that does not validate fails the workflow at once."""
 
     model_config = ConfigDict(frozen=True)
 
-    query: str = Field(min_length=1, max_length=4000, description="The question to answer.")
-    documents: tuple[str, ...] = Field(
+    query: Question = Field(description="The question to answer.")
+    documents: DocumentNames = Field(
         min_length=1, description="File paths, or ids of documents already ingested."
     )
-    session_id: str | None = None
+    session_id: WorkflowIdText | None = None
     config: QueryConfig = Field(default_factory=QueryConfig)
     plan: Plan | None = Field(
         default=None,
@@ -60,20 +72,10 @@ class QueryRequest(BaseModel):
         default=(), description="Recent turns of the session, oldest first, for follow-ups."
     )
 
-    @field_validator("query")
-    @classmethod
-    def _query_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("query is empty: ask a question about the documents")
-        return value.strip()
-
-    @field_validator("documents")
-    @classmethod
-    def _documents_not_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        cleaned = tuple(d.strip() for d in value if d.strip())
-        if not cleaned:
-            raise ValueError("no documents: name at least one file path or document id")
-        return cleaned
+    @model_validator(mode="after")
+    def _fits_a_payload(self) -> QueryRequest:
+        check_json_bytes(self, MAX_REQUEST_BYTES, "the request")
+        return self
 
 
 class StepStatus(StrEnum):
@@ -111,9 +113,10 @@ class DocumentFailure(BaseModel):
 
 
 class ResolveRequest(BaseModel):
-    """Input of the resolve_documents activity."""
+    """Input of IngestWorkflow and of the resolve_documents activity (bounded as a
+    QueryRequest's documents; ``models.limits.name_batches`` splits longer lists)."""
 
-    sources: list[str] = Field(description="File paths or ids/names of ingested documents.")
+    sources: DocumentNameList = Field(description="File paths or ids/names of ingested documents.")
 
 
 class ResolveReport(BaseModel):

@@ -7,6 +7,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.config import QueryConfig
+from models.limits import (
+    MAX_HISTORY_EVENTS,
+    MAX_IDLE_SECONDS,
+    MAX_WORKFLOW_ID_CHARS,
+    MIN_TIMER_SECONDS,
+    DocumentNameList,
+    DocumentNames,
+    Question,
+    WorkflowIdText,
+)
 
 
 class Turn(BaseModel):
@@ -30,26 +40,40 @@ class Turn(BaseModel):
 
 
 class SessionConfig(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    """A session's settings, each bounded to what the workflow can hold (``models.limits``)."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     idle_timeout_seconds: float = Field(
-        default=3600.0, gt=0, description="Close after this long idle."
+        default=3600.0,
+        ge=MIN_TIMER_SECONDS,
+        le=MAX_IDLE_SECONDS,
+        description="Close after this long idle (at most a year).",
     )
     history_turns: int = Field(default=5, ge=0, le=50, description="Recent turns a query receives.")
     max_turns_kept: int = Field(
-        default=100, ge=1, description="Turns carried across continue-as-new."
+        default=100,
+        ge=1,
+        le=1000,
+        description="Turns carried across continue-as-new (fewer when they would not fit the "
+        "session's 512 KiB).",
     )
     continue_as_new_after_events: int = Field(
-        default=2000, ge=20, description="Continue-as-new once the history has this many events."
+        default=2000,
+        ge=20,
+        le=MAX_HISTORY_EVENTS,
+        description="Continue-as-new once the history has this many events.",
     )
     query: QueryConfig = Field(default_factory=QueryConfig)
 
 
 class SessionState(BaseModel):
-    """Everything a session carries, also across continue-as-new."""
+    """Everything a session carries, also across continue-as-new. What a client sets (the id,
+    the documents, the settings) is bounded (``models.limits``); the turns are the session's
+    own, kept within MAX_SESSION_STATE_BYTES by the workflow."""
 
-    session_id: str
-    documents: list[str] = Field(default_factory=list)
+    session_id: WorkflowIdText
+    documents: DocumentNameList = Field(default_factory=list)
     turns: list[Turn] = Field(default_factory=list)
     config: SessionConfig = Field(default_factory=SessionConfig)
     turns_total: int = Field(default=0, description="Turns ever asked, including trimmed ones.")
@@ -60,10 +84,12 @@ class SessionState(BaseModel):
 
 
 class AskRequest(BaseModel):
+    """A question for a session (the ``ask`` update)."""
+
     model_config = ConfigDict(frozen=True)
 
-    question: str = Field(min_length=1, max_length=4000)
-    documents: tuple[str, ...] = Field(
+    question: Question
+    documents: DocumentNames = Field(
         default=(),
         description="Extra documents for this question only (the active ones apply too).",
     )
@@ -74,7 +100,7 @@ class TurnRef(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    query_workflow_id: str
+    query_workflow_id: str = Field(min_length=1, max_length=MAX_WORKFLOW_ID_CHARS)
 
     @model_validator(mode="before")
     @classmethod
@@ -88,7 +114,7 @@ class DocumentsChange(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    documents: tuple[str, ...]
+    documents: DocumentNames
 
     @model_validator(mode="before")
     @classmethod
@@ -98,9 +124,9 @@ class DocumentsChange(BaseModel):
 
 
 class ActiveDocuments(BaseModel):
-    """The documents a session's next questions are asked over."""
+    """The documents a session's next questions are asked over (bounded as a request's)."""
 
-    documents: list[str] = Field(default_factory=list)
+    documents: DocumentNameList = Field(default_factory=list)
 
 
 class TurnList(BaseModel):

@@ -7,13 +7,49 @@ configuration reaches the dev server, a self-hosted cluster or Temporal Cloud.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TASK_QUEUE = "docorch"
+CODEC_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+AES_KEY_BYTES = (16, 24, 32)
+DEV_UI_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
+"""The Web UI of the embedded dev server (DOCORCH_SERVER_PORT 7233, UI on +1000)."""
+
+
+def parse_codec_keys(text: str) -> tuple[tuple[str, bytes], ...]:
+    """``kid1:base64key,kid2:base64key`` as (key id, key) pairs, in order: the first encrypts,
+    all decrypt. Raises ValueError naming what is wrong (never the key itself)."""
+    ring: list[tuple[str, bytes]] = []
+    for position, entry in enumerate(e.strip() for e in text.split(",") if e.strip()):
+        kid, sep, encoded = entry.partition(":")
+        kid = kid.strip()
+        if not sep or not CODEC_KEY_ID.fullmatch(kid):
+            raise ValueError(
+                f"DOCORCH_CODEC_KEYS entry {position + 1}: expected 'key-id:base64-key' with a "
+                "key id of letters, digits, '.', '_' or '-'"
+            )
+        try:
+            key = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"DOCORCH_CODEC_KEYS key {kid!r}: not base64") from None
+        if len(key) not in AES_KEY_BYTES:
+            raise ValueError(
+                f"DOCORCH_CODEC_KEYS key {kid!r}: {len(key)} bytes; AES-GCM takes 16, 24 or 32 "
+                "(e.g. `openssl rand -base64 32`)"
+            )
+        if any(kid == known for known, _ in ring):
+            raise ValueError(f"DOCORCH_CODEC_KEYS: key id {kid!r} given twice")
+        ring.append((kid, key))
+    if not ring:
+        raise ValueError("DOCORCH_CODEC_KEYS is set but names no key")
+    return tuple(ring)
 
 
 class Settings(BaseSettings):
@@ -57,6 +93,18 @@ class Settings(BaseSettings):
         description="DOCORCH_API_ALLOWED_HOSTS: host names (comma-separated) the HTTP API answers "
         "to besides the loopback ones, checked against the Host header (a DNS-rebinding "
         "defence); without DOCORCH_API_TOKEN always checked, with it only when set.",
+    )
+    codec_keys: SecretStr | None = Field(
+        default=None,
+        description="DOCORCH_CODEC_KEYS: AES-GCM keys that encrypt every Temporal payload, "
+        "'kid1:base64key,kid2:base64key'; the first encrypts, all decrypt (rotation: put the "
+        "new key first, keep the old ones while histories that use them are kept). Unset: "
+        "payloads are plain JSON.",
+    )
+    codec_cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEV_UI_ORIGINS,
+        description="DOCORCH_CODEC_CORS_ORIGINS: comma-separated origins of the Temporal Web UIs "
+        "that may call the API's /codec endpoints from the browser.",
     )
     llm_model: str | None = Field(default=None, description="DOCORCH_LLM_MODEL")
     openai_base_url: str | None = Field(
@@ -110,6 +158,33 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(h.strip().lower() for h in value.split(",") if h.strip())
         return value
+
+    @field_validator("codec_keys", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
+
+    @field_validator("codec_keys")
+    @classmethod
+    def _check_codec_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_codec_keys(value.get_secret_value())
+        return value
+
+    @field_validator("codec_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+        return value
+
+    def codec_key_ring(self) -> tuple[tuple[str, bytes], ...]:
+        """The payload codec's (key id, key) pairs, the encrypting one first; empty when
+        DOCORCH_CODEC_KEYS is unset."""
+        if self.codec_keys is None:
+            return ()
+        return parse_codec_keys(self.codec_keys.get_secret_value())
 
     def roots(self) -> tuple[Path, ...]:
         """Allowed roots, resolved; the current directory when none is configured."""

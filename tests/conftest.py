@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
@@ -38,6 +39,59 @@ from worker import build_worker
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 HISTORIES = Path(__file__).resolve().parent / "histories"
+
+
+WORKER_LOGGERS = ("temporalio.worker._workflow", "temporalio.worker._workflow_instance")
+"""Where the SDK's workers log a workflow activation (a workflow task) that failed."""
+FAILED_ACTIVATION = (
+    "Failed activation",
+    "Failed handling activation",
+    "Failed completing activation",
+    "Failed encoding completion",
+    "Failed converting activation exception",
+)
+"""The start of each such record: the task is retried, and on bad input it fails forever."""
+
+
+class FailedActivations(logging.Handler):
+    """Collects the records of failed workflow activations logged by any worker in this
+    process (the tests' workers, the API servers' workers in their threads)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(FAILED_ACTIVATION):
+            self.records.append(record)
+
+    def report(self) -> str:
+        lines = []
+        for record in self.records:
+            cause = record.exc_info[1] if record.exc_info else None
+            lines.append(f"{record.getMessage()}: {cause!r}")
+        return "\n".join(lines)
+
+
+@pytest.fixture(autouse=True)
+def no_failed_activations(request: pytest.FixtureRequest) -> Iterator[FailedActivations]:
+    """Fails a test during which a worker logged a failed workflow activation: a workflow task
+    that fails is retried forever on the same input. A test that provokes one on purpose says
+    so with ``@pytest.mark.failed_activations``."""
+    handler = FailedActivations()
+    loggers = [logging.getLogger(name) for name in WORKER_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("failed_activations") is None:
+        pytest.fail(
+            f"{len(handler.records)} failed workflow activation(s) during the test:\n"
+            + handler.report()
+        )
 
 
 @pytest.fixture(scope="session")
@@ -80,13 +134,13 @@ async def _start_local() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         dev_server_extra_args=extra,
-        plugins=[DocorchPlugin()],
+        plugins=[DocorchPlugin.configured(Settings())],
     )
 
 
 async def _existing(address: str) -> WorkflowEnvironment:
     """An existing server, with docorch's search attributes registered where missing."""
-    client = await Client.connect(address, plugins=[DocorchPlugin()])
+    client = await Client.connect(address, plugins=[DocorchPlugin.configured(Settings())])
     listed = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=client.namespace)
     )

@@ -29,7 +29,7 @@ from app.api.errors import ApiError, api_error_response, rpc_error_response
 from app.api.exposure import allowed_hosts, check_exposure
 from app.api.guard import Guard
 from app.api.metrics import ApiMetrics
-from app.api.routes import chat, documents, executions, sessions, system
+from app.api.routes import chat, codec, documents, executions, sessions, system
 from app.runtime import embedded
 from app.web import router as web_page
 from client.sdk import OrchestratorClient
@@ -100,6 +100,7 @@ def create_app(
         hosts=allowed_hosts(settings),
         upload_limit=settings.max_document_bytes,
     )
+    codec.install(app, settings)  # after the Guard: CORS wraps the token check
     return app
 
 

@@ -12,35 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from models.documents import DocumentRef, StoreStats
 from models.ids import QueryId
+from models.limits import DocumentNameList, Question
 from models.plan import Plan
 from models.query import QueryConfig, QueryResult, QueryState
 from models.session import SessionConfig
 from models.tools import ToolSpec
 
-
-def _not_blank(message: str) -> AfterValidator:
-    """Refuse a string of white space only, with ``message``."""
-
-    def check(value: str) -> str:
-        if not value.strip():
-            raise ValueError(message)
-        return value
-
-    return AfterValidator(check)
-
-
-DocumentSource = Annotated[
-    str, StringConstraints(min_length=1, max_length=1024), _not_blank("a document name is blank")
-]
-Question = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=4000),
-    _not_blank("query is empty: ask a question about the documents"),
-]
 MAX_DEADLINE_SECONDS = 7 * 24 * 3600.0
 """The longest ``deadline_seconds`` a query may ask for."""
 MAX_IDLE_SECONDS = 30 * 24 * 3600.0
@@ -60,8 +41,8 @@ class ChatRequest(BaseModel):
     SSE reconnect) with the same id attaches to the query instead of starting another."""
 
     query: Question = Field(description="The question to answer.")
-    documents: list[DocumentSource] = Field(
-        min_length=1, max_length=1000, description="Document ids (see /documents) or file paths."
+    documents: DocumentNameList = Field(
+        min_length=1, description="Document ids (see /documents) or file paths."
     )
     session_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     config: QueryConfig = Field(default_factory=QueryConfig)
@@ -165,7 +146,7 @@ class OrchestratorInfo(BaseModel):
 
 
 class CreateSession(BaseModel):
-    documents: list[DocumentSource] = Field(default_factory=list, max_length=1000)
+    documents: DocumentNameList = Field(default_factory=list)
     config: SessionConfig = Field(default_factory=SessionConfig)
     query_config: QueryConfig | None = None
 
@@ -187,7 +168,7 @@ class SessionCreated(BaseModel):
 
 class SessionAsk(BaseModel):
     question: Question
-    documents: list[DocumentSource] = Field(default_factory=list, max_length=1000)
+    documents: DocumentNameList = Field(default_factory=list)
 
 
 class SessionAsked(BaseModel):
@@ -196,4 +177,4 @@ class SessionAsked(BaseModel):
 
 
 class DocumentList(BaseModel):
-    documents: list[DocumentSource] = Field(min_length=1, max_length=1000)
+    documents: DocumentNameList = Field(min_length=1)

@@ -11,6 +11,7 @@ from temporalio.worker import Replayer
 
 from client.plugin import DocorchPlugin
 from client.visibility import has_search_attributes
+from models.settings import Settings
 from tests.conftest import WorkerFactory
 from worker import WORKFLOWS
 from workflows import search_attributes
@@ -31,5 +32,5 @@ async def test_finished_query_is_findable_by_its_search_attributes(
     assert attributes.get(search_attributes.CONFIDENCE) == result.confidence_score
     assert attributes.get(search_attributes.SESSION_ID) == "sa-test-session"
     history = await handle.fetch_history()
-    replayer = Replayer(workflows=list(WORKFLOWS), plugins=[DocorchPlugin()])
+    replayer = Replayer(workflows=list(WORKFLOWS), plugins=[DocorchPlugin.configured(Settings())])
     await replayer.replay_workflow(history)

@@ -12,6 +12,7 @@ from temporalio.worker import Replayer
 
 from client.plugin import DocorchPlugin
 from models.names import QUERY_WORKFLOW
+from models.settings import Settings
 from tests.workflows.incompatible import IncompatibleQueryWorkflow
 from tests.workflows.recording import HISTORIES, SESSION_HISTORIES
 from worker import WORKFLOWS
@@ -19,7 +20,9 @@ from workflows.replan import ReplanWorkflow
 
 
 def _replayer(workflows: list[type] | None = None) -> Replayer:
-    return Replayer(workflows=workflows or list(WORKFLOWS), plugins=[DocorchPlugin()])
+    # the codec DOCORCH_CODEC_KEYS configures, if any: this session's histories use it
+    plugins = [DocorchPlugin.configured(Settings())]
+    return Replayer(workflows=workflows or list(WORKFLOWS), plugins=plugins)
 
 
 def _recorded() -> list[Path]:

@@ -14,12 +14,13 @@ import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from app.api.main import create_app
 from app.runtime import embedded
 from app.runtime.api_thread import BackgroundApiServer
+from client.codec import payload_codec
+from client.plugin import data_converter
 from models.settings import Settings
 from tests.client.tools import fault_registry
 from worker import build_worker
@@ -80,7 +81,9 @@ class ApiServer:
             )
         )
         client = await Client.connect(
-            self.target_host, data_converter=pydantic_data_converter, runtime=runtime
+            self.target_host,
+            data_converter=data_converter(payload_codec(self.settings)),
+            runtime=runtime,
         )
         worker = build_worker(
             client, self.settings, registry=fault_registry(), task_queue=self.task_queue
