@@ -1,21 +1,32 @@
 """The resolve_documents activity: turn paths or ids into DocumentRefs, ingesting as needed.
 
 Each bad document becomes a DocumentFailure naming it and the kind of problem; the others go
-on. Parsing runs in a thread so a large file never blocks the worker's event loop, and the
-activity heartbeats between (and during) documents.
+on. New documents are parsed in a child process (``documents.isolation``) that is killed when
+the activity is cancelled or times out, so a hostile file holds neither a thread of the worker
+nor its memory. The activity heartbeats while a document parses and records its progress in
+the heartbeat details after each document: a retry (after a worker crash, say) resumes after
+the last recorded document instead of starting over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+from pydantic import BaseModel, Field, ValidationError
 from temporalio import activity
 
 from activities.context import ToolContext
+from activities.documents.isolation import shared_pool
+from activities.documents.limits import ParseLimits
+from activities.documents.parsed import ParsedDocument
+from activities.documents.parsers import parse_document
 from activities.documents.paths import confined_path
-from activities.errors import BadInput, DocumentNotFound
+from activities.documents.store import document_id_for, password_for
+from activities.errors import BadInput, DocumentNotFound, DocumentTooLarge
 from activities.registry import heartbeat_while
 from models.documents import DocumentRef
 from models.query import DocumentFailure, ResolveReport, ResolveRequest
@@ -23,13 +34,26 @@ from workflows.names import RESOLVE_ACTIVITY
 
 log = structlog.get_logger(__name__)
 
+HEARTBEAT_SECONDS = 2.0
+"""Heartbeat at least this often; more often when the heartbeat timeout is shorter."""
+
 
 def _looks_like_path(source: str) -> bool:
     return "/" in source or "\\" in source or Path(source).suffix != ""
 
 
-def resolve_one(context: ToolContext, source: str) -> DocumentRef:
-    """One source to a DocumentRef: an ingested id/name, else a file to ingest."""
+@dataclass(frozen=True)
+class NewDocument:
+    """A file to parse and index: its confined path and its bytes."""
+
+    path: Path
+    data: bytes
+
+
+def locate(context: ToolContext, source: str) -> DocumentRef | NewDocument:
+    """The ingested document ``source`` names (an id, a name, or a file whose bytes are already
+    stored), else the file to ingest. Raises BadInput for a missing, disallowed or too large
+    file."""
     store, settings = context.store, context.settings
     if not _looks_like_path(source):
         found = store.find(source)
@@ -40,8 +64,91 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
                 f"{source}: no ingested document has this id or name, and no such file"
             )
     path = confined_path(source, settings.roots())
-    return store.ingest_file(
-        path, max_bytes=settings.max_document_bytes, passwords=settings.pdf_passwords
+    size, limit = path.stat().st_size, settings.max_document_bytes
+    if size > limit:
+        raise DocumentTooLarge(
+            f"{path.name}: {size / 1e6:.1f} MB is over the limit of {limit / 1e6:.1f} MB "
+            "(DOCORCH_MAX_DOCUMENT_BYTES)"
+        )
+    data = path.read_bytes()
+    return store.get(document_id_for(data)) or NewDocument(path, data)
+
+
+def _password(context: ToolContext, document: NewDocument) -> str | None:
+    return password_for(document.path.name, context.settings.pdf_passwords)
+
+
+def resolve_one(context: ToolContext, source: str) -> DocumentRef:
+    """One source to a DocumentRef, parsing in this process (the CLI, on the user's own files;
+    workers parse in child processes through ``resolve_isolated``)."""
+    found = locate(context, source)
+    if isinstance(found, DocumentRef):
+        return found
+    parsed = parse_document(
+        found.path,
+        found.data,
+        password=_password(context, found),
+        limits=ParseLimits.from_settings(context.settings),
+    )
+    return context.store.ingest_parsed(found.path, found.data, parsed)
+
+
+async def resolve_isolated(context: ToolContext, source: str) -> DocumentRef:
+    """One source to a DocumentRef, parsing a new file in a child process of the running loop's
+    pool. Cancelling it kills the parse."""
+    settings = context.settings
+    found = await asyncio.to_thread(locate, context, source)
+    if isinstance(found, DocumentRef):
+        return found
+    pool = shared_pool(processes=settings.parse_processes, memory_mb=settings.parse_memory_mb)
+    parsed: ParsedDocument = await pool.parse(
+        found.path,
+        found.data,
+        password=_password(context, found),
+        limits=ParseLimits.from_settings(settings),
+    )
+    return await asyncio.to_thread(context.store.ingest_parsed, found.path, found.data, parsed)
+
+
+class ResolveProgress(BaseModel):
+    """The heartbeat details of resolve_documents: the first ``done`` sources are resolved,
+    with this report."""
+
+    done: int = 0
+    report: ResolveReport = Field(default_factory=ResolveReport)
+
+
+def _resumed(request: ResolveRequest) -> ResolveProgress:
+    """The progress an earlier attempt recorded, or a fresh start."""
+    details = activity.info().heartbeat_details
+    if not details:
+        return ResolveProgress()
+    try:
+        progress = ResolveProgress.model_validate(details[0])
+    except ValidationError:
+        log.warning("resolve_progress_unreadable", details=str(details[0])[:200])
+        return ResolveProgress()
+    if not 0 <= progress.done <= len(request.sources):
+        return ResolveProgress()
+    log.info("resolve_resumed", done=progress.done, of=len(request.sources))
+    return progress
+
+
+def _heartbeat_interval() -> float:
+    timeout = activity.info().heartbeat_timeout
+    if timeout is None:
+        return HEARTBEAT_SECONDS
+    return max(0.1, min(HEARTBEAT_SECONDS, timeout.total_seconds() / 3))
+
+
+def _failure(source: str, error: Exception) -> DocumentFailure:
+    if isinstance(error, BadInput):
+        return DocumentFailure(source=source, error_type=error.error_type, message=str(error))
+    log.error("ingest_failed", source=source, exc_info=error)
+    return DocumentFailure(
+        source=source,
+        error_type="CorruptDocument",
+        message=f"{Path(source).name}: could not be read ({type(error).__name__}: {error})",
     )
 
 
@@ -53,32 +160,30 @@ class DocumentActivities:
 
     @activity.defn(name=RESOLVE_ACTIVITY)
     async def resolve_documents(self, request: ResolveRequest) -> ResolveReport:
-        report = ResolveReport()
-        seen: set[str] = set()
-        for source in request.sources:
-            task = asyncio.ensure_future(asyncio.to_thread(resolve_one, self._context, source))
-            await heartbeat_while(task, 2.0, source)
+        """Resolve every source in order; progress is in the heartbeat details, so a retry
+        skips the sources an earlier attempt finished."""
+        progress = _resumed(request)
+        report = progress.report
+        seen = {ref.id for ref in report.documents}
+        interval = _heartbeat_interval()
+        for index in range(progress.done, len(request.sources)):
+            source = request.sources[index]
+            task = asyncio.ensure_future(resolve_isolated(self._context, source))
+            try:
+                await heartbeat_while(task, interval, progress.model_dump(mode="json"))
+            except asyncio.CancelledError:
+                task.cancel()  # kills the parse process
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                raise
             try:
                 ref = task.result()
-            except BadInput as error:
-                report.failures.append(
-                    DocumentFailure(source=source, error_type=error.error_type, message=str(error))
-                )
-                continue
             except Exception as error:
-                log.exception("ingest_failed", source=source)
-                report.failures.append(
-                    DocumentFailure(
-                        source=source,
-                        error_type="CorruptDocument",
-                        message=(
-                            f"{Path(source).name}: could not be read "
-                            f"({type(error).__name__}: {error})"
-                        ),
-                    )
-                )
-                continue
-            if ref.id not in seen:
-                seen.add(ref.id)
-                report.documents.append(ref)
+                report.failures.append(_failure(source, error))
+            else:
+                if ref.id not in seen:
+                    seen.add(ref.id)
+                    report.documents.append(ref)
+            progress = ResolveProgress(done=index + 1, report=report)
+            activity.heartbeat(progress.model_dump(mode="json"))
         return report

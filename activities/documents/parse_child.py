@@ -1,0 +1,124 @@
+"""A parse process (see ``isolation``): limits itself, then parses jobs until its input ends
+or it has been idle too long.
+
+    python -m activities.documents.parse_child MEMORY_MB IDLE_SECONDS PARENT_PID
+
+Jobs arrive pickled on stdin, replies leave on stdout (anything a library prints goes to
+stderr instead). The parser libraries are imported at start, while the child waits as a spare.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib
+import os
+import resource
+import signal
+import sys
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from activities.documents.limits import ParseLimits
+from activities.documents.parsed import ParsedDocument
+from activities.documents.parsers import parse_document
+from activities.errors import BadInput, DocumentTooLarge
+
+# the libraries the parsers import on first use: loaded at start, not on the first document
+_WARM = (
+    "bs4",
+    "bs4.builder._htmlparser",
+    "docx",
+    "lxml.etree",
+    "pdfplumber",
+    "pypdf",
+    "pypdfium2",
+    "docutils.core",
+    "charset_normalizer",
+)
+
+NICENESS = 10
+"""Parsing runs behind the worker's own work (scheduling, tools) when both want the CPU."""
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to parse."""
+
+    path: Path
+    data: bytes
+    password: str | None
+    limits: ParseLimits
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: be killed when the parent goes, even mid-parse (kill -9 of the worker)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent is already gone
+        os._exit(0)
+
+
+def _cap_memory(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _cap_cpu(seconds: float) -> None:
+    """SIGXCPU once this job has used ``seconds`` (+ slack) of CPU: a backstop for the parent's
+    deadline, which applies only while the parent lives."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(used + seconds) + 5
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _parse(job: Job) -> ParsedDocument | BadInput:
+    try:
+        return parse_document(job.path, job.data, password=job.password, limits=job.limits)
+    except BadInput as error:
+        return error
+
+
+def serve(jobs: Connection, replies: Connection, idle_seconds: float) -> None:
+    """Answer each Job from ``jobs`` on ``replies``: a ParsedDocument or the BadInput raised."""
+    while jobs.poll(idle_seconds):
+        try:
+            job: Job = jobs.recv()
+        except EOFError:
+            return
+        _cap_cpu(job.limits.timeout_seconds)
+        reply = _parse(job)
+        try:
+            replies.send(reply)
+        except MemoryError:
+            replies.send(DocumentTooLarge(f"{job.path.name}: its text is too large to hand back"))
+
+
+def main(memory_mb: int, idle_seconds: float, parent: int) -> None:
+    """Limit this process, keep stdout for replies (stray prints go to stderr), serve."""
+    _die_with_parent(parent)
+    for module in _WARM:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    _cap_memory(memory_mb)
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+    replies = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)
+    serve(Connection(0, writable=False), replies, idle_seconds)
+
+
+if __name__ == "__main__":
+    # run the importable module, so pickled Jobs and this code share one set of classes
+    from activities.documents import parse_child
+
+    parse_child.main(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))
