@@ -14,7 +14,13 @@ from typing import Any
 
 from activities.documents.builder import TextBuilder, clean_inline
 from activities.documents.parsed import ParsedDocument
-from activities.errors import BadInput, CorruptDocument, DocumentTooComplex, EmptyDocument
+from activities.errors import (
+    BadInput,
+    CorruptDocument,
+    DocumentTooComplex,
+    DocumentTooLarge,
+    EmptyDocument,
+)
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -61,12 +67,17 @@ def _table_rows(table: Any) -> list[list[str]]:
 
 
 _XML_LIMITS = ("XML_PARSE_HUGE", "Resource limit exceeded", "Excessive depth")
+# libxml2 out of memory: its own message, or none at all when even that could not be allocated
+_XML_OUT_OF_MEMORY = ("Memory allocation failed", "unknown error")
 
 
 def _xml_error(name: str, error: Exception) -> BadInput:
     """lxml's refusal as a typed error: its safety limits (a text node over 10 MB, nesting past
-    256 levels) make the document too complex; any other syntax error means it is damaged."""
+    256 levels) make the document too complex, running out of memory too large; any other
+    syntax error means it is damaged."""
     message = str(error)
+    if any(mark in message for mark in _XML_OUT_OF_MEMORY):
+        return DocumentTooLarge(f"{name}: the XML parser ran out of the memory allowed for it")
     if any(mark in message for mark in _XML_LIMITS):
         return DocumentTooComplex(
             f"{name}: beyond the XML parser's limits ({message.split(',')[0]}): a single run of "

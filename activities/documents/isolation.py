@@ -236,6 +236,10 @@ class ParsePool:
         """Process ids of the live children, busy and idle (for tests and diagnostics)."""
         return [c.pid for c in (*self._busy, *self._idle) if c.alive()]
 
+    def busy(self) -> list[int]:
+        """Process ids of the children parsing now."""
+        return [c.pid for c in self._busy]
+
     def close(self) -> None:
         """End every child; busy ones are killed."""
         for child in self._busy:
