@@ -10,13 +10,13 @@ out, and a handful of them filled the pool every tool runs on. Here:
 * a child's address space is capped (RLIMIT_AS: a document needing more is DocumentTooLarge)
   and its CPU time bounded (RLIMIT_CPU, a backstop should its parent die); it runs at a lower
   priority than the worker, so orchestration stays responsive while hostile files burn CPU;
-* the parent waits without a thread (the event loop watches the child's pipe) and at most
-  ``processes`` documents are parsed at once; the others wait their turn, holding nothing;
-* children are plain ``python -m activities.documents.parse_child`` processes speaking pickled
-  messages over their stdin/stdout (no multiprocessing start method re-imports the worker's
-  main module in them); they are reused for the next document, one spare is kept warming so a
-  killed child's successor is ready, they exit when idle or after JOBS_PER_CHILD documents,
-  and they die with the worker.
+* the parent never blocks: documents go out and results come back through the event loop's
+  pipes (a thread-free wait, so heartbeats keep flowing), and at most ``processes`` documents
+  are parsed at once; the others wait their turn, holding nothing;
+* children are plain ``python -m activities.documents.parse_child`` processes (no
+  multiprocessing start method re-imports the worker's main module in them); they are reused
+  for the next document, a killed child's successor starts warming at once, they exit when idle
+  or after JOBS_PER_CHILD documents, and they die with the worker.
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
+import pickle
 import sys
 import time
 import weakref
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 import structlog
@@ -54,131 +53,104 @@ def _child_environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
+class _ChildDied(Exception):
+    """The child's pipes closed mid-job."""
+
+
 @dataclass(eq=False)
 class _Child:
-    """One parse process and the two ends of its pipes the parent holds."""
+    """One parse process, spoken to through its stdin and stdout."""
 
-    process: subprocess.Popen[bytes]
-    to_child: Connection
-    from_child: Connection
+    process: asyncio.subprocess.Process
     jobs: int = 0
     idle_since: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def start(cls, memory_mb: int) -> _Child:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                parse_child.__name__,
-                str(memory_mb),
-                str(IDLE_SECONDS * 2),
-                str(os.getpid()),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+    async def start(cls, memory_mb: int) -> _Child:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            parse_child.__name__,
+            str(memory_mb),
+            str(IDLE_SECONDS * 2),
+            str(os.getpid()),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             env=_child_environment(),
         )
-        assert process.stdin is not None and process.stdout is not None
-        to_child = Connection(os.dup(process.stdin.fileno()), readable=False)
-        from_child = Connection(os.dup(process.stdout.fileno()), writable=False)
-        process.stdin.close()
-        process.stdout.close()
-        return cls(process, to_child, from_child)
+        return cls(process)
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.returncode is None
 
     def reusable(self) -> bool:
         fresh = time.monotonic() - self.idle_since < IDLE_SECONDS
         return fresh and self.jobs < JOBS_PER_CHILD and self.alive()
 
-    def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self.process.kill()
-        self.process.wait()
-        self._close_pipes()
-
-    def close(self) -> None:
-        """End an idle child: it leaves at the end of its input; killed if it lingers."""
-        self._close_pipes()
+    async def ask(self, job: parse_child.Job) -> ParsedDocument | BadInput:
+        """Send ``job`` and wait for the reply; _ChildDied if the child goes first."""
+        assert self.process.stdin is not None and self.process.stdout is not None
         try:
-            self.process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            self.kill()
+            self.process.stdin.write(parse_child.frame(job))
+            await self.process.stdin.drain()
+            header = await self.process.stdout.readexactly(parse_child.HEADER.size)
+            size = parse_child.HEADER.unpack(header)[0]
+            reply: ParsedDocument | BadInput = pickle.loads(  # our child's: trusted
+                await self.process.stdout.readexactly(size)
+            )
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            raise _ChildDied from error
+        return reply
 
-    def _close_pipes(self) -> None:
-        self.to_child.close()
-        self.from_child.close()
-
-
-async def _readable(connection: Connection) -> None:
-    """Wait, without a thread, until ``connection`` has data (or its other end is gone)."""
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-    descriptor = connection.fileno()
-
-    def signal() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(descriptor, signal)
-    try:
-        await ready
-    finally:
-        loop.remove_reader(descriptor)
+    def kill(self) -> None:
+        """SIGKILL; the event loop reaps the process."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
 
 
-def _crash_error(name: str, exitcode: int | None, limits: ParseLimits) -> BadInput:
+def _crash_error(name: str, returncode: int | None, limits: ParseLimits) -> BadInput:
     """What a child that died mid-parse means for the document."""
-    if exitcode == -24:  # SIGXCPU: the CPU backstop
+    if returncode == -24:  # SIGXCPU: the CPU backstop
         return DocumentTooComplex(
             f"{name}: parsing used over {limits.timeout_seconds:g} s of CPU "
             "(DOCORCH_PARSE_TIMEOUT_SECONDS)"
         )
-    if exitcode in (-6, -9, -11):  # abort/kill/segfault: how native code dies out of memory
+    if returncode in (-6, -9, -11):  # abort/kill/segfault: how native code dies out of memory
         return DocumentTooLarge(
-            f"{name}: the parser died (signal {-exitcode}), most likely over the "
+            f"{name}: the parser died (signal {-returncode}), most likely over the "
             f"{limits.memory_mb} MB allowed for parsing (DOCORCH_PARSE_MEMORY_MB)"
         )
-    return CorruptDocument(f"{name}: the parser died (exit code {exitcode}) while reading it")
+    return CorruptDocument(f"{name}: the parser died (exit code {returncode}) while reading it")
 
 
 class ParsePool:
     """Parses documents in reusable child processes, at most ``processes`` at once.
 
-    A pool belongs to one event loop: use ``shared_pool`` to get the running loop's. ``close()``
-    ends its children; they also end on their own when idle and when the process that owns the
-    pool dies.
+    A pool belongs to one event loop: use ``shared_pool`` to get the running loop's. Children
+    end on their own when idle, and when the process that owns the pool dies.
     """
 
     def __init__(self, *, processes: int, memory_mb: int) -> None:
-        self._processes = processes
         self._memory_mb = memory_mb
         self._slots = asyncio.Semaphore(processes)
         self._idle: list[_Child] = []
         self._busy: set[_Child] = set()
+        self._starting: set[asyncio.Task[None]] = set()
 
-    def _take(self) -> _Child:
-        """A reusable idle child (the oldest: a spare started later may still be warming), else
-        a new one."""
+    async def _take(self) -> _Child:
+        """A reusable idle child (the oldest: a successor started later may still be warming),
+        else a new one."""
         while self._idle:
             child = self._idle.pop(0)
             if child.reusable():
                 return child
-            child.close()
-        return _Child.start(self._memory_mb)
-
-    def _discard(self, child: _Child) -> None:
-        """Kill ``child`` and, when no other is idle, start its successor now: it warms up
-        while nothing waits for it."""
-        child.kill()
-        if not self._idle:
-            self._idle.append(_Child.start(self._memory_mb))
+            child.kill()
+        return await _Child.start(self._memory_mb)
 
     def _give_back(self, child: _Child) -> None:
         child.jobs += 1
@@ -186,7 +158,23 @@ class ParsePool:
         if child.reusable():
             self._idle.append(child)
         else:
-            child.close()
+            child.kill()
+
+    async def _discard(self, child: _Child) -> None:
+        """Kill ``child`` (gone when this returns) and, when no other is idle, start its
+        successor now: it warms up while nothing waits for it."""
+        child.kill()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1):
+                await child.process.wait()
+        if not self._idle and not self._starting:
+            task = asyncio.ensure_future(self._start_spare())
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+
+    async def _start_spare(self) -> None:
+        with contextlib.suppress(OSError):
+            self._idle.append(await _Child.start(self._memory_mb))
 
     async def parse(
         self, path: Path, data: bytes, *, password: str | None, limits: ParseLimits
@@ -194,42 +182,34 @@ class ParsePool:
         """``parse_document`` in a child: the same result or BadInput subclass, plus
         DocumentTooComplex past ``limits.timeout_seconds`` and DocumentTooLarge past
         ``limits.memory_mb``. Cancelling the call kills the child at once."""
+        job = parse_child.Job(path=path, data=data, password=password, limits=limits)
         async with self._slots:
-            child = self._take()
+            child = await self._take()
             self._busy.add(child)
-            outcome = "killed"
+            done = False
             try:
-                reply = await self._run(child, path, data, password, limits)
-                outcome = "done"
+                async with asyncio.timeout(limits.timeout_seconds):
+                    reply = await child.ask(job)
+                done = True
+            except TimeoutError:
+                raise DocumentTooComplex(
+                    f"{path.name}: parsing took over {limits.timeout_seconds:g} s "
+                    "(DOCORCH_PARSE_TIMEOUT_SECONDS); stopped"
+                ) from None
+            except _ChildDied:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1):
+                        await child.process.wait()  # its exit status says why
+                raise _crash_error(path.name, child.process.returncode, limits) from None
             finally:
                 self._busy.discard(child)
-                if outcome == "done":
+                if done:
                     self._give_back(child)
-                else:  # cancelled, timed out, or the child died: it cannot be trusted again
-                    self._discard(child)
+                else:  # cancelled, timed out, or dead: it cannot be trusted again
+                    await self._discard(child)
                     log.info("parse_child_killed", document=path.name, pid=child.pid)
         if isinstance(reply, BaseException):
             raise reply
-        return reply
-
-    async def _run(
-        self, child: _Child, path: Path, data: bytes, password: str | None, limits: ParseLimits
-    ) -> ParsedDocument | BadInput:
-        job = parse_child.Job(path=path, data=data, password=password, limits=limits)
-        try:
-            child.to_child.send(job)
-            async with asyncio.timeout(limits.timeout_seconds):
-                await _readable(child.from_child)
-            reply: ParsedDocument | BadInput = child.from_child.recv()
-        except TimeoutError:
-            raise DocumentTooComplex(
-                f"{path.name}: parsing took over {limits.timeout_seconds:g} s "
-                "(DOCORCH_PARSE_TIMEOUT_SECONDS); stopped"
-            ) from None
-        except (EOFError, OSError):
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.process.wait(timeout=1)
-            raise _crash_error(path.name, child.process.returncode, limits) from None
         return reply
 
     def children(self) -> list[int]:
@@ -241,17 +221,13 @@ class ParsePool:
         return [c.pid for c in self._busy]
 
     def close(self) -> None:
-        """End every child; busy ones are killed."""
-        for child in self._busy:
+        """Kill every child, busy or idle."""
+        for child in (*self._busy, *self._idle):
             child.kill()
-        for child in self._idle:
-            child.close()
+        for task in self._starting:
+            task.cancel()
         self._busy.clear()
         self._idle.clear()
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
 
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[int, int], ParsePool]]

@@ -3,8 +3,9 @@ or it has been idle too long.
 
     python -m activities.documents.parse_child MEMORY_MB IDLE_SECONDS PARENT_PID
 
-Jobs arrive pickled on stdin, replies leave on stdout (anything a library prints goes to
-stderr instead). The parser libraries are imported at start, while the child waits as a spare.
+Jobs arrive on stdin and replies leave on stdout as frames: an 8-byte big-endian length, then
+that many bytes of pickle (anything a library prints goes to stderr instead). The parser
+libraries are imported at start, while the child waits as a spare.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import contextlib
 import ctypes
 import importlib
 import os
+import pickle
 import resource
+import select
 import signal
+import struct
 import sys
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 from activities.documents.limits import ParseLimits
@@ -82,6 +85,45 @@ def _cap_cpu(seconds: float) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+HEADER = struct.Struct("!Q")
+"""A frame's length prefix."""
+
+
+def frame(message: object) -> bytes:
+    """``message`` pickled behind its length."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(payload)) + payload
+
+
+def _read_exactly(descriptor: int, size: int) -> bytes | None:
+    """``size`` bytes from ``descriptor``; None at the end of input."""
+    chunks: list[bytes] = []
+    while size:
+        chunk = os.read(descriptor, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _next_job(descriptor: int, idle_seconds: float) -> Job | None:
+    """The next job; None at the end of input or after ``idle_seconds`` without one."""
+    if not select.select([descriptor], [], [], idle_seconds)[0]:
+        return None
+    header = _read_exactly(descriptor, HEADER.size)
+    if header is None:
+        return None
+    payload = _read_exactly(descriptor, HEADER.unpack(header)[0])
+    return None if payload is None else pickle.loads(payload)  # from our parent: trusted
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
 def _parse(job: Job) -> ParsedDocument | BadInput:
     try:
         return parse_document(job.path, job.data, password=job.password, limits=job.limits)
@@ -89,19 +131,16 @@ def _parse(job: Job) -> ParsedDocument | BadInput:
         return error
 
 
-def serve(jobs: Connection, replies: Connection, idle_seconds: float) -> None:
-    """Answer each Job from ``jobs`` on ``replies``: a ParsedDocument or the BadInput raised."""
-    while jobs.poll(idle_seconds):
-        try:
-            job: Job = jobs.recv()
-        except EOFError:
-            return
+def serve(jobs: int, replies: int, idle_seconds: float) -> None:
+    """Answer each Job read from descriptor ``jobs`` on descriptor ``replies``: a
+    ParsedDocument or the BadInput its parse raised."""
+    while (job := _next_job(jobs, idle_seconds)) is not None:
         _cap_cpu(job.limits.timeout_seconds)
-        reply = _parse(job)
         try:
-            replies.send(reply)
+            reply = frame(_parse(job))
         except MemoryError:
-            replies.send(DocumentTooLarge(f"{job.path.name}: its text is too large to hand back"))
+            reply = frame(DocumentTooLarge(f"{job.path.name}: its text is too large to hand back"))
+        _write_all(replies, reply)
 
 
 def main(memory_mb: int, idle_seconds: float, parent: int) -> None:
@@ -113,9 +152,9 @@ def main(memory_mb: int, idle_seconds: float, parent: int) -> None:
     _cap_memory(memory_mb)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    replies = Connection(os.dup(1), readable=False)
+    replies = os.dup(1)
     os.dup2(2, 1)
-    serve(Connection(0, writable=False), replies, idle_seconds)
+    serve(0, replies, idle_seconds)
 
 
 if __name__ == "__main__":
