@@ -25,7 +25,17 @@ from typing import Any
 from bench import common
 from client.logs import configure_logging
 
-MODULES = ("overhead", "scheduling", "throughput", "scale", "reliability", "documents", "streaming")
+MODULES = (
+    "overhead",
+    "scheduling",
+    "throughput",
+    "scale",
+    "reliability",
+    "documents",
+    "streaming",
+    "hostile",
+    "recovery",
+)
 """Run in this order; BENCHMARKS.md lists them in this order too."""
 
 BENCHMARKS_MD = common.REPO / "BENCHMARKS.md"

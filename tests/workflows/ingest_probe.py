@@ -24,7 +24,7 @@ class IngestProbe(BaseModel):
 class IngestProbeWorkflow:
     @workflow.run
     async def run(self, probe: IngestProbe) -> ResolveReport:
-        return await workflow.execute_activity(
+        report: ResolveReport = await workflow.execute_activity(
             RESOLVE_ACTIVITY,
             ResolveRequest(sources=probe.sources),
             result_type=ResolveReport,
@@ -34,3 +34,4 @@ class IngestProbeWorkflow:
             heartbeat_timeout=timedelta(seconds=probe.heartbeat_seconds),
             retry_policy=RetryPolicy(maximum_attempts=3),
         )
+        return report
