@@ -18,12 +18,9 @@ and 5 s, the proposed setting; the activity is driven by a probe workflow that s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +32,7 @@ from activities.ingest import ResolveProgress
 from bench import common
 from tests.hostile_documents import slow_html
 from tests.workflows.ingest_probe import IngestProbe, IngestProbeWorkflow
+from tests.workflows.test_resilience import cue, worker_process
 from worker import workflow_runner
 
 NAME = "recovery"
@@ -42,64 +40,6 @@ TITLE = "Recovery from a worker killed mid-ingest"
 DOCUMENTS = 16
 SLOW_ELEMENTS = 15_000
 GOAL_RESUME_S = 8.0
-
-_SERVE = """
-import asyncio, logging, sys
-from pathlib import Path
-from client.connection import connect
-from client.logs import configure_logging
-from models.settings import Settings
-from worker import build_worker
-
-async def main(address, queue, data_dir, roots):
-    configure_logging("console", level=logging.ERROR)
-    settings = Settings(data_dir=Path(data_dir), allowed_roots=tuple(Path(r) for r in roots))
-    client = await connect(settings, address=address)
-    print("connected", flush=True)
-    await asyncio.to_thread(sys.stdin.readline)
-    async with build_worker(client, settings, task_queue=queue):
-        print("ready", flush=True)
-        await asyncio.Event().wait()
-
-asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]))
-"""
-
-
-@contextlib.asynccontextmanager
-async def _worker(queue: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A docorch worker process, connected; it polls once ``_go`` is called."""
-    bench = await common.environment()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _SERVE,
-        bench.client.service_client.config.target_host,
-        queue,
-        str(bench.settings.data_dir),
-        *(str(r) for r in bench.settings.allowed_roots),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        cwd=common.REPO,
-    )
-    assert process.stdout is not None
-    try:
-        line = await asyncio.wait_for(process.stdout.readline(), 60)
-        if line.strip() != b"connected":
-            raise RuntimeError(f"the worker process did not start (said {line!r})")
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
-
-
-async def _go(process: asyncio.subprocess.Process) -> None:
-    assert process.stdin is not None and process.stdout is not None
-    process.stdin.write(b"go\n")
-    await process.stdin.drain()
-    line = await asyncio.wait_for(process.stdout.readline(), 60)
-    if line.strip() != b"ready":
-        raise RuntimeError(f"the worker process did not poll (said {line!r})")
 
 
 async def _progress(client: Client, handle: WorkflowHandle[Any, Any]) -> tuple[int, int]:
@@ -137,6 +77,7 @@ async def _round(heartbeat_seconds: float) -> dict[str, Any]:
     probe = IngestProbe(
         sources=[str(p) for p in paths], activity_queue=queue, heartbeat_seconds=heartbeat_seconds
     )
+    calls = bench.root / f"calls-{salt}.jsonl"
     async with (
         Worker(
             client,
@@ -144,10 +85,9 @@ async def _round(heartbeat_seconds: float) -> dict[str, Any]:
             workflows=[IngestProbeWorkflow],
             workflow_runner=workflow_runner(),
         ),
-        _worker(queue) as first,
-        _worker(queue) as second,
+        worker_process(client, bench.settings, queue, calls) as first,
+        worker_process(client, bench.settings, queue, calls, on_cue=True) as second,
     ):
-        await _go(first)
         handle = await client.start_workflow(
             IngestProbeWorkflow.run, probe, id=f"recovery-{salt}", task_queue=probes
         )
@@ -156,8 +96,8 @@ async def _round(heartbeat_seconds: float) -> dict[str, Any]:
         indexed = sum(store.get(i) is not None for i in ids)
         first.send_signal(signal.SIGKILL)
         killed = time.monotonic()
-        await first.wait()
-        await _go(second)
+        first.wait()
+        await cue(second)
         attempt, resumed_from = 1, 0
         while attempt < 2:
             attempt, resumed_from = await _progress(client, handle)
