@@ -156,5 +156,10 @@ def table(results: dict[str, Any]) -> str:
     return (
         "One round per setting; the second worker polls from the moment of the kill, so worker "
         "start-up is not counted. QueryWorkflow's resolve step uses 30 s today; 5 s is the "
-        "proposed setting.\n\n" + common.md_table(headers, rows) + "\n"
+        "proposed setting. The SDK sends heartbeats at most every 0.8 × the timeout, so with "
+        "30 s the server may hold only an early checkpoint (and times the attempt out up to "
+        "30 s after it); documents indexed past the checkpoint are found again in the store by "
+        "their content hash (read and hashed, not parsed).\n\n"
+        + common.md_table(headers, rows)
+        + "\n"
     )

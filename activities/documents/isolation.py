@@ -8,8 +8,9 @@ out, and a handful of them filled the pool every tool runs on. Here:
   cancelled, heartbeat or start-to-close timeout, workflow terminated), the child is killed
   with SIGKILL, so a parse never outlives its activity;
 * a child's address space is capped (RLIMIT_AS: a document needing more is DocumentTooLarge)
-  and its CPU time bounded (RLIMIT_CPU, a backstop should its parent die); it runs at a lower
-  priority than the worker, so orchestration stays responsive while hostile files burn CPU;
+  and its CPU time bounded (RLIMIT_CPU, a backstop should its parent die). It keeps the
+  worker's priority: the worker's event loop, mostly asleep, is scheduled promptly anyway, and
+  a lower priority made parsing crawl on a busy machine;
 * the parent never blocks: documents go out and results come back through the event loop's
   pipes (a thread-free wait, so heartbeats keep flowing), and at most ``processes`` documents
   are parsed at once; the others wait their turn, holding nothing;
@@ -220,12 +221,13 @@ class ParsePool:
         """Process ids of the children parsing now."""
         return [c.pid for c in self._busy]
 
-    def close(self) -> None:
-        """Kill every child, busy or idle."""
-        for child in (*self._busy, *self._idle):
+    async def close(self) -> None:
+        """Kill every child, busy or idle, and wait until they are gone."""
+        await asyncio.gather(*self._starting, return_exceptions=True)
+        children = (*self._busy, *self._idle)
+        for child in children:
             child.kill()
-        for task in self._starting:
-            task.cancel()
+        await asyncio.gather(*(c.process.wait() for c in children))
         self._busy.clear()
         self._idle.clear()
 

@@ -41,9 +41,6 @@ _WARM = (
     "charset_normalizer",
 )
 
-NICENESS = 5
-"""Parsing yields to the worker's own work (scheduling, tools) when both want the CPU, at about
-a third of its weight: not so low that parsing starves on a busy machine."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -150,8 +147,6 @@ def main(memory_mb: int, idle_seconds: float, parent: int) -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
     _cap_memory(memory_mb)
-    with contextlib.suppress(OSError):
-        os.nice(NICENESS)
     replies = os.dup(1)
     os.dup2(2, 1)
     serve(0, replies, idle_seconds)

@@ -38,7 +38,7 @@ UNCHECKED = ParseLimits(max_inflated_bytes=1 << 40, max_compression_ratio=1e12, 
 async def pool() -> AsyncIterator[ParsePool]:
     pool = ParsePool(processes=2, memory_mb=MEMORY_MB)
     yield pool
-    pool.close()
+    await pool.close()
 
 
 def dead(pid: int) -> bool:
