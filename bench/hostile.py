@@ -42,7 +42,7 @@ from tests.hostile_documents import (
 NAME = "hostile"
 TITLE = "Hostile documents: parse isolation and bombs"
 ROUNDS = 200
-QUICK_ROUNDS = 40
+QUICK_ROUNDS = 20
 MEMORY_MB = 1024
 UNCHECKED = ParseLimits(max_inflated_bytes=1 << 40, max_compression_ratio=1e12)
 GOAL_OVERHEAD_MS = 5.0
@@ -144,8 +144,8 @@ async def _bombs(quick: bool) -> tuple[list[dict[str, Any]], float]:
         ("DOCX zip bomb, checks off", "bomb.docx", lambda: docx_bomb(3_000_000), UNCHECKED),
         ("PDF 2 GB stream, checks off", "bomb.pdf", lambda: pdf_bomb(2 << 30), UNCHECKED),
     ]
-    if quick:
-        cases = cases[:5]
+    if quick:  # the fast ones: what a quick run can afford
+        cases = [cases[1], cases[3], cases[4]]
     pool = ParsePool(processes=1, memory_mb=MEMORY_MB)
     before = _rss_mb()
     rows = []

@@ -12,7 +12,7 @@ Two settings of the resolve activity's heartbeat timeout: 30 s, what QueryWorkfl
 and 5 s, the proposed setting; the activity is driven by a probe workflow that sets only that
 (``tests/workflows/ingest_probe.py``).
 
-    python -m bench --only recovery [--quick]     # quick: the 5 s setting only
+    python -m bench --only recovery [--quick]     # quick: the 5 s setting, 8 documents
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from worker import workflow_runner
 NAME = "recovery"
 TITLE = "Recovery from a worker killed mid-ingest"
 DOCUMENTS = 16
+QUICK_DOCUMENTS = 8
 SLOW_ELEMENTS = 15_000
 GOAL_RESUME_S = 8.0
 
@@ -54,9 +55,9 @@ async def _progress(client: Client, handle: WorkflowHandle[Any, Any]) -> tuple[i
     return 0, 0
 
 
-def _documents(docs_dir: Path, salt: str) -> list[Path]:
+def _documents(docs_dir: Path, salt: str, count: int) -> list[Path]:
     paths = []
-    for n in range(DOCUMENTS):
+    for n in range(count):
         if n % 2:
             path = docs_dir / f"recovery-{salt}-{n}.html"
             path.write_bytes(slow_html(SLOW_ELEMENTS, salt=f"{salt}{n}"))
@@ -67,10 +68,10 @@ def _documents(docs_dir: Path, salt: str) -> list[Path]:
     return paths
 
 
-async def _round(heartbeat_seconds: float) -> dict[str, Any]:
+async def _round(heartbeat_seconds: float, count: int) -> dict[str, Any]:
     bench = await common.environment()
     client, salt = bench.client, uuid.uuid4().hex[:8]
-    paths = _documents(bench.docs_dir, salt)
+    paths = _documents(bench.docs_dir, salt, count)
     ids = [document_id_for(p.read_bytes()) for p in paths]
     store = DocumentStore(bench.settings.data_dir)
     queue, probes = common.new_task_queue("recovery"), common.new_task_queue("probe")
@@ -91,7 +92,7 @@ async def _round(heartbeat_seconds: float) -> dict[str, Any]:
         handle = await client.start_workflow(
             IngestProbeWorkflow.run, probe, id=f"recovery-{salt}", task_queue=probes
         )
-        while sum(store.get(i) is not None for i in ids) < DOCUMENTS // 2:
+        while sum(store.get(i) is not None for i in ids) < count // 2:
             await asyncio.sleep(0.05)
         indexed = sum(store.get(i) is not None for i in ids)
         first.send_signal(signal.SIGKILL)
@@ -107,7 +108,7 @@ async def _round(heartbeat_seconds: float) -> dict[str, Any]:
         finished = time.monotonic() - killed
     return {
         "heartbeat_timeout_s": heartbeat_seconds,
-        "documents": DOCUMENTS,
+        "documents": count,
         "indexed_at_kill": indexed,
         "resumed_after": resumed_from,
         "failures": len(report.failures),
@@ -118,7 +119,8 @@ async def _round(heartbeat_seconds: float) -> dict[str, Any]:
 
 async def run(quick: bool) -> dict[str, Any]:
     settings = [5.0] if quick else [30.0, 5.0]
-    rounds = [await _round(seconds) for seconds in settings]
+    count = QUICK_DOCUMENTS if quick else DOCUMENTS
+    rounds = [await _round(seconds, count) for seconds in settings]
     proposed = next(r for r in rounds if r["heartbeat_timeout_s"] == 5.0)
     return {
         "rounds": rounds,
