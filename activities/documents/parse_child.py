@@ -55,7 +55,9 @@ class Job:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Linux: be killed when the parent goes, even mid-parse (kill -9 of the worker)."""
+    """Linux: be killed when the parent goes, even mid-parse (kill -9 of the worker). Strictly,
+    when the parent's thread that started this process ends: the thread of the event loop the
+    pool belongs to, which lives as long as the pool can be used."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
