@@ -30,6 +30,18 @@ class DocumentTooLarge(BadInput):
     error_type = "DocumentTooLarge"
 
 
+class DecompressionBomb(DocumentTooLarge):
+    """Compressed content (ZIP members of a DOCX, PDF streams) that inflates past the limits."""
+
+    error_type = "DecompressionBomb"
+
+
+class DocumentTooComplex(BadInput):
+    """Nesting, a single run of text, or parse time or memory beyond what a parse may take."""
+
+    error_type = "DocumentTooComplex"
+
+
 class EncryptedDocument(BadInput):
     error_type = "EncryptedDocument"
 
@@ -67,6 +79,8 @@ BAD_INPUT_ERROR_TYPES: tuple[str, ...] = tuple(
         PathNotAllowed,
         EmptyDocument,
         DocumentTooLarge,
+        DecompressionBomb,
+        DocumentTooComplex,
         EncryptedDocument,
         CorruptDocument,
         InvalidParameters,

@@ -7,25 +7,36 @@ from the caller's disk), a file on the worker (``file:<path>``, under DOCORCH_AL
 or an ingested document's id, id prefix or name (a plain path still reads as ``file:<path>``).
 
 Each bad document becomes a DocumentFailure naming it and the kind of problem; the others go
-on. Parsing runs in a thread so a large file never blocks the worker's event loop, and the
-activity heartbeats between and during documents with ``(source, {"pages_done": n,
-"pages_total": m})`` — the pages the parser has got through (0 of 0 for formats without pages).
-A retried activity starts over: documents it already ingested are found in the store by their
-content, so only the document it was in the middle of is parsed again.
+on. New documents are parsed in a child process (``documents.isolation``) that is killed when
+the activity is cancelled or times out, so a hostile file holds neither a thread of the worker
+nor its memory. The activity heartbeats while a document parses and records its progress in
+the heartbeat details after each document: a retry (after a worker crash, say) resumes after
+the last recorded document instead of starting over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import structlog
+from pydantic import BaseModel, Field, ValidationError
 from temporalio import activity
 
 from activities.context import ToolContext
-from activities.documents.ingestion import ingest_content, ingest_file
+from activities.documents.ingestion import (
+    NewDocument,
+    ingest_here,
+    ingest_parsed,
+    locate_content,
+    locate_file,
+    password_for,
+)
+from activities.documents.isolation import shared_pool
+from activities.documents.limits import ParseLimits
+from activities.documents.parsed import ParsedDocument
 from activities.documents.paths import confined_path, document_roots
-from activities.documents.progress import tracking
 from activities.errors import BadInput, DocumentNotFound
 from activities.registry import heartbeat_while
 from models.documents import (
@@ -41,26 +52,25 @@ from models.query import DocumentFailure, ResolveReport, ResolveRequest
 
 log = structlog.get_logger(__name__)
 
+HEARTBEAT_SECONDS = 2.0
+"""Heartbeat at least this often; more often when the heartbeat timeout is shorter."""
+
 
 def _looks_like_path(source: str) -> bool:
     return "/" in source or "\\" in source or Path(source).suffix != ""
 
 
-def resolve_one(context: ToolContext, source: str) -> DocumentRef:
-    """One reference to a DocumentRef: stored bytes or a worker file ingested (unless their
-    document is stored already), or an ingested document found by id, id prefix or name."""
+def locate(context: ToolContext, source: str) -> DocumentRef | NewDocument:
+    """The ingested document ``source`` names (an id, id prefix or name, or bytes whose document
+    is stored already), else the bytes to ingest (from the store or a worker file). Raises
+    BadInput for a missing, disallowed or too large document."""
     store, settings = context.store, context.settings
     try:
         reference = parse_document_source(source)
     except InvalidDocumentReference as error:
         raise DocumentNotFound(str(error)) from None
     if isinstance(reference, StoredContent):
-        return ingest_content(
-            store,
-            reference,
-            max_bytes=settings.max_document_bytes,
-            passwords=settings.pdf_passwords,
-        )
+        return locate_content(store, reference, max_bytes=settings.max_document_bytes)
     if isinstance(reference, StoredDocument) and not _looks_like_path(source):
         found = store.find(source)
         if found is not None:
@@ -70,11 +80,81 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
                 f"{source}: no ingested document has this id or name, and no such file"
             )
     path = reference.path if isinstance(reference, WorkerFile) else source
-    return ingest_file(
-        store,
-        confined_path(path, document_roots(settings)),
-        max_bytes=settings.max_document_bytes,
+    return locate_file(
+        store, confined_path(path, document_roots(settings)), max_bytes=settings.max_document_bytes
+    )
+
+
+def resolve_one(context: ToolContext, source: str) -> DocumentRef:
+    """One reference to a DocumentRef, parsing in this process (tools and tests; workers parse
+    in child processes through ``resolve_isolated``)."""
+    settings = context.settings
+    return ingest_here(
+        context.store,
+        locate(context, source),
         passwords=settings.pdf_passwords,
+        limits=ParseLimits.from_settings(settings),
+    )
+
+
+async def resolve_isolated(context: ToolContext, source: str) -> DocumentRef:
+    """One reference to a DocumentRef, parsing new bytes in a child process of the running
+    loop's pool. Cancelling it kills the parse."""
+    settings = context.settings
+    found = await asyncio.to_thread(locate, context, source)
+    if isinstance(found, DocumentRef):
+        return found
+    pool = shared_pool(processes=settings.parse_processes, memory_mb=settings.parse_memory_mb)
+    parsed: ParsedDocument = await pool.parse(
+        found.path,
+        found.data,
+        password=password_for(found.path.name, settings.pdf_passwords),
+        limits=ParseLimits.from_settings(settings),
+    )
+    return await asyncio.to_thread(
+        ingest_parsed, context.store, found.path, found.data, parsed, source=found.source
+    )
+
+
+class ResolveProgress(BaseModel):
+    """The heartbeat details of resolve_documents: the first ``done`` sources are resolved,
+    with this report."""
+
+    done: int = 0
+    report: ResolveReport = Field(default_factory=ResolveReport)
+
+
+def _resumed(request: ResolveRequest) -> ResolveProgress:
+    """The progress an earlier attempt recorded, or a fresh start."""
+    details = activity.info().heartbeat_details
+    if not details:
+        return ResolveProgress()
+    try:
+        progress = ResolveProgress.model_validate(details[0])
+    except ValidationError:
+        log.warning("resolve_progress_unreadable", details=str(details[0])[:200])
+        return ResolveProgress()
+    if not 0 <= progress.done <= len(request.sources):
+        return ResolveProgress()
+    log.info("resolve_resumed", done=progress.done, of=len(request.sources))
+    return progress
+
+
+def _heartbeat_interval() -> float:
+    timeout = activity.info().heartbeat_timeout
+    if timeout is None:
+        return HEARTBEAT_SECONDS
+    return max(0.1, min(HEARTBEAT_SECONDS, timeout.total_seconds() / 3))
+
+
+def _failure(source: str, error: Exception) -> DocumentFailure:
+    if isinstance(error, BadInput):
+        return DocumentFailure(source=source, error_type=error.error_type, message=str(error))
+    log.error("ingest_failed", source=source, exc_info=error)
+    return DocumentFailure(
+        source=source,
+        error_type="CorruptDocument",
+        message=f"{Path(source).name}: could not be read ({type(error).__name__}: {error})",
     )
 
 
@@ -86,35 +166,30 @@ class DocumentActivities:
 
     @activity.defn(name=RESOLVE_ACTIVITY)
     async def resolve_documents(self, request: ResolveRequest) -> ResolveReport:
-        report = ResolveReport()
-        seen: set[str] = set()
-        for source in request.sources:
-            with tracking() as progress:
-                task = asyncio.ensure_future(asyncio.to_thread(resolve_one, self._context, source))
-                # the parse thread updates ``progress`` page by page; every heartbeat carries it
-                # as it is then
-                await heartbeat_while(task, 2.0, source, progress)
+        """Resolve every source in order; progress is in the heartbeat details, so a retry
+        skips the sources an earlier attempt finished."""
+        progress = _resumed(request)
+        report = progress.report
+        seen = {ref.id for ref in report.documents}
+        interval = _heartbeat_interval()
+        for index in range(progress.done, len(request.sources)):
+            source = request.sources[index]
+            task = asyncio.ensure_future(resolve_isolated(self._context, source))
+            try:
+                await heartbeat_while(task, interval, progress.model_dump(mode="json"))
+            except asyncio.CancelledError:
+                task.cancel()  # kills the parse process
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                raise
             try:
                 ref = task.result()
-            except BadInput as error:
-                report.failures.append(
-                    DocumentFailure(source=source, error_type=error.error_type, message=str(error))
-                )
-                continue
             except Exception as error:
-                log.exception("ingest_failed", source=source)
-                report.failures.append(
-                    DocumentFailure(
-                        source=source,
-                        error_type="CorruptDocument",
-                        message=(
-                            f"{Path(source).name}: could not be read "
-                            f"({type(error).__name__}: {error})"
-                        ),
-                    )
-                )
-                continue
-            if ref.id not in seen:
-                seen.add(ref.id)
-                report.documents.append(ref)
+                report.failures.append(_failure(source, error))
+            else:
+                if ref.id not in seen:
+                    seen.add(ref.id)
+                    report.documents.append(ref)
+            progress = ResolveProgress(done=index + 1, report=report)
+            activity.heartbeat(progress.model_dump(mode="json"))
         return report

@@ -41,6 +41,8 @@ MODULES = (
     "stores",
     "streaming",
     "pdf_ingest",
+    "hostile",
+    "recovery",
 )
 """Run in this order; BENCHMARKS.md lists them in this order too."""
 

@@ -72,6 +72,39 @@ class Settings(BaseSettings):
         "empty means the current directory.",
     )
     max_document_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    max_inflated_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        gt=0,
+        description="DOCORCH_MAX_INFLATED_BYTES: most bytes a document's compressed parts (the "
+        "ZIP members of a DOCX, a PDF's compressed streams) may inflate to; beyond it the "
+        "document is refused as a DecompressionBomb before it is parsed.",
+    )
+    max_compression_ratio: float = Field(
+        default=200.0,
+        gt=1,
+        description="DOCORCH_MAX_COMPRESSION_RATIO: a compressed part inflating to over 8 MiB "
+        "at more than this ratio is refused as a DecompressionBomb (text compresses 3-20 fold).",
+    )
+    parse_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="DOCORCH_PARSE_TIMEOUT_SECONDS: wall-clock bound of parsing one document; "
+        "past it the parse process is killed and the document refused as DocumentTooComplex.",
+    )
+    parse_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        description="DOCORCH_PARSE_MEMORY_MB: address space of a parse process (RLIMIT_AS); a "
+        "document that needs more is refused as DocumentTooLarge.",
+    )
+    parse_processes: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="DOCORCH_PARSE_PROCESSES: documents a worker parses at once, each in its own "
+        "process (kept for reuse, killed on timeout or cancellation).",
+    )
     pdf_passwords: dict[str, str] = Field(
         default_factory=dict,
         description="Passwords for encrypted PDFs: a JSON object from file name (or glob such "

@@ -14,7 +14,13 @@ from typing import Any
 
 from activities.documents.builder import TextBuilder, clean_inline
 from activities.documents.parsed import ParsedDocument
-from activities.errors import CorruptDocument, EmptyDocument
+from activities.errors import (
+    BadInput,
+    CorruptDocument,
+    DocumentTooComplex,
+    DocumentTooLarge,
+    EmptyDocument,
+)
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -61,12 +67,35 @@ def _table_rows(table: Any) -> list[list[str]]:
     return rows
 
 
+_XML_LIMITS = ("XML_PARSE_HUGE", "Resource limit exceeded", "Excessive depth")
+# libxml2 out of memory: its own message, or none at all when even that could not be allocated
+_XML_OUT_OF_MEMORY = ("Memory allocation failed", "unknown error")
+
+
+def _xml_error(name: str, error: Exception) -> BadInput:
+    """lxml's refusal as a typed error: its safety limits (a text node over 10 MB, nesting past
+    256 levels) make the document too complex, running out of memory too large; any other
+    syntax error means it is damaged."""
+    message = str(error)
+    if any(mark in message for mark in _XML_OUT_OF_MEMORY):
+        return DocumentTooLarge(f"{name}: the XML parser ran out of the memory allowed for it")
+    if any(mark in message for mark in _XML_LIMITS):
+        return DocumentTooComplex(
+            f"{name}: beyond the XML parser's limits ({message.split(',')[0]}): a single run of "
+            "text over 10 MB or nesting over 256 levels"
+        )
+    return CorruptDocument(f"{name}: damaged DOCX, its XML does not parse ({message})")
+
+
 def _open(name: str, data: bytes) -> Any:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     try:
         return docx.Document(io.BytesIO(data))
+    except XMLSyntaxError as error:
+        raise _xml_error(name, error) from None
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
         raise CorruptDocument(f"{name}: damaged DOCX that cannot be opened ({error})") from None
 

@@ -68,16 +68,16 @@ _BLOCKS = {
 }
 
 
-def _is_boilerplate(tag: Any) -> bool:
+_CONTENT_TAGS = ("article", "main", "section")
+
+
+def _is_boilerplate(tag: Any, in_content: bool) -> bool:
+    """``in_content``: ``tag`` is inside an article, main or section element (or role=main)."""
     if tag.name in _DROP_TAGS:
         return True
     if (tag.get("role") or "").lower() in _DROP_ROLES:
         return True
-    if (
-        tag.name == "header"
-        and tag.find_parent(["article", "main", "section"]) is None
-        and tag.find_parent(attrs={"role": "main"}) is None
-    ):
+    if tag.name == "header" and not in_content:
         return True  # the site header; an article's own header holds its title and is kept
     marks = " ".join([tag.get("id") or "", *(tag.get("class") or [])])
     return (
@@ -88,27 +88,69 @@ def _is_boilerplate(tag: Any) -> bool:
 
 
 def _strip_boilerplate(soup: Any) -> None:
+    """Remove boilerplate in one top-down pass: a removed element's subtree is never visited, so
+    the pass is linear in the page size however deep it nests (bs4's ``Tag.decomposed`` and
+    ``find_parent`` per element made it quadratic)."""
     from bs4 import Tag
 
-    for tag in list(soup.find_all(True)):
-        if isinstance(tag, Tag) and not tag.decomposed and _is_boilerplate(tag):
-            tag.decompose()
+    stack: list[tuple[Any, bool]] = [(soup, False)]
+    while stack:
+        node, in_content = stack.pop()
+        for child in list(node.children):
+            if not isinstance(child, Tag):
+                continue
+            if _is_boilerplate(child, in_content):
+                child.decompose()
+            else:
+                stack.append(
+                    (
+                        child,
+                        in_content
+                        or child.name in _CONTENT_TAGS
+                        or str(child.get("role") or "").lower() == "main",
+                    )
+                )
+
+
+def _own_tags(root: Any, names: tuple[str, ...]) -> list[Any]:
+    """Descendants of ``root`` named ``names`` in document order, not looking inside nested
+    tables (their rows belong to them)."""
+    from bs4 import Tag
+
+    found: list[Any] = []
+    stack = [c for c in reversed(list(root.children)) if isinstance(c, Tag)]
+    while stack:
+        tag = stack.pop()
+        if tag.name in names:
+            found.append(tag)
+        elif tag.name != "table":
+            stack.extend(c for c in reversed(list(tag.children)) if isinstance(c, Tag))
+    return found
 
 
 def _table_rows(table: Any) -> list[list[str]]:
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
     return [
         [clean_inline(cell.get_text(" ")) for cell in tr.find_all(["td", "th"], recursive=False)]
-        for tr in rows
+        for tr in _own_tags(table, ("tr",))
     ]
 
 
+# Deeper elements are read as one run of text: real pages nest a few dozen levels.
+MAX_DEPTH = 256
+_FLUSH = object()  # a marker on the reader's stack: end the paragraph here
+
+
 class _Reader:
-    """Walks the tree, gathering inline text into paragraphs between block boundaries."""
+    """Walks the tree, gathering inline text into paragraphs between block boundaries.
+
+    The walk uses its own stack, not recursion, so no nesting depth can exhaust Python's stack;
+    elements nested deeper than MAX_DEPTH are flattened to their text.
+    """
 
     def __init__(self, builder: TextBuilder) -> None:
         self.builder = builder
         self.buffer: list[str] = []
+        self.flattened = False
 
     def flush(self) -> None:
         text = clean_inline("".join(self.buffer))
@@ -116,19 +158,29 @@ class _Reader:
         if text and text != "-":
             self.builder.paragraph(text)
 
-    def walk(self, node: Any) -> None:
+    def walk(self, root: Any) -> None:
         from bs4.element import NavigableString, PreformattedString, Tag
 
-        for child in node.children:
-            if isinstance(child, PreformattedString):  # comments, doctype, CDATA
+        stack: list[tuple[Any, int]] = [(child, 1) for child in reversed(list(root.children))]
+        while stack:
+            node, depth = stack.pop()
+            if node is _FLUSH:
+                self.flush()
+            elif isinstance(node, PreformattedString):  # comments, doctype, CDATA
                 continue
-            if isinstance(child, NavigableString):
-                self.buffer.append(str(child))
-            elif isinstance(child, Tag):
-                self.element(child)
+            elif isinstance(node, NavigableString):
+                self.buffer.append(str(node))
+            elif isinstance(node, Tag):
+                children = self.element(node, depth)
+                stack.extend((child, depth + 1) for child in reversed(children))
 
-    def element(self, tag: Any) -> None:
+    def element(self, tag: Any, depth: int) -> list[Any]:
+        """Read what ``tag`` itself contributes; returns what to walk next (children, markers)."""
         name = tag.name
+        if depth > MAX_DEPTH:
+            self.flattened = True
+            self.buffer.append(" " + tag.get_text(" ") + " ")
+            return []
         if name in _HEADINGS:
             self.flush()
             self.builder.heading(_HEADINGS[name], tag.get_text(" "))
@@ -144,16 +196,15 @@ class _Reader:
         elif name == "li":
             self.flush()
             self.buffer.append("- ")
-            self.walk(tag)
-            self.flush()
+            return [*tag.children, _FLUSH]
         elif name == "br":
             self.buffer.append(" ")
         elif name in _BLOCKS:
             self.flush()
-            self.walk(tag)
-            self.flush()
+            return [*tag.children, _FLUSH]
         else:
-            self.walk(tag)
+            return list(tag.children)
+        return []
 
 
 _META_FIELDS = {
@@ -206,6 +257,8 @@ def parse_html(name: str, data: bytes) -> ParsedDocument:
     reader.flush()
     if not builder.has_text:
         raise EmptyDocument(f"{name}: the page has no readable text")
+    if reader.flattened:
+        warnings.append(f"{name}: elements nested over {MAX_DEPTH} levels deep read as plain text")
     parsed = builder.build(format="html", title=title or None, warnings=warnings)
     if "\ufffd" in parsed.text:
         parsed.warnings.append(f"{name}: undecodable bytes replaced")

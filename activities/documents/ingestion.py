@@ -1,7 +1,7 @@
 """Ingestion: a document's bytes parsed, chunked with anchors and put into the document store.
 
-The bytes come from the store itself (``ingest_content``: a client put them there, the claim
-check) or from a file on the worker (``ingest_file``: a corpus mounted on the workers). Same
+The bytes come from the store itself (``locate_content``: a client put them there, the claim
+check) or from a file on the worker (``locate_file``: a corpus mounted on the workers). Same
 bytes, same id: bytes whose document is stored already are not parsed again.
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from activities.documents.chunking import chunk_document
+from activities.documents.limits import ParseLimits
 from activities.documents.parsed import ParsedDocument
 from activities.documents.parsers import parse_document
 from activities.errors import DocumentNotFound, DocumentTooLarge
@@ -35,42 +37,31 @@ def _refuse_over(name: str, size: int, max_bytes: int) -> None:
         )
 
 
-def ingest_file(
-    store: DocumentStore,
-    path: Path,
-    *,
-    max_bytes: int,
-    passwords: Mapping[str, str] | None = None,
-) -> DocumentRef:
-    """Parse and index ``path`` unless the same bytes are already stored.
+@dataclass(frozen=True)
+class NewDocument:
+    """Bytes to parse and index: ``path``'s name decides the format, ``source`` says where the
+    bytes came from (a ``content:`` reference or the worker file's path)."""
 
-    ``passwords`` maps file names or globs to PDF passwords (DOCORCH_PDF_PASSWORDS). Raises
-    DocumentTooLarge over ``max_bytes`` (before reading the file) and the parsers' BadInput
-    errors for files that cannot be read as documents.
-    """
+    path: Path
+    data: bytes
+    source: str
+
+
+def locate_file(store: DocumentStore, path: Path, *, max_bytes: int) -> DocumentRef | NewDocument:
+    """The document already stored with ``path``'s bytes, else the bytes to ingest. Raises
+    DocumentTooLarge over ``max_bytes`` (before reading the file)."""
     _refuse_over(path.name, path.stat().st_size, max_bytes)
     data = path.read_bytes()
-    existing = store.get(content_id(data))
-    if existing is not None:
-        return existing
-    password = password_for(path.name, passwords or {})
-    return ingest_parsed(store, path, data, parse_document(path, data, password=password))
+    return store.get(content_id(data)) or NewDocument(path, data, str(path))
 
 
-def ingest_content(
-    store: DocumentStore,
-    content: StoredContent,
-    *,
-    max_bytes: int,
-    passwords: Mapping[str, str] | None = None,
-) -> DocumentRef:
-    """Parse and index the bytes a client put into the store under ``content.content_id``
-    (``content.name``, the file they came from, decides the format), unless their document is
-    stored already.
-
-    Raises DocumentNotFound when the store has no such bytes, DocumentTooLarge over
-    ``max_bytes`` (before reading them) and the parsers' BadInput errors.
-    """
+def locate_content(
+    store: DocumentStore, content: StoredContent, *, max_bytes: int
+) -> DocumentRef | NewDocument:
+    """The document of the bytes a client put into the store under ``content.content_id``
+    (``content.name``, the file they came from, decides the format), else those bytes to
+    ingest. Raises DocumentNotFound when the store has no such bytes, DocumentTooLarge over
+    ``max_bytes`` (before reading them)."""
     existing = store.get(content.content_id)
     if existing is not None:
         return existing
@@ -84,10 +75,40 @@ def ingest_content(
             f"{reference}: the store holds no bytes with this id; put the file's bytes into "
             "the store first (put_content / put_content_stream returns the id)"
         )
-    path = Path(content.name)
-    password = password_for(content.name, passwords or {})
-    parsed = parse_document(path, data, password=password)
-    return ingest_parsed(store, path, data, parsed, source=reference)
+    return NewDocument(Path(content.name), data, reference)
+
+
+def ingest_here(
+    store: DocumentStore,
+    found: DocumentRef | NewDocument,
+    *,
+    passwords: Mapping[str, str] | None = None,
+    limits: ParseLimits | None = None,
+) -> DocumentRef:
+    """``found`` itself when it is stored already, else its bytes parsed in this process and
+    indexed (workers parse in child processes: ``activities.ingest.resolve_isolated``)."""
+    if isinstance(found, DocumentRef):
+        return found
+    password = password_for(found.path.name, passwords or {})
+    parsed = parse_document(found.path, found.data, password=password, limits=limits)
+    return ingest_parsed(store, found.path, found.data, parsed, source=found.source)
+
+
+def ingest_file(
+    store: DocumentStore,
+    path: Path,
+    *,
+    max_bytes: int,
+    passwords: Mapping[str, str] | None = None,
+) -> DocumentRef:
+    """Parse and index ``path`` in this process unless the same bytes are already stored.
+
+    ``passwords`` maps file names or globs to PDF passwords (DOCORCH_PDF_PASSWORDS). Raises
+    DocumentTooLarge over ``max_bytes`` (before reading the file) and the parsers' BadInput
+    errors for files that cannot be read as documents.
+    """
+    found = locate_file(store, path, max_bytes=max_bytes)
+    return ingest_here(store, found, passwords=passwords)
 
 
 def ingest_parsed(

@@ -13,7 +13,7 @@ import zipfile
 from enum import StrEnum
 
 _PDF_MAGIC = b"%PDF-"
-_ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # the stream an encrypted OOXML file (a password-protected .docx) keeps in its OLE2 container
 _OLE_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
@@ -33,7 +33,7 @@ def sniff(data: bytes) -> Content:
     # the PDF header may follow a little junk (the spec allows it within the first 1 KiB)
     if _PDF_MAGIC in data[:1024]:
         return Content.PDF
-    if data.startswith(_ZIP_MAGIC):
+    if data.startswith(ZIP_MAGIC):
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
         except (zipfile.BadZipFile, ValueError):

@@ -7,8 +7,10 @@ import re
 from activities.documents.parsed import ParsedDocument, Span, Table
 from activities.errors import EmptyDocument, UnsupportedDocument
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
-MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+# Patterns stay linear on hostile input: no two adjacent repeats can share characters (the old
+# heading pattern ``\s+(.+?)\s*#*\s*$`` took minutes on "# a" followed by 5,000 spaces).
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(\S.*)$", re.MULTILINE)
+_MD_SEPARATOR_CELL = re.compile(r":?-+:?")
 _MD_SETEXT = re.compile(
     r"^(?P<title>[^\n|#>\s-][^\n]*?)[ \t]*\n(?P<rule>=+|-+)[ \t]*$", re.MULTILINE
 )
@@ -45,6 +47,20 @@ def decode_text(name: str, data: bytes) -> tuple[str, list[str]]:
     if text and printable / min(len(text), 4096) < 0.85:
         raise UnsupportedDocument(f"{name}: binary content, not text")
     return text.replace("\r\n", "\n").replace("\r", "\n"), warnings
+
+
+def _md_heading_title(raw: str) -> str:
+    """The heading text without its optional closing ``#`` sequence."""
+    text = raw.rstrip()
+    return text.rstrip("#").rstrip() or text
+
+
+def is_table_separator(line: str) -> bool:
+    """``| --- | :---: |``: cells of three or more dashes (colons for alignment)."""
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") else body
+    return all(_MD_SEPARATOR_CELL.fullmatch(cell.strip()) for cell in body.split("|"))
 
 
 def _require_text(name: str, text: str) -> None:
@@ -85,7 +101,7 @@ def markdown_tables(text: str) -> list[Table]:
     index = 1
     while index < len(lines):
         header = lines[index - 1]
-        if "|" in header and MD_TABLE_SEPARATOR.match(lines[index]) and "-" in lines[index]:
+        if "|" in header and "-" in lines[index] and is_table_separator(lines[index]):
             end = index + 1
             while end < len(lines) and "|" in lines[end] and lines[end].strip():
                 end += 1
@@ -111,7 +127,7 @@ def parse_markdown(name: str, data: bytes) -> ParsedDocument:
     front = _FRONT_MATTER.match(text)
     body_start = front.end() if front else 0
     headings = [
-        (m.start(), len(m.group(1)), m.group(2).strip())
+        (m.start(), len(m.group(1)), _md_heading_title(m.group(2)))
         for m in _MD_HEADING.finditer(text)
         if m.start() >= body_start
     ]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from activities.documents.text_parsers import MD_TABLE_SEPARATOR, pipe_cells
+from activities.documents.text_parsers import is_table_separator, pipe_cells
 from activities.tools.text import sentences
 from models.documents import Anchor, Citation, Passage
 
@@ -125,7 +125,7 @@ class _Builder:
     def table(self, block: list[tuple[int, str]]) -> None:
         header: list[str] | None = None
         rows = block
-        separators = [i for i, (_, line) in enumerate(block) if MD_TABLE_SEPARATOR.match(line)]
+        separators = [i for i, (_, line) in enumerate(block) if is_table_separator(line)]
         if separators and separators[0] >= 1:
             at = separators[0]
             header = pipe_cells(block[at - 1][1])
@@ -138,7 +138,7 @@ class _Builder:
             offset, line = block[separators[0] - 1]  # a column name can be what is asked
             self.add(UnitKind.ROW, offset, offset + len(line), key=header[0], context="header")
         for offset, line in rows:
-            if MD_TABLE_SEPARATOR.match(line):
+            if is_table_separator(line):
                 continue
             cells = pipe_cells(line)
             if not any(cells):
