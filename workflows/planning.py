@@ -17,6 +17,9 @@ from models.query import QueryRequest, ResolveReport, ResolveRequest
 from models.summaries import plan_summary, resolve_summary
 
 RESOLVE_BATCH = 200
+RESOLVE_HEARTBEAT_SECONDS = 5
+"""A resolve activity that stops heartbeating this long (its worker died) is retried elsewhere,
+resuming after the documents its heartbeat details record (timeouts are not replayed)."""
 PLAN_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["InvalidPlan"])
 """A plan that fails validation is not planned again by retrying."""
 
@@ -35,7 +38,7 @@ async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
                 activity_id=resolve_id(n),
                 summary=resolve_summary(len(batch), n, len(batches)),
                 start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=30),
+                heartbeat_timeout=timedelta(seconds=RESOLVE_HEARTBEAT_SECONDS),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
             for n, batch in enumerate(batches)
