@@ -38,19 +38,22 @@ class Sentence:
     end: int
 
     def citation(self) -> Citation:
-        anchor = Anchor(
-            page=self.passage.anchor.page,
-            section=self.passage.anchor.section,
-            char_start=self.start,
-            char_end=self.end,
-        )
-        return Citation(
-            passage_id=self.passage.id,
-            document_id=self.passage.document_id,
-            document_name=self.passage.document_name,
-            anchor=anchor,
-            quote=self.text,
-        )
+        """The citation of this sentence."""
+        return quote_citation(self.passage, self.start, self.end, self.text)
+
+
+def quote_citation(passage: Passage, start: int, end: int, text: str) -> Citation:
+    """A citation quoting ``text``, which sits at ``start``–``end`` of ``passage``'s document."""
+    anchor = Anchor(
+        page=passage.anchor.page, section=passage.anchor.section, char_start=start, char_end=end
+    )
+    return Citation(
+        passage_id=passage.id,
+        document_id=passage.document_id,
+        document_name=passage.document_name,
+        anchor=anchor,
+        quote=text,
+    )
 
 
 def _breaks(text: str) -> list[tuple[int, int]]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from activities.documents.text_parsers import is_table_separator, pipe_cells
-from activities.tools.text import sentences
-from models.documents import Anchor, Citation, Passage
+from activities.tools.text import quote_citation, sentences
+from models.documents import Citation, Passage
 
 
 class UnitKind(StrEnum):
@@ -41,19 +41,8 @@ class Unit:
     display: str = ""
 
     def citation(self) -> Citation:
-        anchor = Anchor(
-            page=self.passage.anchor.page,
-            section=self.passage.anchor.section,
-            char_start=self.start,
-            char_end=self.end,
-        )
-        return Citation(
-            passage_id=self.passage.id,
-            document_id=self.passage.document_id,
-            document_name=self.passage.document_name,
-            anchor=anchor,
-            quote=self.text,
-        )
+        """The citation of this unit."""
+        return quote_citation(self.passage, self.start, self.end, self.text)
 
     @property
     def shown(self) -> str:
