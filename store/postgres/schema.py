@@ -261,7 +261,20 @@ END
 $search$;
 """
 
+_VECTORS = """
+CREATE TABLE docorch.chunk_vectors (
+    document_id text COLLATE "C" NOT NULL REFERENCES docorch.documents (id),
+    model text NOT NULL,
+    seq integer NOT NULL,
+    vector bytea NOT NULL,
+    PRIMARY KEY (document_id, model, seq)
+);
+-- float32 vectors do not compress
+ALTER TABLE docorch.chunk_vectors ALTER COLUMN vector SET STORAGE EXTERNAL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "documents, chunks and BM25 search; tool figures; LLM ledger", _TABLES + _SEARCH),
+    Migration(2, "chunk embedding vectors (the semantic extra)", _VECTORS),
 )
 LATEST = MIGRATIONS[-1].version
