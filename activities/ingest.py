@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio import activity
 
 from activities.context import ToolContext
+from activities.documents.embeddings import embed_document
 from activities.documents.ingestion import (
     NewDocument,
     ingest_here,
@@ -103,6 +104,8 @@ async def resolve_isolated(context: ToolContext, source: str) -> DocumentRef:
     settings = context.settings
     found = await asyncio.to_thread(locate, context, source)
     if isinstance(found, DocumentRef):
+        # stored before the semantic extra was installed: its chunks are embedded now
+        await asyncio.to_thread(embed_document, context.store, found)
         return found
     pool = shared_pool(processes=settings.parse_processes, memory_mb=settings.parse_memory_mb)
     parsed: ParsedDocument = await pool.parse(

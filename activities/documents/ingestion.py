@@ -1,4 +1,5 @@
-"""Ingestion: a document's bytes parsed, chunked with anchors and put into the document store.
+"""Ingestion: a document's bytes parsed, chunked with anchors and put into the document store
+(with its chunks' embedding vectors when the semantic extra is installed).
 
 The bytes come from the store itself (``locate_content``: a client put them there, the claim
 check) or from a file on the worker (``locate_file``: a corpus mounted on the workers). Same
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from activities.documents.chunking import chunk_document
+from activities.documents.embeddings import embed_document
 from activities.documents.limits import ParseLimits
 from activities.documents.parsed import ParsedDocument
 from activities.documents.parsers import parse_document
@@ -88,6 +90,7 @@ def ingest_here(
     """``found`` itself when it is stored already, else its bytes parsed in this process and
     indexed (workers parse in child processes: ``activities.ingest.resolve_isolated``)."""
     if isinstance(found, DocumentRef):
+        embed_document(store, found)  # stored before the semantic extra was installed
         return found
     password = password_for(found.path.name, passwords or {})
     parsed = parse_document(found.path, found.data, password=password, limits=limits)
@@ -121,7 +124,8 @@ def ingest_parsed(
 ) -> DocumentRef:
     """Chunk ``parsed`` (the parse of ``data``, read from ``path``) and store it under the id
     of ``data``; the document already stored under that id when there is one. ``source`` is
-    where the bytes came from (default: ``path``)."""
+    where the bytes came from (default: ``path``). With the semantic extra, the chunks are
+    embedded too (``embeddings.embed_document``)."""
     record = DocumentRecord(
         id=content_id(data),
         name=path.name,
@@ -135,4 +139,6 @@ def ingest_parsed(
         tables=parsed.tables,
         warnings=parsed.warnings,
     )
-    return store.put_document(record).document
+    document = store.put_document(record).document
+    embed_document(store, document)
+    return document
