@@ -85,12 +85,12 @@ def pdf_fields(data: bytes, password: str | None) -> list[tuple[str, str]]:
         info = reader.metadata
         if info is None:
             return []
-        entries = {str(k): info.get(k) for k in info}
+        entries: dict[str, Any] = {str(k): info.get(k) for k in info}
     except Exception:
         return []
 
     def text(key: str) -> object:
-        value = entries.get(key)
+        value: Any = entries.get(key)
         try:
             resolved = value.get_object() if hasattr(value, "get_object") else value
         except Exception:
