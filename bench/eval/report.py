@@ -133,6 +133,11 @@ def _degradation(records: Sequence[dict[str, Any]]) -> str:
     )
 
 
+def _load(semantic: dict[str, Any]) -> str:
+    load = semantic.get("load_1min")
+    return f", load average {load} on {semantic['cores']} cores" if load is not None else ""
+
+
 def _semantic(document: dict[str, Any], lexical: dict[str, Any] | None) -> str:
     """The semantic extra: which model, what it costs at ingestion, and the figures of the
     same set run without it (``python -m bench.eval --lexical``)."""
@@ -141,11 +146,13 @@ def _semantic(document: dict[str, Any], lexical: dict[str, Any] | None) -> str:
     if semantic.get("model"):
         said = (
             f"This run used the `semantic` extra: **{semantic['model']}**, BM25's and the "
-            "embedding's ranks fused by reciprocal rank fusion, and each quotable unit's "
-            "closeness to the question in answer selection. Embedding costs "
+            "embedding's ranks fused by reciprocal rank fusion and each passage's closeness to "
+            "the question added to its score (the sentences an answer quotes are still chosen "
+            "lexically). Embedding costs "
             f"**{semantic['embed_ms_per_chunk']} ms per chunk** ({semantic['sample_chunks']} "
             f"chunks of the set, {semantic['sample_mean_chars']} characters on average, timed "
-            f"apart); ingesting the set's {semantic['chunks']} chunks took {ingest} s in all."
+            f"apart{_load(semantic)}); ingesting the set's {semantic['chunks']} chunks took "
+            f"{ingest} s in all."
         )
     else:
         said = (

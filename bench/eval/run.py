@@ -7,6 +7,7 @@ evaluation documents; the same chunks feed the BM25 baseline.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -84,6 +85,8 @@ def embedding_cost(refs: dict[str, DocumentRef]) -> dict[str, Any]:
         "sample_chunks": len(sample),
         "sample_mean_chars": round(sum(map(len, sample)) / len(sample)),
         "embed_ms_per_chunk": round(1000 * seconds / len(sample), 1),
+        "load_1min": round(os.getloadavg()[0], 1),  # the machine may be shared: say how busy
+        "cores": os.cpu_count(),
     }
 
 
