@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio import activity
 
 from activities.context import ToolContext
-from activities.documents.embeddings import embed_document
+from activities.documents.embeddings import embed_document, semantic_model
 from activities.documents.ingestion import (
     NewDocument,
     ingest_here,
@@ -95,6 +95,7 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
         locate(context, source),
         passwords=settings.pdf_passwords,
         limits=ParseLimits.from_settings(settings),
+        model=semantic_model(settings),
     )
 
 
@@ -104,19 +105,21 @@ async def resolve_isolated(context: ToolContext, source: str) -> DocumentRef:
     settings = context.settings
     found = await asyncio.to_thread(locate, context, source)
     if isinstance(found, DocumentRef):
-        # stored before the semantic extra was installed: its chunks are embedded now
-        await asyncio.to_thread(embed_document, context.store, found)
-        return found
-    pool = shared_pool(processes=settings.parse_processes, memory_mb=settings.parse_memory_mb)
-    parsed: ParsedDocument = await pool.parse(
-        found.path,
-        found.data,
-        password=password_for(found.path.name, settings.pdf_passwords),
-        limits=ParseLimits.from_settings(settings),
-    )
-    return await asyncio.to_thread(
-        ingest_parsed, context.store, found.path, found.data, parsed, source=found.source
-    )
+        document = found
+    else:
+        pool = shared_pool(processes=settings.parse_processes, memory_mb=settings.parse_memory_mb)
+        parsed: ParsedDocument = await pool.parse(
+            found.path,
+            found.data,
+            password=password_for(found.path.name, settings.pdf_passwords),
+            limits=ParseLimits.from_settings(settings),
+        )
+        document = await asyncio.to_thread(
+            ingest_parsed, context.store, found.path, found.data, parsed, source=found.source
+        )
+    # with the semantic extra: the chunks' vectors (also for a document stored without it)
+    await asyncio.to_thread(embed_document, context.store, document, semantic_model(settings))
+    return document
 
 
 class ResolveProgress(BaseModel):

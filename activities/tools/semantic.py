@@ -1,7 +1,7 @@
 """The semantic half of retrieval (the ``semantic`` extra): the chunks nearest a question by
 embedding, and their ranks fused with BM25's by reciprocal rank fusion. Without the extra every
 function here returns nothing and search ranks exactly as before
-(``activities.documents.embeddings.embedder`` decides).
+(``activities.documents.embeddings.semantic_model`` decides, with DOCORCH_SEMANTIC_SEARCH).
 
 Only passages are ranked by meaning, not the sentences an answer quotes: measured on the
 evaluation set, the model's sentence-level closeness chose worse sentences than the lexical
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from activities.context import current
-from activities.documents.embeddings import document_vectors, embedder
+from activities.documents.embeddings import document_vectors, semantic_model
 from models.documents import DocumentRef, Passage
 
 RRF_K = 60
@@ -24,11 +24,12 @@ RRF_K = 60
 
 def similarities(query: str, documents: Sequence[DocumentRef]) -> dict[str, float]:
     """The cosine similarity to ``query`` of every chunk of ``documents`` that has a vector, by
-    passage id; empty without the extra (or when no document has vectors)."""
-    model = embedder()
+    passage id; empty when the semantic path is off (or no document has vectors)."""
+    context = current()
+    model = semantic_model(context.settings)
     if model is None:
         return {}
-    held = document_vectors(current().store, documents, model)
+    held = document_vectors(context.store, documents, model)
     if not held:
         return {}
     question = model.query(query)

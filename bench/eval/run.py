@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.context import current
-from activities.documents.embeddings import embedder
+from activities.documents.embeddings import Embedder, semantic_model
 from activities.documents.ingestion import ingest_file
 from activities.tools.catalog import default_registry
 from bench.environment import environment
@@ -66,10 +66,9 @@ EMBED_SAMPLE = 100
 path (evenly spread over the set's chunks, the same ones every run)."""
 
 
-def embedding_cost(refs: dict[str, DocumentRef]) -> dict[str, Any]:
+def embedding_cost(refs: dict[str, DocumentRef], model: Embedder | None) -> dict[str, Any]:
     """What the semantic extra costs at ingestion: the model, and milliseconds per chunk over
     EMBED_SAMPLE of the set's chunks (timed apart from parsing); ``model`` None without it."""
-    model = embedder()
     store = current().store
     chunks = [p.text for name in sorted(refs) for p in store.passages(refs[name].id)]
     if model is None or not chunks:
@@ -95,11 +94,16 @@ def _ingest(settings: Settings, docs: Path, names: set[str]) -> Ingested:
     store = current().store
     started = time.perf_counter()
     refs = {
-        name: ingest_file(store, docs / name, max_bytes=settings.max_document_bytes)
+        name: ingest_file(
+            store,
+            docs / name,
+            max_bytes=settings.max_document_bytes,
+            model=semantic_model(settings),
+        )
         for name in sorted(names)
     }
     seconds = time.perf_counter() - started
-    return Ingested(refs, round(seconds, 1), embedding_cost(refs))
+    return Ingested(refs, round(seconds, 1), embedding_cost(refs, semantic_model(settings)))
 
 
 def score(question: Question, result: QueryResult | None, ranked: list[Passage]) -> Scored:

