@@ -22,6 +22,7 @@ from activities import context as tool_context
 from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.registry import ToolRegistry
+from activities.resolve_and_plan import ResolveAndPlan
 from activities.tools.catalog import default_registry
 from client.connection import connect
 from client.logs import configure_logging
@@ -70,6 +71,7 @@ def build_worker(
         activities=[
             planner.plan_query,
             documents.resolve_documents,
+            ResolveAndPlan(documents, planner).resolve_and_plan,
             *registry.activities(),
             *extra_activities,
         ],

@@ -11,6 +11,7 @@ content, so only the document it was in the middle of is parsed again.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
@@ -58,9 +59,14 @@ class DocumentActivities:
 
     @activity.defn(name=RESOLVE_ACTIVITY)
     async def resolve_documents(self, request: ResolveRequest) -> ResolveReport:
+        return await self.resolve(request.sources)
+
+    async def resolve(self, sources: Sequence[str]) -> ResolveReport:
+        """Every source resolved in order, heartbeating (inside an activity) while each one is
+        parsed: the usable documents, each once, and the failures."""
         report = ResolveReport()
         seen: set[str] = set()
-        for source in request.sources:
+        for source in sources:
             with tracking() as progress:
                 task = asyncio.ensure_future(asyncio.to_thread(resolve_one, self._context, source))
                 # the parse thread updates ``progress`` page by page; every heartbeat carries it

@@ -28,11 +28,13 @@ from models.names import (
     PLAN_ACTIVITY,
     PLAN_ID,
     RESOLVE_ACTIVITY,
+    RESOLVE_AND_PLAN_ACTIVITY,
     ActivityId,
     replan_attempt,
 )
 from models.plan import PlanResponse
 from models.query import QueryResult, StepStatus
+from models.resolve_and_plan import ResolveAndPlanResult
 from models.tools import ToolCallResult
 from models.trace import RowStatus, Trace, TraceRow
 from workflows.confidence import step_confidence
@@ -119,7 +121,8 @@ class _Builder:
         self.client = client
         self.trace = trace
         self.rows: dict[int, TraceRow] = {}  # scheduled event id -> row
-        self.scheduled_types: dict[int, str] = {}  # scheduled event id -> activity id (non-step)
+        # scheduled event id -> (activity id, activity type) of the activities that are not steps
+        self.scheduled_types: dict[int, tuple[str, str]] = {}
         self.plans: list[_Plan] = []
         self.result: QueryResult | None = None
         self.replan_starts: dict[int, tuple[str, int]] = {}  # initiated id -> (child id, attempt)
@@ -181,8 +184,8 @@ class _Builder:
     def _scheduled(self, event: HistoryEvent) -> None:
         a = event.activity_task_scheduled_event_attributes
         tool = a.activity_type.name
-        if tool in (PLAN_ACTIVITY, RESOLVE_ACTIVITY):
-            self.scheduled_types[event.event_id] = a.activity_id
+        if tool in (PLAN_ACTIVITY, RESOLVE_ACTIVITY, RESOLVE_AND_PLAN_ACTIVITY):
+            self.scheduled_types[event.event_id] = (a.activity_id, tool)
             return
         parsed = ActivityId.parse(a.activity_id) or ActivityId(a.activity_id)
         step_id = parsed.step
@@ -222,10 +225,10 @@ class _Builder:
     async def _completed(self, event: HistoryEvent) -> None:
         a = event.activity_task_completed_event_attributes
         if a.scheduled_event_id in self.scheduled_types:
-            activity_id = self.scheduled_types[a.scheduled_event_id]
+            activity_id, kind = self.scheduled_types[a.scheduled_event_id]
             if activity_id in _PLAN_ACTIVITIES:
-                response = await _decode(self.client, a.result.payloads, PlanResponse)
-                if isinstance(response, PlanResponse):
+                response = await self._plan_response(kind, a.result.payloads)
+                if response is not None:
                     label, replan = _PLAN_ACTIVITIES[activity_id]
                     self.plans.append(
                         _Plan(
@@ -250,6 +253,14 @@ class _Builder:
             fell_back=row.fell_back_from is not None,
             missing_inputs=False,
         )
+
+    async def _plan_response(self, kind: str, payloads: Sequence[Any]) -> PlanResponse | None:
+        """The plan a planning activity (``plan_query`` or ``resolve_and_plan``) returned."""
+        if kind == RESOLVE_AND_PLAN_ACTIVITY:
+            both = await _decode(self.client, payloads, ResolveAndPlanResult)
+            return both.plan if isinstance(both, ResolveAndPlanResult) else None
+        response = await _decode(self.client, payloads, PlanResponse)
+        return response if isinstance(response, PlanResponse) else None
 
     def _closed(
         self, scheduled_id: int, event: HistoryEvent, status: RowStatus, failure: str | None

@@ -1,5 +1,7 @@
 """The activities before the steps: resolving (and ingesting) the named documents in batches, and
-the planning activity (template, LLM, a given plan, the direct path)."""
+the planning activity (template, LLM, a given plan, the direct path) — or both in one activity,
+``resolve_and_plan``, when the documents fit one batch: one round trip before the first step
+instead of two."""
 
 from __future__ import annotations
 
@@ -11,13 +13,25 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from models.documents import DocumentRef
-from models.names import PLAN_ACTIVITY, PLAN_ID, RESOLVE_ACTIVITY, resolve_id
+from models.names import (
+    PLAN_ACTIVITY,
+    PLAN_ID,
+    RESOLVE_ACTIVITY,
+    RESOLVE_AND_PLAN_ACTIVITY,
+    resolve_id,
+)
 from models.plan import PlanRequest, PlanResponse
 from models.query import QueryRequest, ResolveReport, ResolveRequest
+from models.resolve_and_plan import ResolveAndPlanRequest, ResolveAndPlanResult, plan_request
 
 RESOLVE_BATCH = 200
 PLAN_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["InvalidPlan"])
 """A plan that fails validation is not planned again by retrying."""
+ONE_ACTIVITY_PATCH = "resolve-and-plan-in-one-activity"
+"""The ``workflow.patched`` id of resolving and planning in one activity: histories recorded
+before it (resolve batches, then the planning activity) replay the two-activity path."""
+RESOLVE_TIMEOUT = timedelta(minutes=10)
+RESOLVE_HEARTBEAT = timedelta(seconds=30)
 
 
 async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
@@ -32,8 +46,8 @@ async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
                 ResolveRequest(sources=list(batch)),
                 result_type=ResolveReport,
                 activity_id=resolve_id(n),
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=30),
+                start_to_close_timeout=RESOLVE_TIMEOUT,
+                heartbeat_timeout=RESOLVE_HEARTBEAT,
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
             for n, batch in enumerate(batches)
@@ -65,13 +79,29 @@ async def plan_query(request: QueryRequest, documents: Sequence[DocumentRef]) ->
     """The query's plan (the given one checked, else a template or the LLM's), validated: the
     planning activity as QueryWorkflow and PlanPreviewWorkflow call it."""
     return await plan_activity(
-        PlanRequest(
-            query=request.query,
-            documents=tuple(documents),
-            config=request.config,
-            given_plan=request.plan,
-            history=request.history,
-        ),
-        activity_id=PLAN_ID,
-        timeout_seconds=120,
+        plan_request(request, documents), activity_id=PLAN_ID, timeout_seconds=120
     )
+
+
+def in_one_activity(request: QueryRequest) -> bool:
+    """Whether ``request``'s documents are resolved and the query planned in one activity
+    (``resolve_and_plan``): when the documents fit one batch, in workflows started since that
+    activity exists (``workflow.patched``; older histories replay ``resolve_documents`` then
+    ``plan_query``)."""
+    return len(request.documents) <= RESOLVE_BATCH and workflow.patched(ONE_ACTIVITY_PATCH)
+
+
+async def resolve_and_plan(request: QueryRequest) -> ResolveAndPlanResult:
+    """The documents resolved (ingested when new) and the query planned, in one activity (id
+    ``plan``): no plan when no document could be used. Planning errors are raised as the
+    planning activity raises them (InvalidPlan is never retried)."""
+    result: ResolveAndPlanResult = await workflow.execute_activity(
+        RESOLVE_AND_PLAN_ACTIVITY,
+        ResolveAndPlanRequest(query=request),
+        result_type=ResolveAndPlanResult,
+        activity_id=PLAN_ID,
+        start_to_close_timeout=RESOLVE_TIMEOUT,
+        heartbeat_timeout=RESOLVE_HEARTBEAT,
+        retry_policy=PLAN_RETRY,
+    )
+    return result

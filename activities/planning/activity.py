@@ -117,6 +117,12 @@ class Planner:
 
     @activity.defn(name=PLAN_ACTIVITY)
     async def plan_query(self, request: PlanRequest) -> PlanResponse:
+        return await self.plan_in_activity(request)
+
+    async def plan_in_activity(self, request: PlanRequest) -> PlanResponse:
+        """``plan_async`` inside an activity: its errors as Temporal sees them (bad input and an
+        invalid plan non-retryable, a rate limit delaying the next retry, an LLM timeout
+        retried)."""
         try:
             with activity_scope():
                 response = await self.plan_async(request)

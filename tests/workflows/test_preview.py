@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from client.sdk import query_request
-from models.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY
+from models.names import RESOLVE_AND_PLAN_ACTIVITY
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
 from tests.workflows.test_ingest import scheduled_activities
@@ -55,10 +55,9 @@ async def test_preview_plans_without_running_a_step(
     ]
     assert [f.error_type for f in preview.documents.failures] == ["DocumentNotFound"]
     assert await scheduled_activities(client, workflow_id) == [
-        (RESOLVE_ACTIVITY, "resolve_1"),
-        (PLAN_ACTIVITY, "plan"),
+        (RESOLVE_AND_PLAN_ACTIVITY, "plan")
     ]
-    await record_history(client, workflow_id, "plan_preview_two_contracts")
+    await record_history(client, workflow_id, "plan_preview_resolve_and_plan")
 
 
 async def test_preview_fails_with_a_type_when_nothing_can_be_planned(

@@ -45,7 +45,7 @@ pytestmark = pytest.mark.integration
 
 QUESTION = "What is the notice period for termination for convenience?"
 REPO = Path(__file__).resolve().parents[2]
-RECORDED = "resilience_fallback_replan"
+RECORDED = "resilience_fallback_replan_resolve_and_plan"
 CALM = QueryConfig(confidence_threshold=0.0, max_replans=0)
 """For control-flow tests: never degrade or replan, so only the feature under test acts."""
 
@@ -201,7 +201,6 @@ async def test_permanent_failure_is_saved_by_an_alternative(
         ("search_1", "search_documents", "broken_search")
     ]
     assert await activity_ids(client, handle.id) == [
-        "resolve_1",
         "plan",
         "search_1",
         "search_1~search_documents",
