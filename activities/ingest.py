@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
+from typing import overload
 
 import structlog
 from temporalio import activity
 
 from activities.context import ToolContext
-from activities.documents.ingestion import ingest_file
+from activities.documents.ingestion import ingest_file, stored_file
 from activities.documents.paths import confined_path, document_roots
 from activities.documents.progress import tracking
 from activities.errors import BadInput, DocumentNotFound
@@ -34,8 +35,15 @@ def _looks_like_path(source: str) -> bool:
     return "/" in source or "\\" in source or Path(source).suffix != ""
 
 
-def resolve_one(context: ToolContext, source: str) -> DocumentRef:
-    """One source to a DocumentRef: an ingested id/name, else a file to ingest."""
+@overload
+def resolve_one(context: ToolContext, source: str) -> DocumentRef: ...
+@overload
+def resolve_one(context: ToolContext, source: str, *, parse: bool) -> DocumentRef | None: ...
+
+
+def resolve_one(context: ToolContext, source: str, *, parse: bool = True) -> DocumentRef | None:
+    """One source to a DocumentRef: an ingested id/name, else a file to ingest. With ``parse``
+    False a file whose bytes are not stored yet is not parsed: None."""
     store, settings = context.store, context.settings
     if not _looks_like_path(source):
         found = store.find(source)
@@ -46,6 +54,8 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
                 f"{source}: no ingested document has this id or name, and no such file"
             )
     path = confined_path(source, document_roots(settings))
+    if not parse:
+        return stored_file(store, path, max_bytes=settings.max_document_bytes)[1]
     return ingest_file(
         store, path, max_bytes=settings.max_document_bytes, passwords=settings.pdf_passwords
     )
@@ -61,19 +71,19 @@ class DocumentActivities:
     async def resolve_documents(self, request: ResolveRequest) -> ResolveReport:
         return await self.resolve(request.sources)
 
-    async def resolve(self, sources: Sequence[str]) -> ResolveReport:
-        """Every source resolved in order, heartbeating (inside an activity) while each one is
-        parsed: the usable documents, each once, and the failures."""
+    @overload
+    async def resolve(self, sources: Sequence[str]) -> ResolveReport: ...
+    @overload
+    async def resolve(self, sources: Sequence[str], *, parse: bool) -> ResolveReport | None: ...
+
+    async def resolve(self, sources: Sequence[str], *, parse: bool = True) -> ResolveReport | None:
+        """Every source resolved in order: the usable documents, each once, and the failures.
+        With ``parse`` False nothing is parsed: None as soon as a source would need it."""
         report = ResolveReport()
         seen: set[str] = set()
         for source in sources:
-            with tracking() as progress:
-                task = asyncio.ensure_future(asyncio.to_thread(resolve_one, self._context, source))
-                # the parse thread updates ``progress`` page by page; every heartbeat carries it
-                # as it is then
-                await heartbeat_while(task, 2.0, source, progress)
             try:
-                ref = task.result()
+                ref = await self._resolve(source, parse=parse)
             except BadInput as error:
                 report.failures.append(
                     DocumentFailure(source=source, error_type=error.error_type, message=str(error))
@@ -92,7 +102,24 @@ class DocumentActivities:
                     )
                 )
                 continue
+            if ref is None:
+                return None
             if ref.id not in seen:
                 seen.add(ref.id)
                 report.documents.append(ref)
         return report
+
+    async def _resolve(self, source: str, *, parse: bool) -> DocumentRef | None:
+        """``resolve_one`` in a thread, so a large file never blocks the worker's event loop;
+        while it parses, the activity heartbeats with the pages done so far."""
+        with tracking() as progress:
+            task = asyncio.ensure_future(
+                asyncio.to_thread(resolve_one, self._context, source, parse=parse)
+            )
+            if parse:
+                # the parse thread updates ``progress`` page by page; every heartbeat carries
+                # it as it is then
+                await heartbeat_while(task, 2.0, source, progress)
+            else:  # nothing is parsed, and a local activity cannot heartbeat
+                await asyncio.wait([task])
+        return task.result()

@@ -23,6 +23,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.markers import local_activity
 from models.names import (
     DIRECT_PLAN_ID,
     PLAN_ACTIVITY,
@@ -39,7 +40,14 @@ from models.tools import ToolCallResult
 from models.trace import RowStatus, Trace, TraceRow
 from workflows.confidence import step_confidence
 
-__all__ = ["Trace", "TraceNotFound", "TraceRow", "failure_text", "trace", "workflow_ui_url"]
+__all__ = [
+    "Trace",
+    "TraceNotFound",
+    "TraceRow",
+    "failure_text",
+    "trace",
+    "workflow_ui_url",
+]
 
 _PLAN_ACTIVITIES = {PLAN_ID: ("initial", 0), DIRECT_PLAN_ID: ("direct", None)}
 
@@ -148,6 +156,8 @@ class _Builder:
                     row.last_retry_failure = failure_text(a.last_failure)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             await self._completed(event)
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            await self._local_activity(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             f = event.activity_task_failed_event_attributes
             self._closed(f.scheduled_event_id, event, "failed", failure_text(f.failure))
@@ -253,6 +263,17 @@ class _Builder:
             fell_back=row.fell_back_from is not None,
             missing_inputs=False,
         )
+
+    async def _local_activity(self, event: HistoryEvent) -> None:
+        """A planning local activity's plan (resolve_and_plan run in the workflow task)."""
+        found = local_activity(event)
+        if found is None:
+            return
+        kind, activity_id, payloads = found
+        if kind == RESOLVE_AND_PLAN_ACTIVITY and activity_id == PLAN_ID:
+            response = await self._plan_response(kind, payloads)
+            if response is not None:  # None: it deferred to the activity
+                self.plans.append(_Plan(label="initial", replan=0, response=response))
 
     async def _plan_response(self, kind: str, payloads: Sequence[Any]) -> PlanResponse | None:
         """The plan a planning activity (``plan_query`` or ``resolve_and_plan``) returned."""

@@ -1,5 +1,7 @@
 """The resolve_and_plan activity's contract: a query's documents resolved (ingested when new) and
-the query planned in one activity, so a query reaches its first step after one round trip."""
+the query planned in one activity, so that a query reaches its first step after one round trip,
+or none: run first as a local activity (``quick``) that parses nothing and calls no LLM, it
+plans in the workflow's first task whenever the documents are stored already."""
 
 from __future__ import annotations
 
@@ -28,15 +30,27 @@ class ResolveAndPlanRequest(BaseModel):
     """Input of the resolve_and_plan activity."""
 
     query: QueryRequest = Field(description="The query: its documents are resolved, then planned.")
+    quick: bool = Field(
+        default=False,
+        description="Parse no document and call no LLM (a local activity may do this): when "
+        "a document is not stored yet or the LLM would plan, stop and say so (``deferred``).",
+    )
 
 
 class ResolveAndPlanResult(BaseModel):
     """Output of the resolve_and_plan activity: the documents and the validated plan."""
 
     documents: ResolveReport = Field(
-        description="The documents ready to query, and those that could not be used (and why)."
+        default_factory=ResolveReport,
+        description="The documents ready to query, and those that could not be used (and why).",
     )
     plan: PlanResponse | None = Field(
         default=None,
-        description="The validated plan; None when no document could be used (nothing to plan).",
+        description="The validated plan; None when no document could be used (nothing to plan) "
+        "or the quick call was deferred.",
+    )
+    deferred: str | None = Field(
+        default=None,
+        description="Why a quick call resolved and planned nothing (a document needs parsing, "
+        "or the LLM would plan): the full activity is needed.",
     )

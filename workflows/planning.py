@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import CancelledError, FailureError
 
 from models.documents import DocumentRef
 from models.names import (
@@ -32,6 +33,8 @@ ONE_ACTIVITY_PATCH = "resolve-and-plan-in-one-activity"
 before it (resolve batches, then the planning activity) replay the two-activity path."""
 RESOLVE_TIMEOUT = timedelta(minutes=10)
 RESOLVE_HEARTBEAT = timedelta(seconds=30)
+QUICK_TIMEOUT = timedelta(seconds=5)
+"""The quick local activity reads stored documents and plans from templates: well under this."""
 
 
 async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
@@ -92,9 +95,27 @@ def in_one_activity(request: QueryRequest) -> bool:
 
 
 async def resolve_and_plan(request: QueryRequest) -> ResolveAndPlanResult:
-    """The documents resolved (ingested when new) and the query planned, in one activity (id
-    ``plan``): no plan when no document could be used. Planning errors are raised as the
-    planning activity raises them (InvalidPlan is never retried)."""
+    """The documents resolved and the query planned (id ``plan``): first as a local activity
+    in this workflow task, which parses nothing and calls no LLM, so a query over stored
+    documents schedules its first steps without another round trip; when it defers (a
+    document to ingest, an LLM plan) or fails, as an activity that ingests with heartbeats.
+    No plan when no document could be used; planning errors are raised as the planning
+    activity raises them (InvalidPlan is never retried)."""
+    try:
+        quick: ResolveAndPlanResult = await workflow.execute_local_activity(
+            RESOLVE_AND_PLAN_ACTIVITY,
+            ResolveAndPlanRequest(query=request, quick=True),
+            result_type=ResolveAndPlanResult,
+            activity_id=PLAN_ID,
+            start_to_close_timeout=QUICK_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
+        if quick.deferred is None:
+            return quick
+    except FailureError as error:  # the activity below plans again, or says why it cannot
+        # (a local activity's failure comes unwrapped: no ActivityError around it)
+        if isinstance(error, CancelledError) or isinstance(error.cause, CancelledError):
+            raise asyncio.CancelledError() from error
     result: ResolveAndPlanResult = await workflow.execute_activity(
         RESOLVE_AND_PLAN_ACTIVITY,
         ResolveAndPlanRequest(query=request),

@@ -25,6 +25,21 @@ def password_for(name: str, passwords: Mapping[str, str]) -> str | None:
     return next((pw for pattern, pw in passwords.items() if fnmatch.fnmatch(name, pattern)), None)
 
 
+def stored_file(
+    store: DocumentStore, path: Path, *, max_bytes: int
+) -> tuple[bytes, DocumentRef | None]:
+    """``path``'s bytes and the document stored with the same bytes, if there is one. Raises
+    DocumentTooLarge over ``max_bytes``, before reading the file."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentTooLarge(
+            f"{path.name}: {size / 1e6:.1f} MB is over the limit of {max_bytes / 1e6:.1f} MB "
+            "(DOCORCH_MAX_DOCUMENT_BYTES)"
+        )
+    data = path.read_bytes()
+    return data, store.get(content_id(data))
+
+
 def ingest_file(
     store: DocumentStore,
     path: Path,
@@ -38,14 +53,7 @@ def ingest_file(
     DocumentTooLarge over ``max_bytes`` (before reading the file) and the parsers' BadInput
     errors for files that cannot be read as documents.
     """
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise DocumentTooLarge(
-            f"{path.name}: {size / 1e6:.1f} MB is over the limit of {max_bytes / 1e6:.1f} MB "
-            "(DOCORCH_MAX_DOCUMENT_BYTES)"
-        )
-    data = path.read_bytes()
-    existing = store.get(content_id(data))
+    data, existing = stored_file(store, path, max_bytes=max_bytes)
     if existing is not None:
         return existing
     password = password_for(path.name, passwords or {})
