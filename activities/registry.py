@@ -128,10 +128,13 @@ def _expected_type(schema: dict[str, Any], field: str) -> str:
 
 
 async def heartbeat_while(task: asyncio.Future[Any], interval: float, *details: Any) -> None:
-    """Heartbeat every ``interval`` seconds until ``task`` is done (its result stays in it)."""
+    """Heartbeat every ``interval`` seconds until ``task`` is done (its result stays in it).
+    The first heartbeat comes after ``interval``: a call done sooner sends none (the SDK sends
+    a first heartbeat at once, one more request to the server per call)."""
     while not task.done():
-        activity.heartbeat(*details)
         await asyncio.wait([task], timeout=interval)
+        if not task.done():
+            activity.heartbeat(*details)
 
 
 def _observe(tool: str, *, ok: bool, ms: float) -> None:
