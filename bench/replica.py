@@ -73,10 +73,13 @@ async def recorded_calls(
                 plan = _plan_of(await _decode(client, done.result.payloads, hint)) or plan
     if plan is None:
         raise ValueError("the history holds no plan")
-    return _with_dependencies(calls, plan)
+    return with_dependencies(calls, plan)
 
 
-def _with_dependencies(calls: list[BareCall], plan: Plan) -> list[BareCall]:
+def with_dependencies(calls: list[BareCall], plan: Plan) -> list[BareCall]:
+    """``calls`` (in the order docorch made them), each given the positions of the calls it
+    waits for: the planning calls before it, and for a step's call every call of the steps its
+    step depends on and, for a repetition or a fallback, the step's earlier calls."""
     steps = {s.id: s for s in plan.steps}
     parsed = [ActivityId.parse(c.id) for c in calls]
     planning: list[int] = []
