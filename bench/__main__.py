@@ -43,9 +43,10 @@ MODULES = (
 )
 """Run in this order; BENCHMARKS.md lists them in this order too."""
 
-REPORTS = ("versus",)
+REPORTS = ("versus", "profile_worker")
 """Benchmarks that ``python -m bench`` does not run (they take arguments: ``python -m
-bench.versus COMMIT``) but whose last results BENCHMARKS.md shows, after the others."""
+bench.versus COMMIT``, ``python -m bench.profile_worker``) but whose last results BENCHMARKS.md
+shows, after the others."""
 
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
 

@@ -31,7 +31,7 @@ from bench.environment import environment
 from bench.paths import REPO, SAMPLES
 from bench.results import md_table, measured_on, write_result
 from bench.stats import median, ratio_spread, summary
-from bench.throughput import _batch, _docorch_runner
+from bench.throughput import batch, docorch_runner
 from bench.workers import new_task_queue
 from client.sdk import OrchestratorClient
 
@@ -133,21 +133,21 @@ async def compare(commit: str, *, rounds: int, queries: int, concurrency: int) -
         ):
             sides = {
                 "this": (
-                    _docorch_runner(OrchestratorClient(bench.client, task_queue=this_queue)),
+                    docorch_runner(OrchestratorClient(bench.client, task_queue=this_queue)),
                     {"worker": this_pid, "server": bench.server_pid, "client": None},
                 ),
                 "that": (
-                    _docorch_runner(OrchestratorClient(bench.client, task_queue=that_queue)),
+                    docorch_runner(OrchestratorClient(bench.client, task_queue=that_queue)),
                     {"worker": that_pid, "server": bench.server_pid, "client": None},
                 ),
             }
             for run_one, pids in sides.values():  # warm-up: stores the documents
-                await _batch(run_one, 4, 8, pids)
+                await batch(run_one, 4, 8, pids)
             batches: dict[str, list[dict[str, Any]]] = {"this": [], "that": []}
             for r in range(rounds):
                 for name in ("this", "that") if r % 2 == 0 else ("that", "this"):
                     run_one, pids = sides[name]
-                    batches[name].append(await _batch(run_one, concurrency, queries, pids))
+                    batches[name].append(await batch(run_one, concurrency, queries, pids))
     cpu = {
         name: [sum(b["cpu_ms_per_query"].values()) for b in side] for name, side in batches.items()
     }
