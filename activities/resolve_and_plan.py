@@ -10,6 +10,7 @@ would plan, it defers to the full activity, which ingests with heartbeats and ca
 from __future__ import annotations
 
 import asyncio
+import time
 
 from temporalio import activity
 
@@ -34,8 +35,13 @@ class ResolveAndPlan:
 
     @activity.defn(name=RESOLVE_AND_PLAN_ACTIVITY)
     async def resolve_and_plan(self, request: ResolveAndPlanRequest) -> ResolveAndPlanResult:
-        if request.quick:
-            return await self._quick(request)
+        started = time.perf_counter()
+        result = await (self._quick(request) if request.quick else self._full(request))
+        result.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        return result
+
+    async def _full(self, request: ResolveAndPlanRequest) -> ResolveAndPlanResult:
+        """Every document resolved, ingesting what is new, then planned (heartbeating)."""
         report = await self._documents.resolve(request.query.documents)
         if not report.documents:
             return ResolveAndPlanResult(documents=report)

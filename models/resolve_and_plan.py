@@ -54,3 +54,4 @@ class ResolveAndPlanResult(BaseModel):
         description="Why a quick call resolved and planned nothing (a document needs parsing, "
         "or the LLM would plan): the full activity is needed.",
     )
+    duration_ms: float = Field(default=0.0, description="The call's time on the worker.")

@@ -126,7 +126,7 @@ class PlanExecutor:
             c = step.condition
             self._skip(step, place, f"condition false: {c.ref} {c.op.value} {c.value!r}")
             return
-        started = workflow.now()
+        started = self.events.now()
         try:
             outcome = await self.calls.run(step, drop_missing=bool(missing))
         except StepFailure as failure:

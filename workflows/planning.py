@@ -94,13 +94,14 @@ def in_one_activity(request: QueryRequest) -> bool:
     return len(request.documents) <= RESOLVE_BATCH and workflow.patched(ONE_ACTIVITY_PATCH)
 
 
-async def resolve_and_plan(request: QueryRequest) -> ResolveAndPlanResult:
+async def resolve_and_plan(request: QueryRequest) -> tuple[ResolveAndPlanResult, bool]:
     """The documents resolved and the query planned (id ``plan``): first as a local activity
     in this workflow task, which parses nothing and calls no LLM, so a query over stored
     documents schedules its first steps without another round trip; when it defers (a
     document to ingest, an LLM plan) or fails, as an activity that ingests with heartbeats.
     No plan when no document could be used; planning errors are raised as the planning
-    activity raises them (InvalidPlan is never retried)."""
+    activity raises them (InvalidPlan is never retried). The flag says whether the local
+    activity answered (see ``EventLog.hold`` for why a caller may care)."""
     try:
         quick: ResolveAndPlanResult = await workflow.execute_local_activity(
             RESOLVE_AND_PLAN_ACTIVITY,
@@ -111,7 +112,7 @@ async def resolve_and_plan(request: QueryRequest) -> ResolveAndPlanResult:
             retry_policy=RetryPolicy(maximum_attempts=1),
         )
         if quick.deferred is None:
-            return quick
+            return quick, True
     except FailureError as error:  # the activity below plans again, or says why it cannot
         # (a local activity's failure comes unwrapped: no ActivityError around it)
         if isinstance(error, CancelledError) or isinstance(error.cause, CancelledError):
@@ -125,4 +126,4 @@ async def resolve_and_plan(request: QueryRequest) -> ResolveAndPlanResult:
         heartbeat_timeout=RESOLVE_HEARTBEAT,
         retry_policy=PLAN_RETRY,
     )
-    return result
+    return result, False

@@ -27,7 +27,7 @@ class PlanPreviewWorkflow:
         """Resolve the documents, then plan as QueryWorkflow would; run nothing."""
         if in_one_activity(request):
             try:
-                prepared = await resolve_and_plan(request)
+                prepared, _ = await resolve_and_plan(request)
             except ActivityError as error:
                 raise _planning_failure(error) from None
             report, plan = _usable(prepared.documents), prepared.plan
