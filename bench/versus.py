@@ -2,8 +2,9 @@
 on one dev server, in the same run, each worker in its own process (the earlier one runs from a
 ``git archive`` of the commit, compiled to bytecode like this one).
 
-    python -m bench.versus 8adcfe0               # 6 rounds of 40 queries, 20 in flight
-    python -m bench.versus 8adcfe0 --rounds 10 --concurrency 5
+    python -m bench.versus 8adcfe0               # 6 rounds of 40 queries, 20 in flight,
+                                                 # then 12 rounds end to end per DAG
+    python -m bench.versus 8adcfe0 --rounds 10 --concurrency 5 --e2e-rounds 0
 
 The queries are ``throughput``'s rotation over the sample documents (stored by a warm-up on each
 side). A round runs one batch on each checkout, alternating which goes first; figures are
@@ -27,13 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from bench import environment as bench_environment
+from bench.dags import Dag
 from bench.environment import environment
-from bench.paths import REPO, SAMPLES
+from bench.overhead import shapes
+from bench.paths import REPO, SAMPLE_DOCUMENT, SAMPLES
 from bench.results import md_table, measured_on, write_result
 from bench.stats import median, ratio_spread, summary
 from bench.throughput import batch, docorch_runner
 from bench.workers import new_task_queue
 from client.sdk import OrchestratorClient
+from models.query import QueryConfig
 
 NAME = "versus"
 TITLE = "Before and after: this checkout against an earlier commit"
@@ -46,17 +50,22 @@ from client.logs import configure_logging
 from models.settings import Settings
 from worker import build_worker
 
-async def main(address, queue, data, root):
+async def main(address, queue, data, root, tools):
     configure_logging("console", level=logging.WARNING)
     settings = Settings(data_dir=Path(data), allowed_roots=(Path(root),))
     client = await connect(settings, address=address)
-    async with build_worker(client, settings, task_queue=queue):
+    options = {}
+    if tools == "sleep":
+        from bench.dags import sleep_registry
+        options = {"registry": sleep_registry(), "max_concurrent_activities": 64}
+    async with build_worker(client, settings, task_queue=queue, **options):
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.read)
 
 asyncio.run(main(*sys.argv[1:]))
 """
-"""A worker process through APIs every docorch commit has (``connect``, ``build_worker``)."""
+"""A worker process through APIs every docorch commit has (``connect``, ``build_worker``,
+``bench.dags.sleep_registry``): the built-in tools, or the sleep tool of ``overhead``'s DAGs."""
 
 
 def _checkout(commit: str, into: Path) -> str:
@@ -77,8 +86,11 @@ def _checkout(commit: str, into: Path) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _worker(checkout: Path, queue: str, data: Path) -> AsyncIterator[int]:
-    """docorch's worker from ``checkout`` in a child process; yields its process id."""
+async def _worker(
+    checkout: Path, queue: str, data: Path, tools: str = "default"
+) -> AsyncIterator[int]:
+    """docorch's worker from ``checkout`` in a child process (``tools``: ``default`` or
+    ``sleep``); yields its process id."""
     bench = await environment()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -88,6 +100,7 @@ async def _worker(checkout: Path, queue: str, data: Path) -> AsyncIterator[int]:
         queue,
         str(data),
         str(SAMPLES),
+        tools,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         cwd=checkout,
@@ -166,6 +179,51 @@ async def compare(commit: str, *, rounds: int, queries: int, concurrency: int) -
     }
 
 
+async def compare_e2e(commit: str, *, rounds: int) -> list[dict[str, Any]]:
+    """End to end (client start -> result) on ``overhead``'s DAGs, one query at a time, this
+    checkout against ``commit``, alternating which goes first in each round."""
+    bench = await environment()
+    with tempfile.TemporaryDirectory(prefix="docorch-versus-") as tmp:
+        earlier = Path(tmp) / "checkout"
+        earlier.mkdir()
+        _checkout(commit, earlier)
+        queues = {"this": new_task_queue("this-e2e"), "that": new_task_queue("that-e2e")}
+        async with (
+            _worker(REPO, queues["this"], bench.root / "this-e2e", "sleep"),
+            _worker(earlier, queues["that"], bench.root / "that-e2e", "sleep"),
+        ):
+            sdks = {k: OrchestratorClient(bench.client, task_queue=q) for k, q in queues.items()}
+            out = []
+            for dag in shapes():
+                for sdk in sdks.values():  # warm-up: stores the document, fills caches
+                    await _e2e_ms(sdk, dag)
+                ms: dict[str, list[float]] = {"this": [], "that": []}
+                for r in range(rounds):
+                    for name in ("this", "that") if r % 2 == 0 else ("that", "this"):
+                        ms[name].append(await _e2e_ms(sdks[name], dag))
+                out.append(
+                    {
+                        "shape": dag.name,
+                        "this_ms": summary(ms["this"]),
+                        "that_ms": summary(ms["that"]),
+                        "ratio": ratio_spread(ms["this"], ms["that"]),
+                    }
+                )
+    return out
+
+
+async def _e2e_ms(sdk: OrchestratorClient, dag: Dag) -> float:
+    started = time.perf_counter()
+    handle = await sdk.start(
+        f"benchmark {dag.name}",
+        [str(SAMPLE_DOCUMENT)],
+        plan=dag.plan().model_dump(mode="json"),
+        config=QueryConfig(max_parallel_steps=64, confidence_threshold=0.0),
+    )
+    await handle.result()
+    return (time.perf_counter() - started) * 1000
+
+
 def table(results: dict[str, Any]) -> str:
     """The comparison as markdown."""
     rows = []
@@ -208,6 +266,31 @@ def table(results: dict[str, Any]) -> str:
         + f"\n\nAfter ÷ before: **{r['median']:.3f}×** queries/s (p10–p90 "
         f"{r['p10']:.2f}–{r['p90']:.2f}), {c['median']:.3f}× CPU per query (worker + server + "
         f"client; p10–p90 {c['p10']:.2f}–{c['p90']:.2f}).\n"
+        + _e2e_table(results.get("e2e"), results["earlier"])
+    )
+
+
+def _e2e_table(rows: list[dict[str, Any]] | None, earlier: str) -> str:
+    if not rows:
+        return ""
+    return (
+        f"\nEnd to end on `overhead`'s DAGs (steps of 100 ms; client start → result, one query "
+        f"at a time, {rows[0]['ratio']['n']} rounds alternating which checkout goes first), "
+        "ms:\n\n"
+        + md_table(
+            ["shape", f"before (`{earlier}`)", "after", "after ÷ before (p10–p90)"],
+            [
+                [
+                    r["shape"],
+                    r["that_ms"]["median"],
+                    r["this_ms"]["median"],
+                    f"**{r['ratio']['median']:.3f}** "
+                    f"({r['ratio']['p10']:.2f}–{r['ratio']['p90']:.2f})",
+                ]
+                for r in rows
+            ],
+        )
+        + "\n"
     )
 
 
@@ -217,25 +300,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--queries", type=int, default=40, help="queries per batch")
     parser.add_argument("--concurrency", type=int, default=20, help="queries in flight")
+    parser.add_argument(
+        "--e2e-rounds", type=int, default=12, help="rounds per DAG end to end (0: none)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     machine = measured_on()
 
     async def go() -> dict[str, Any]:
         try:
-            return await compare(
+            results = await compare(
                 args.commit,
                 rounds=args.rounds,
                 queries=args.queries,
                 concurrency=args.concurrency,
             )
+            if args.e2e_rounds:
+                results["e2e"] = await compare_e2e(args.commit, rounds=args.e2e_rounds)
+            return results
         finally:
             await bench_environment.close()
 
     results = asyncio.run(go())
     command = (
         f"python -m bench.versus {args.commit} --rounds {args.rounds} "
-        f"--queries {args.queries} --concurrency {args.concurrency}"
+        f"--queries {args.queries} --concurrency {args.concurrency} "
+        f"--e2e-rounds {args.e2e_rounds}"
     )
     document = {
         "name": NAME,
