@@ -55,6 +55,14 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
 stack, so the categories may overlap."""
 
 
+_PLUMBING = ("(asyncio/", "(concurrent/", "(threading.py", "(<frozen", "(<string>")
+
+
+def _telling(frame: str) -> bool:
+    """Whether a frame says what the worker was doing (not the event loop or a thread pool)."""
+    return "/" in frame and not any(p in frame for p in _PLUMBING)
+
+
 def _summarise(path: Path, queries: int) -> dict[str, Any]:
     """Samples per query: all, by category, and the frames most often on the stack."""
     total = 0
@@ -77,9 +85,7 @@ def _summarise(path: Path, queries: int) -> dict[str, Any]:
         "ms_per_query": round(total * ms, 2),
         "categories": {label: round(by_category[label] * ms, 2) for label, _ in CATEGORIES},
         "top_frames": [
-            (name, round(n * ms, 2))
-            for name, n in frames.most_common(60)
-            if "/" in name and not name.startswith(("run (asyncio", "Thread.", "<module> (<"))
+            (name, round(n * ms, 2)) for name, n in frames.most_common(80) if _telling(name)
         ][:25],
     }
 
@@ -178,7 +184,7 @@ def table(results: dict[str, Any]) -> str:
     )
     top = md_table(
         ["frame on the stack (docorch)", "ms per query"],
-        [[f"`{name}`", ms] for name, ms in d["top_frames"][:15]],
+        [[f"`{name}`", ms] for name, ms in d["top_frames"] if _telling(name)][:15],
     )
     return (
         f"{results['rounds']} rounds of {results['queries_per_batch']} queries at "
