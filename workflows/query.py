@@ -154,8 +154,9 @@ class QueryWorkflow:
         self, request: QueryRequest
     ) -> tuple[list[DocumentRef], Plan | None]:
         """The documents and the validated plan (None when planning failed: the caller
-        degrades): one resolve_and_plan activity when the documents fit one batch, else the
-        resolve batches, then the planning activity."""
+        degrades): one resolve_and_plan call when the documents fit one batch (a local
+        activity in this workflow task when they are stored already), else the resolve
+        batches, then the planning activity."""
         if not in_one_activity(request):
             documents = await self._resolve(request)
             return documents, await self._plan(request, documents)
