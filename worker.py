@@ -8,7 +8,7 @@ python -m worker            # or: docorch worker
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from activities import context as tool_context
 from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.registry import ToolRegistry
+from activities.resolve_and_plan import ResolveAndPlan
 from activities.tools.catalog import default_registry
 from client.connection import connect
 from client.logs import configure_logging
@@ -60,18 +61,12 @@ def build_worker(
     connected without the docorch plugin gets it here (its data converter must still be
     docorch's: ``client.plugin.data_converter``). ``workflow_runner`` replaces docorch's
     sandbox (benchmarks and debuggers; production workers keep the default)."""
-    registry = registry or default_registry()
-    context = tool_context.install(settings)
-    planner = Planner(registry)
-    documents = DocumentActivities(context)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=list(WORKFLOWS),
         activities=[
-            planner.plan_query,
-            documents.resolve_documents,
-            *registry.activities(),
+            *worker_activities(registry or default_registry(), settings),
             *extra_activities,
         ],
         plugins=_plugins(client, workflow_runner),
@@ -80,6 +75,20 @@ def build_worker(
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
         graceful_shutdown_timeout=timedelta(seconds=2),
     )
+
+
+def worker_activities(registry: ToolRegistry, settings: Settings) -> list[Callable[..., Any]]:
+    """Every activity a docorch worker runs: planning, resolving documents, both in one, and
+    the registry's tools; the tools' context (store, settings) is installed for them."""
+    context = tool_context.install(settings)
+    planner = Planner(registry)
+    documents = DocumentActivities(context)
+    return [
+        planner.plan_query,
+        documents.resolve_documents,
+        ResolveAndPlan(documents, planner).resolve_and_plan,
+        *registry.activities(),
+    ]
 
 
 async def serving_worker(client: Client, settings: Settings) -> Worker:

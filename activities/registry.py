@@ -128,10 +128,13 @@ def _expected_type(schema: dict[str, Any], field: str) -> str:
 
 
 async def heartbeat_while(task: asyncio.Future[Any], interval: float, *details: Any) -> None:
-    """Heartbeat every ``interval`` seconds until ``task`` is done (its result stays in it)."""
+    """Heartbeat every ``interval`` seconds until ``task`` is done (its result stays in it).
+    The first heartbeat comes after ``interval``: a call done sooner sends none (the SDK sends
+    a first heartbeat at once, one more request to the server per call)."""
     while not task.done():
-        activity.heartbeat(*details)
         await asyncio.wait([task], timeout=interval)
+        if not task.done():
+            activity.heartbeat(*details)
 
 
 def _observe(tool: str, *, ok: bool, ms: float) -> None:
@@ -165,6 +168,9 @@ class ToolRegistry:
 
     def __init__(self) -> None:
         self._tools: dict[str, RegisteredTool] = {}
+        # (tool, parameter) -> its validator, built on first use: building one costs more than
+        # the validation, and every plan validates every step's parameters
+        self._field_adapters: dict[tuple[str, str], TypeAdapter[Any]] = {}
 
     def register_function(
         self,
@@ -341,9 +347,8 @@ class ToolRegistry:
                     f"(expected {_expected_type(schema, field_name)})"
                 )
         for field_name, value in concrete.items():
-            field = registered.params_model.model_fields[field_name]
             try:
-                TypeAdapter(field.annotation or Any).validate_python(value)
+                self._field_adapter(tool, field_name).validate_python(value)
             except ValidationError as error:
                 problems.append(
                     f"{tool}: parameter {field_name!r} expected "
@@ -351,6 +356,15 @@ class ToolRegistry:
                     f"{_short(value)} ({error.errors()[0]['msg']})"
                 )
         return problems
+
+    def _field_adapter(self, tool: str, field_name: str) -> TypeAdapter[Any]:
+        adapter = self._field_adapters.get((tool, field_name))
+        if adapter is None:
+            field = self._tools[tool].params_model.model_fields[field_name]
+            adapter = self._field_adapters[(tool, field_name)] = TypeAdapter(
+                field.annotation or Any
+            )
+        return adapter
 
 
 def _short(value: Any) -> str:
