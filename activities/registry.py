@@ -134,13 +134,24 @@ async def heartbeat_while(task: asyncio.Future[Any], interval: float, *details: 
         await asyncio.wait([task], timeout=interval)
 
 
+def figure_key(info: activity.Info, *, ok: bool) -> str:
+    """The idempotency key of a tool call's figure: the workflow run and step for a success (a
+    step succeeds once, however often a completion lost to a killed worker or an unreachable
+    server makes Temporal run it again), and the attempt too for a failure (each failed
+    attempt was a call of its own)."""
+    step = f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}"
+    return step if ok else f"{step}#{info.attempt}"
+
+
 def _observe(tool: str, *, ok: bool, ms: float) -> None:
-    """Feed the global per-tool figures; never fails the call."""
+    """Feed the global per-tool figures, once per call (``figure_key``); never fails the
+    call."""
     context = tool_context.installed()
     if context is None:
         return
     try:
-        context.figures.record_call(tool, ok=ok, ms=ms)
+        key = figure_key(activity.info(), ok=ok)
+        context.figures.record_call(tool, ok=ok, ms=ms, key=key)
     except Exception:
         log.warning("tool_stats_not_recorded", tool=tool, exc_info=True)
 
