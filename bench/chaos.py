@@ -212,7 +212,7 @@ async def _until_served(call: Callable[[], Awaitable[T]], what: str) -> T:
         try:
             return await call()
         except RPCError as error:
-            starting = error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE)
+            starting = error.status == RPCStatusCode.NOT_FOUND and "amespace" in error.message
             if not (is_unreachable(error) or starting) or loop.time() > deadline:
                 raise RuntimeError(f"{what}: {error.status.name} {error}") from error
             await asyncio.sleep(0.5)

@@ -83,6 +83,7 @@ async def test_the_sdk_waits_for_the_answer_across_a_server_restart(
             handle = await sdk.start(QUESTION, documents, plan=_slow_plan())
             await _eventually(lambda: log.count("slow", key="restart") == 1)
             waiting = asyncio.create_task(sdk.result(handle.id))
+            await asyncio.sleep(0.5)  # its long poll is in flight when the server dies
             server.kill()
             await asyncio.sleep(1.5)  # a call or two fails meanwhile: nothing answers
             assert not waiting.done()
