@@ -426,12 +426,15 @@ async def _soak(shape: Shape, store_url: str | None) -> dict[str, Any]:
         async with _rig(root, store_url) as rig:
             asker = Asker(rig.sdk, shape, uuid.uuid4().hex[:8])
             await rig.sdk.ingest([str(SAMPLES / n) for n in STORED])  # named by id below
-            await _phase(rig, asker, 0, len(KINDS), chaos=None)  # warm-up
+            warm = await _phase(rig, asker, 0, len(KINDS), chaos=None)
             baseline = await _phase(rig, asker, len(KINDS), shape.baseline_queries, chaos=None)
             first = len(KINDS) + shape.baseline_queries
             soak = await _phase(rig, asker, first, shape.queries, chaos=shape)
             samples = len({*CONTRACTS, *REPORTS, *STORED})
-            audited = await audit(rig.client, rig.settings, uploads=asker.uploads, samples=samples)
+            quiet = {o.workflow_id for o in warm.outcomes + baseline.outcomes}
+            audited = await audit(
+                rig.client, rig.settings, uploads=asker.uploads, samples=samples, quiet=quiet
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     kills = len(soak.kills)

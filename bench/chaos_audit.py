@@ -77,16 +77,20 @@ _ENDINGS = {
 """History events that end a step's activity, by their attributes' field name."""
 
 
-async def _steps(client: Client) -> dict[str, Any]:
+async def _steps(client: Client, quiet: set[str]) -> dict[str, Any]:
     """Over every workflow run on the server: the tool steps that completed (key
-    ``workflow/run/step``, as the figures key them) and how many steps ran more than one
-    attempt."""
+    ``workflow/run/step``, as the figures key them), which steps ran more than one attempt and
+    why, and how many workflow tasks timed out, in the runs of queries ``quiet`` (no kill while
+    they ran) and in the others."""
     completed: Counter[str] = Counter()
     keys: set[str] = set()
     retried: Counter[str] = Counter()
+    retried_quietly: Counter[str] = Counter()
+    task_timeouts = Counter({"quiet": 0, "soak": 0})
     states: dict[str, str] = {}
     workflows = [w async for w in client.list_workflows()]
     for execution in workflows:
+        is_quiet = (execution.parent_id or execution.id) in quiet
         handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
         history = await handle.fetch_history()
         scheduled: dict[int, tuple[str, str]] = {}
@@ -102,7 +106,10 @@ async def _steps(client: Client) -> dict[str, Any]:
                 started = event.activity_task_started_event_attributes
                 if started.attempt > 1:
                     tool = scheduled[started.scheduled_event_id][1]
-                    retried[f"{tool}: {_cause(started.last_failure)}"] += 1
+                    cause = f"{tool}: {_cause(started.last_failure)}"
+                    (retried_quietly if is_quiet else retried)[cause] += 1
+            elif event.HasField("workflow_task_timed_out_event_attributes"):
+                task_timeouts["quiet" if is_quiet else "soak"] += 1
             elif event.HasField("activity_task_completed_event_attributes"):
                 step, tool = scheduled[
                     event.activity_task_completed_event_attributes.scheduled_event_id
@@ -115,6 +122,8 @@ async def _steps(client: Client) -> dict[str, Any]:
         "keys": keys,
         "states": states,
         "retried": retried,
+        "retried_quietly": retried_quietly,
+        "task_timeouts": task_timeouts,
         "runs": len(workflows),
     }
 
@@ -175,14 +184,15 @@ def _postgres_rows(url: str) -> dict[str, Any]:
 
 
 async def audit(
-    client: Client, settings: Settings, *, uploads: int, samples: int
+    client: Client, settings: Settings, *, uploads: int, samples: int, quiet: set[str]
 ) -> dict[str, Any]:
     """Every side effect of the workflow runs on the server (the server and the store serve
     this run alone) counted in the store and checked against their histories: ``uploads``
     distinct uploaded documents and ``samples`` distinct worker files were named. ``duplicated``
-    sums what was recorded more than once."""
+    sums what was recorded more than once. ``quiet``: the queries that ran without a kill (their
+    retries and workflow task timeouts are counted apart: false alarms)."""
     still_running = await _wait_closed(client)
-    steps = await _steps(client)
+    steps = await _steps(client, quiet)
     location = parse_store_url(settings.store_url, data_dir=settings.data_dir)
     if location.scheme == "embedded":
         rows = await asyncio.to_thread(_embedded_rows, Path(location.target))
@@ -214,6 +224,8 @@ async def audit(
         "still_running": still_running,
         "steps_retried": sum(steps["retried"].values()),
         "retried_because": dict(steps["retried"].most_common()),
+        "retried_without_kills": dict(steps["retried_quietly"].most_common()),
+        "workflow_task_timeouts": dict(steps["task_timeouts"]),
         "per_tool": per_tool,
         "success_rows": sum(ok.values()),
         "extra_success_rows": extra_successes,
@@ -273,11 +285,15 @@ def audit_table(audited: dict[str, Any]) -> str:
         ],
         ["LLM ledger calls", "0 (no LLM endpoint)", a["llm_calls"], "–"],
     ]
+    quietly = ", ".join(f"{n} × {why}" for why, n in a["retried_without_kills"].items()) or "none"
+    timeouts = a["workflow_task_timeouts"]
     return (
         f"Side effects of all {a['runs']} workflow runs (warm-up, baseline, soak), counted in "
-        f"the store against the histories once every run had closed ({a['steps_retried']} steps "
-        f"ran more than one attempt: {retried}; {a['failure_rows']} failed attempts recorded as "
-        "failures):\n\n"
+        "the store against the histories once every run had closed. Steps that ran more than "
+        f"one attempt in the soak: {retried}; in the runs without kills (false alarms): "
+        f"{quietly}. Workflow tasks timed out (a dead worker's sticky queue): "
+        f"{timeouts.get('soak', 0)} in the soak, {timeouts.get('quiet', 0)} without kills. "
+        f"Failed attempts recorded as failures: {a['failure_rows']}.\n\n"
         + md_table(["side effect", "expected", "recorded", "recorded twice"], rows)
         + "\n"
     )
