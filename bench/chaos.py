@@ -25,34 +25,28 @@ import asyncio
 import contextlib
 import itertools
 import shutil
-import signal
-import subprocess
 import tempfile
-import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from app.runtime.embedded import connect_when_ready
-from bench.chaos_audit import audit, audit_table
+from bench.chaos_audit import audit
+from bench.chaos_report import report
+from bench.chaos_rig import REPLY_WITHIN_S, Rig, WorkerSlot, served
+from bench.chaos_rig import rig as rig_of
 from bench.paths import SAMPLES
-from bench.results import md_table
 from bench.stats import median
 from client.reconnect import is_unreachable
 from client.sdk import OrchestratorClient
 from models.ids import fresh_query_id
 from models.plan import Plan, Step
 from models.query import QueryStatus, QueryType
-from models.settings import Settings
 from store import content_id
-from tests.persistent_server import PersistentServer, free_port
-from tests.worker_process import spawn
+from tests.postgres import throwaway_cluster
 
 NAME = "chaos"
 TITLE = "Chaos soak: worker and server killed with SIGKILL while queries run"
@@ -74,8 +68,6 @@ FULL = Shape(
     queries=200, baseline_queries=60, in_flight=20, kill_every_s=20, kills=None, long_step_s=25
 )
 QUICK = Shape(queries=40, baseline_queries=20, in_flight=20, kill_every_s=8, kills=2, long_step_s=8)
-REPLY_WITHIN_S = 180.0
-"""How long a query's caller keeps trying while the server is away (the SDK's reconnect)."""
 
 CONTRACTS = ("contract_acme_globex.md", "contract_acme_initech.md")
 REPORTS = ("contract_acme_umbrella.pdf", "incident_review_2025-09-22.docx")
@@ -114,58 +106,6 @@ class Soak:
     worker_deaths: int = 0
     started: float = 0.0
     ended: float = 0.0
-
-
-# ---- the processes ------------------------------------------------------------------------------
-
-
-def _drain(process: subprocess.Popen[str]) -> None:
-    """Read the worker's stdout (its logs) so that a full pipe never blocks it."""
-    stream = process.stdout
-    if stream is not None:
-        threading.Thread(target=stream.read, daemon=True).start()
-
-
-class WorkerSlot:
-    """The one worker process; ``replace`` kills it with SIGKILL and starts another."""
-
-    def __init__(self, address: str, queue: str, settings: Settings, calls: Path) -> None:
-        self.address, self.queue, self.settings, self.calls = address, queue, settings, calls
-        self.stack = AsyncExitStack()
-        self.process: subprocess.Popen[str] | None = None
-
-    async def start(self) -> None:
-        self.process = await self.stack.enter_async_context(
-            spawn(
-                self.address,
-                self.queue,
-                data_dir=self.settings.data_dir,
-                allowed_roots=self.settings.allowed_roots,
-                calls=self.calls,
-                store_url=self.settings.store_url,
-            )
-        )
-        _drain(self.process)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    async def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            await asyncio.to_thread(self.process.wait)
-        await self.stack.aclose()
-        self.stack = AsyncExitStack()
-
-    async def replace(self) -> None:
-        await self.kill()
-        await self.start()
-
-
-async def _served(server: PersistentServer, settings: Settings) -> None:
-    """Start the server and wait until it serves its namespace."""
-    await server.start()
-    await connect_when_ready(settings, server.address)
 
 
 # ---- the queries --------------------------------------------------------------------------------
@@ -313,45 +253,13 @@ async def _chaos(
 # ---- the run ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Rig:
-    settings: Settings
-    server: PersistentServer
-    workers: WorkerSlot
-    sdk: OrchestratorClient
-    client: Client
-
-
-@contextlib.asynccontextmanager
-async def _rig(root: Path, store_url: str | None) -> Any:
-    docs = root / "docs"
-    docs.mkdir()
-    settings = Settings(data_dir=root / "data", allowed_roots=(SAMPLES, docs), store_url=store_url)
-    server = PersistentServer(settings, free_port(), root / "temporal.db", root / "server.log")
-    await server.start()
-    try:
-        client = await connect_when_ready(settings, server.address)
-        queue = f"chaos-{uuid.uuid4().hex[:8]}"
-        workers = WorkerSlot(server.address, queue, settings, root / "calls.jsonl")
-        await workers.start()
-        try:
-            sdk = OrchestratorClient(
-                client, task_queue=queue, settings=settings, reconnect_seconds=REPLY_WITHIN_S
-            )
-            yield Rig(settings, server, workers, sdk, client)
-        finally:
-            await workers.kill()
-    finally:
-        server.kill()
-
-
 async def _phase(rig: Rig, asker: Asker, first: int, count: int, *, chaos: Shape | None) -> Soak:
     soak = Soak()
     done = asyncio.Event()
 
     async def restart_server() -> None:
         rig.server.kill()
-        await _served(rig.server, rig.settings)
+        await served(rig.server, rig.settings)
 
     killer = None
     if chaos is not None:
@@ -423,7 +331,7 @@ def _expected_wall(baseline: Soak, soak: Soak, in_flight: int) -> float:
 async def _soak(shape: Shape, store_url: str | None) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="docorch-chaos-"))
     try:
-        async with _rig(root, store_url) as rig:
+        async with rig_of(root, store_url) as rig:
             asker = Asker(rig.sdk, shape, uuid.uuid4().hex[:8])
             await rig.sdk.ingest([str(SAMPLES / n) for n in STORED])  # named by id below
             warm = await _phase(rig, asker, 0, len(KINDS), chaos=None)
@@ -453,22 +361,25 @@ async def _soak(shape: Shape, store_url: str | None) -> dict[str, Any]:
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    shape = QUICK if quick else FULL
-    rounds = [await _soak(shape, None)]
-    soak = rounds[0]
-    answered, queries = soak["soak"]["answered"], soak["soak"]["queries"]
-    duplicated = soak["audit"]["duplicated"]
+    rounds = [await _soak(QUICK if quick else FULL, None)]
+    if not quick:  # the same audit on the PostgreSQL store, a short soak
+        with throwaway_cluster() as cluster:
+            rounds.append(await _soak(QUICK, cluster.create_database("chaos")))
+    main = rounds[0]["soak"]
+    duplicated = sum(r["audit"]["duplicated"] for r in rounds)
+    stores = " and ".join(r["store"] for r in rounds)
     return {
         "rounds": rounds,
         "goals": [
             {
-                "goal": f"chaos soak: {queries}/{queries} answered",
-                "measured": f"{answered}/{queries}",
-                "met": answered == queries,
+                "goal": f"chaos soak: {main['queries']}/{main['queries']} answered",
+                "measured": f"{main['answered']}/{main['queries']}"
+                + "".join(f", {r['soak']['answered']}/{r['soak']['queries']}" for r in rounds[1:]),
+                "met": all(r["soak"]["answered"] == r["soak"]["queries"] for r in rounds),
             },
             {
                 "goal": "chaos soak: no step's side effect recorded twice",
-                "measured": f"{duplicated} recorded twice",
+                "measured": f"{duplicated} recorded twice ({stores} store)",
                 "met": duplicated == 0,
             },
         ],
@@ -476,39 +387,4 @@ async def run(quick: bool) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    parts = []
-    for r in results["rounds"]:
-        shape, soak, base = r["shape"], r["soak"], r["baseline"]
-        parts.append(
-            f"**{r['store']} store.** {soak['queries']} queries, {shape['in_flight']} in flight, "
-            f"every {shape['kill_every_s']:g} s the worker or the server killed with SIGKILL "
-            f"(alternately) and replaced at once; every second query waits "
-            f"{shape['long_step_s']:g} s on a slow service. **{soak['answered']}/"
-            f"{soak['queries']} answered** ({soak['statuses']}) in {soak['wall_s']} s with "
-            f"{len(r['kills'])} kills; the baseline ran {base['queries']} of the same queries "
-            f"without kills in {base['wall_s']} s ({base['answered']} answered). **Seconds lost "
-            f"per kill: {r['seconds_lost_per_kill']}** (soak wall time minus the same queries at "
-            "the baseline rate, over the kills). Unexpected worker exits: "
-            f"{r['worker_deaths']}.\n"
-        )
-        if soak["errors"]:
-            parts.append("Errors: " + "; ".join(f"`{e}`" for e in soak["errors"]) + "\n")
-        rows = [
-            [k["target"], k["at_s"], k["in_flight"], k["replaced_s"], k["next_answer_s"]]
-            for k in r["kills"]
-        ]
-        headers = [
-            "killed",
-            "at, s",
-            "in flight",
-            "kill → replacement serving, s",
-            "kill → next answer, s",
-        ]
-        parts.append(md_table(headers, rows) + "\n")
-        latency = [
-            [kind, base["median_latency_s"].get(kind, "–"), soak["median_latency_s"].get(kind, "–")]
-            for kind in dict.fromkeys(KINDS)
-        ]
-        parts.append(md_table(["query", "median latency, baseline s", "soak s"], latency) + "\n")
-        parts.append(audit_table(r["audit"]))
-    return "\n".join(parts)
+    return report(results)

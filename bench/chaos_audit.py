@@ -97,8 +97,9 @@ async def _steps(client: Client, quiet: set[str]) -> dict[str, Any]:
         for event in history.events:
             ended = _ENDINGS.get(event.WhichOneof("attributes") or "")
             if ended is not None:
-                step = scheduled[getattr(event, f"{ended}_event_attributes").scheduled_event_id]
-                states[f"{execution.id}/{execution.run_id}/{step[0]}"] = ended
+                ending = getattr(event, f"{ended}_event_attributes")
+                activity_id = scheduled[ending.scheduled_event_id][0]
+                states[f"{execution.id}/{execution.run_id}/{activity_id}"] = ended
             if event.HasField("activity_task_scheduled_event_attributes"):
                 attributes = event.activity_task_scheduled_event_attributes
                 scheduled[event.event_id] = (attributes.activity_id, attributes.activity_type.name)

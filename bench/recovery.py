@@ -176,10 +176,11 @@ def table(results: dict[str, Any]) -> str:
     ]
     return (
         query_table(results["query"])
-        + "\n**The activity alone**, one round per heartbeat timeout; the second worker polls "
-        "from the moment of the kill, so worker start-up is not counted. The SDK sends "
-        "heartbeats at most every 0.8 × the timeout (docorch's workers at least every second, "
-        "``worker.HEARTBEAT_THROTTLE``), so the server may hold a checkpoint a little behind; "
+        + "\n**The activity alone**, one round per heartbeat timeout (5 s: QueryWorkflow's "
+        "resolve step before this run; 2 s: now); the second worker polls from the moment of "
+        "the kill, so worker start-up is not counted. The SDK holds an activity's heartbeats "
+        "back for 0.8 × its heartbeat timeout, docorch's workers for a second at most "
+        "(`worker.HEARTBEAT_THROTTLE`), so the server's checkpoint may lag the work a little; "
         "documents indexed past it are found again in the store by their content hash (read "
         "and hashed, not parsed).\n\n" + md_table(headers, rows) + "\n"
     )
