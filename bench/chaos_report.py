@@ -21,6 +21,9 @@ SIDE_EFFECTS = (
 )
 
 
+STORES = {"embedded": "Embedded", "postgresql": "PostgreSQL"}
+
+
 def _statuses(statuses: dict[str, int]) -> str:
     return ", ".join(f"{n} {status}" for status, n in statuses.items())
 
@@ -28,7 +31,7 @@ def _statuses(statuses: dict[str, int]) -> str:
 def _round(r: dict[str, Any]) -> list[str]:
     shape, soak, base = r["shape"], r["soak"], r["baseline"]
     parts = [
-        f"**{r['store'].capitalize()} store.** {soak['queries']} queries, "
+        f"**{STORES.get(r['store'], r['store'])} store.** {soak['queries']} queries, "
         f"{shape['in_flight']} in flight, every {shape['kill_every_s']:g} s the worker or the "
         "server killed with SIGKILL (alternately) and replaced at once; every second query "
         f"waits {shape['long_step_s']:g} s on a slow service. **{soak['answered']}/"
@@ -52,7 +55,11 @@ def _round(r: dict[str, Any]) -> list[str]:
         "kill → replacement serving, s",
         "kill → next answer, s",
     ]
-    parts.append(md_table(headers, rows) + "\n")
+    parts.append(
+        md_table(headers, rows)
+        + "\n\nKill → next answer is long when every query in flight was in its slow call "
+        "(most of them are, at any moment): those calls start over.\n"
+    )
     kinds = dict.fromkeys([*base["median_latency_s"], *soak["median_latency_s"]])
     latency = [
         [kind, base["median_latency_s"].get(kind, "–"), soak["median_latency_s"].get(kind, "–")]
@@ -61,7 +68,7 @@ def _round(r: dict[str, Any]) -> list[str]:
     parts.append(
         "Median latency per query kind: a kill costs the queries that were waiting on the slow "
         "service most (the stand-in keeps no checkpoint: its call starts over after the "
-        "heartbeat timeout, also when the server was away longer than that).\n\n"
+        "heartbeat timeout, 1 s, also when the server was away longer than that).\n\n"
         + md_table(["query", "without kills, s", "soak, s"], latency)
         + "\n"
     )

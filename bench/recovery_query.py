@@ -35,6 +35,7 @@ from models.names import RESOLVE_ACTIVITY as RESOLVE
 from models.query import QueryStatus
 from store import content_id, open_store
 from tests.worker_process import spawn
+from worker import STICKY_TIMEOUT
 from workflows.planning import PLAN_HEARTBEAT_SECONDS, RESOLVE_HEARTBEAT_SECONDS
 
 PDF_PAGES = 300
@@ -189,7 +190,7 @@ def query_table(q: dict[str, Any]) -> str:
         f"{t.get('resolve_retried_s', '–')} s and done at {t.get('resolve_done_s', '–')} s (the "
         f"PDF parsed again from page 1), the query complete at {t.get('completed_s', '–')} s; "
         f"{t['sticky_timeouts']} workflow task(s) waited out the dead worker's sticky queue "
-        "(2 s each)."
+        f"({STICKY_TIMEOUT.total_seconds():g} s each)."
         + f"\n\n**Page-level resume, not built:** the whole {q['pdf_pages']}-page PDF parses in "
         f"{q['pdf_parse_s']} s here, so resuming inside it would save at most that much, less "
         "the pages parsed again anyway; the parse is one call in a child process whose "
