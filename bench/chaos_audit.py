@@ -253,39 +253,19 @@ def audit_table(audited: dict[str, Any]) -> str:
     """The audit as a markdown table and a line."""
     a = audited
     retried = ", ".join(f"{n} × {why}" for why, n in a["retried_because"].items()) or "none"
-    rows = [
-        [
-            "tool figures: success rows",
-            f"{a['steps_completed']} completed tool steps",
-            a["success_rows"],
-            a["extra_success_rows"],
-        ],
-        [
-            "documents",
-            f"{a['documents_expected']} distinct bytes",
-            a["documents"],
-            max(0, a["documents"] - a["documents_expected"]),
-        ],
-        [
-            "chunks",
-            f"{a['declared_chunks']} declared by the documents",
-            a["chunks"],
-            max(0, a["chunks"] - a["declared_chunks"]),
-        ],
-        [
-            "search-index entries",
-            f"{a['chunks']} chunks",
-            a["indexed_chunks"],
-            max(0, a["indexed_chunks"] - a["chunks"]),
-        ],
-        [
-            "content bytes",
-            f"{a['uploads']} uploads",
-            a["content"],
-            max(0, a["content"] - a["uploads"]),
-        ],
-        ["LLM ledger calls", "0 (no LLM endpoint)", a["llm_calls"], "–"],
+    counted = (  # side effect, what it should match, and the audit's keys of both counts
+        ("tool figures: success rows", "completed tool steps", "steps_completed", "success_rows"),
+        ("documents", "distinct bytes", "documents_expected", "documents"),
+        ("chunks", "declared by the documents", "declared_chunks", "chunks"),
+        ("search-index entries", "chunks", "chunks", "indexed_chunks"),
+        ("content bytes", "uploads", "uploads", "content"),
+    )
+    rows: list[list[Any]] = [
+        [name, f"{a[expected]} {what}", a[recorded], max(0, a[recorded] - a[expected])]
+        for name, what, expected, recorded in counted
     ]
+    rows[0][3] = a["extra_success_rows"]  # per tool: one tool's missing row hides no other's extra
+    rows.append(["LLM ledger calls", "0 (no LLM endpoint)", a["llm_calls"], "–"])
     quietly = ", ".join(f"{n} × {why}" for why, n in a["retried_without_kills"].items()) or "none"
     timeouts = a["workflow_task_timeouts"]
     return (
