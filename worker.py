@@ -38,6 +38,16 @@ from workflows.session import SessionWorkflow
 
 log = structlog.get_logger(__name__)
 
+STICKY_TIMEOUT = timedelta(seconds=1)
+"""A workflow task waits this long for the worker that ran the workflow last (its cache holds
+the workflow) before any worker takes it, replaying the history. After a worker dies, every
+workflow it held pays this once: bench/recovery.py measured 2 s of a 5.8 s recovery (the
+SDK's default is 10 s)."""
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
+"""The SDK sends an activity's heartbeats at most every 0.8 × its heartbeat timeout; at most
+this long apart here, so a 2 s timeout (resolve, planning) keeps a second of slack and the
+server holds checkpoints at most a second old."""
+
 WORKFLOWS: Sequence[type] = (
     QueryWorkflow,
     ReplanWorkflow,
@@ -72,7 +82,8 @@ def build_worker(
         plugins=_plugins(client, workflow_runner),
         max_concurrent_activities=max_concurrent_activities or settings.max_concurrent_activities,
         # a crashed worker's sticky queue is abandoned quickly so another worker takes over
-        sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         graceful_shutdown_timeout=timedelta(seconds=2),
     )
 

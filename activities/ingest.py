@@ -39,7 +39,7 @@ from activities.documents.limits import ParseLimits
 from activities.documents.parsed import ParsedDocument
 from activities.documents.paths import confined_path, document_roots
 from activities.errors import BadInput, DocumentNotFound
-from activities.registry import heartbeat_while
+from activities.registry import heartbeat_interval, heartbeat_while
 from models.documents import (
     DocumentRef,
     InvalidDocumentReference,
@@ -141,14 +141,6 @@ def _resumed(sources: Sequence[str]) -> ResolveProgress:
     return progress
 
 
-def heartbeat_interval() -> float:
-    """A third of the running activity's heartbeat timeout (at most HEARTBEAT_SECONDS)."""
-    timeout = activity.info().heartbeat_timeout
-    if timeout is None:
-        return HEARTBEAT_SECONDS
-    return max(0.1, min(HEARTBEAT_SECONDS, timeout.total_seconds() / 3))
-
-
 def _failure(source: str, error: Exception) -> DocumentFailure:
     if isinstance(error, BadInput):
         return DocumentFailure(source=source, error_type=error.error_type, message=str(error))
@@ -179,7 +171,7 @@ class DocumentActivities:
         progress = _resumed(sources)
         report = progress.report
         seen = {ref.id for ref in report.documents}
-        interval = heartbeat_interval()
+        interval = heartbeat_interval(HEARTBEAT_SECONDS)
         for index in range(progress.done, len(sources)):
             source = sources[index]
             task = asyncio.ensure_future(resolve_isolated(self._context, source))

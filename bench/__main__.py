@@ -43,6 +43,7 @@ MODULES = (
     "pdf_ingest",
     "hostile",
     "recovery",
+    "chaos",
 )
 """Run in this order; BENCHMARKS.md lists them in this order too."""
 

@@ -27,10 +27,24 @@ from models.resolve_and_plan import ResolveAndPlanRequest, ResolveAndPlanResult,
 from models.summaries import plan_summary, resolve_and_plan_summary, resolve_summary
 
 RESOLVE_BATCH = 200
-RESOLVE_HEARTBEAT_SECONDS = 5
+RESOLVE_HEARTBEAT_SECONDS = 2
 """A resolve activity that stops heartbeating this long (its worker died) is retried elsewhere,
-resuming after the documents its heartbeat details record (timeouts are not replayed)."""
-PLAN_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["InvalidPlan"])
+resuming after the documents its heartbeat details record (timeouts are not replayed). It
+heartbeats every third of it and its worker sends one at least every second
+(``worker.HEARTBEAT_THROTTLE``); bench/recovery.py measures the recovery."""
+PLAN_HEARTBEAT_SECONDS = 2
+"""The same for the planning activity: without it, a worker that died while planning held the
+query for the whole start-to-close timeout (60-120 s, measured by bench/chaos.py)."""
+RETRY_AFTER_DEATH = timedelta(milliseconds=200)
+"""The first retry's delay for resolve and planning: their usual failure is a worker that died
+(heartbeat timeout), which waiting does not mend (the SDK's default delay, 1 s, did nothing but
+delay the answer: bench/recovery.py)."""
+RESOLVE_RETRY = RetryPolicy(initial_interval=RETRY_AFTER_DEATH, maximum_attempts=3)
+PLAN_RETRY = RetryPolicy(
+    initial_interval=RETRY_AFTER_DEATH,
+    maximum_attempts=3,
+    non_retryable_error_types=["InvalidPlan"],
+)
 """A plan that fails validation is not planned again by retrying."""
 ONE_ACTIVITY_PATCH = "resolve-and-plan-in-one-activity"
 """The ``workflow.patched`` id of resolving and planning in one activity: histories recorded
@@ -56,7 +70,7 @@ async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
                 summary=resolve_summary(len(batch), n, len(batches)),
                 start_to_close_timeout=RESOLVE_TIMEOUT,
                 heartbeat_timeout=RESOLVE_HEARTBEAT,
-                retry_policy=RetryPolicy(maximum_attempts=3),
+                retry_policy=RESOLVE_RETRY,
             )
             for n, batch in enumerate(batches)
         )
@@ -79,6 +93,7 @@ async def plan_activity(
         activity_id=activity_id,
         summary=plan_summary(request, why),
         start_to_close_timeout=timedelta(seconds=timeout_seconds),
+        heartbeat_timeout=timedelta(seconds=PLAN_HEARTBEAT_SECONDS),
         retry_policy=PLAN_RETRY,
     )
     return response

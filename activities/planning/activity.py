@@ -8,6 +8,7 @@ problem.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
@@ -26,7 +27,7 @@ from activities.planning.llm_planner import LlmPlanner
 from activities.planning.replan import replan
 from activities.planning.templates import direct_plan, template_plan
 from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
-from activities.registry import ToolRegistry
+from activities.registry import ToolRegistry, heartbeat_interval, heartbeat_while
 from models.grammar import levels
 from models.names import DIRECT_PREFIX, PLAN_ACTIVITY
 from models.plan import Plan, PlanRequest, PlanResponse
@@ -132,8 +133,16 @@ class Planner:
 
     @activity.defn(name=PLAN_ACTIVITY)
     async def plan_query(self, request: PlanRequest) -> PlanResponse:
+        """The plan, heartbeating while it is made (an LLM plan takes seconds): a worker that
+        dies meanwhile is noticed after the heartbeat timeout, not the whole timeout."""
         with planning_errors():
-            response = await self.plan_async(request)
+            task = asyncio.ensure_future(self.plan_async(request))
+            try:
+                await heartbeat_while(task, heartbeat_interval())
+            except asyncio.CancelledError:
+                task.cancel()
+                raise
+            response = task.result()
         log_plan(response)
         return response
 

@@ -261,7 +261,15 @@ END
 $search$;
 """
 
+_CALL_KEYS = """
+ALTER TABLE docorch.tool_calls ADD COLUMN call_key text;
+CREATE UNIQUE INDEX tool_calls_key ON docorch.tool_calls (call_key);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "documents, chunks and BM25 search; tool figures; LLM ledger", _TABLES + _SEARCH),
+    Migration(
+        2, "tool calls carry their idempotency key: a retried call is recorded once", _CALL_KEYS
+    ),
 )
 LATEST = MIGRATIONS[-1].version

@@ -677,5 +677,5 @@ async def test_worker_killed_mid_query_resumes_without_rerunning_completed_steps
         assert log.count(tool, key=key) == 1, f"{tool} {key} ran again after the crash"
     assert log.count("slow", key="s1") == 2  # in flight at the kill: retried once
     assert log.count("slow", key="s2") == 1 and log.count("counted_answer") == 1
-    # heartbeat timeout (1 s) + s1 again + the sticky queue timeout (2 s) + s2 + answer
+    # heartbeat timeout (1 s) + s1 again + the sticky queue timeout (1 s) + s2 + answer
     assert recovery < 8
