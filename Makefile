@@ -20,7 +20,7 @@ install: $(STAMP) bytecode
 # editable install under PYTHONDONTWRITEBYTECODE=1) it compiles the source each time. See
 # BENCHMARKS.md, "Sandbox cost".
 bytecode: $(STAMP)
-	$(BIN)/python -m compileall -q models workflows
+	$(BIN)/python -m compileall -q models workflows bench
 
 demo: $(STAMP) bytecode
 	$(BIN)/docorch demo

@@ -8,7 +8,7 @@ python -m worker            # or: docorch worker
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from activities import context as tool_context
 from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.registry import ToolRegistry
+from activities.resolve_and_plan import ResolveAndPlan
 from activities.tools.catalog import default_registry
 from client.connection import connect
 from client.logs import configure_logging
@@ -36,6 +37,16 @@ from workflows.replan import ReplanWorkflow
 from workflows.session import SessionWorkflow
 
 log = structlog.get_logger(__name__)
+
+STICKY_TIMEOUT = timedelta(seconds=1)
+"""A workflow task waits this long for the worker that ran the workflow last (its cache holds
+the workflow) before any worker takes it, replaying the history. After a worker dies, every
+workflow it held pays this once: bench/recovery.py measured 2 s of a 5.8 s recovery (the
+SDK's default is 10 s)."""
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
+"""The SDK sends an activity's heartbeats at most every 0.8 × its heartbeat timeout; at most
+this long apart here, so a 2 s timeout (resolve, planning) keeps a second of slack and the
+server holds checkpoints at most a second old."""
 
 WORKFLOWS: Sequence[type] = (
     QueryWorkflow,
@@ -60,26 +71,35 @@ def build_worker(
     connected without the docorch plugin gets it here (its data converter must still be
     docorch's: ``client.plugin.data_converter``). ``workflow_runner`` replaces docorch's
     sandbox (benchmarks and debuggers; production workers keep the default)."""
-    registry = registry or default_registry()
-    context = tool_context.install(settings)
-    planner = Planner(registry)
-    documents = DocumentActivities(context)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=list(WORKFLOWS),
         activities=[
-            planner.plan_query,
-            documents.resolve_documents,
-            *registry.activities(),
+            *worker_activities(registry or default_registry(), settings),
             *extra_activities,
         ],
         plugins=_plugins(client, workflow_runner),
         max_concurrent_activities=max_concurrent_activities or settings.max_concurrent_activities,
         # a crashed worker's sticky queue is abandoned quickly so another worker takes over
-        sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
         graceful_shutdown_timeout=timedelta(seconds=2),
     )
+
+
+def worker_activities(registry: ToolRegistry, settings: Settings) -> list[Callable[..., Any]]:
+    """Every activity a docorch worker runs: planning, resolving documents, both in one, and
+    the registry's tools; the tools' context (store, settings) is installed for them."""
+    context = tool_context.install(settings)
+    planner = Planner(registry)
+    documents = DocumentActivities(context)
+    return [
+        planner.plan_query,
+        documents.resolve_documents,
+        ResolveAndPlan(documents, planner).resolve_and_plan,
+        *registry.activities(),
+    ]
 
 
 async def serving_worker(client: Client, settings: Settings) -> Worker:

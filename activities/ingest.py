@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
@@ -25,7 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio import activity
 
 from activities.context import ToolContext
-from activities.documents.embeddings import embed_document, semantic_model
+from activities.documents.embeddings import embed_document, needs_embedding, semantic_model
 from activities.documents.ingestion import (
     NewDocument,
     ingest_here,
@@ -39,7 +40,7 @@ from activities.documents.limits import ParseLimits
 from activities.documents.parsed import ParsedDocument
 from activities.documents.paths import confined_path, document_roots
 from activities.errors import BadInput, DocumentNotFound
-from activities.registry import heartbeat_while
+from activities.registry import heartbeat_interval, heartbeat_while
 from models.documents import (
     DocumentRef,
     InvalidDocumentReference,
@@ -130,7 +131,7 @@ class ResolveProgress(BaseModel):
     report: ResolveReport = Field(default_factory=ResolveReport)
 
 
-def _resumed(request: ResolveRequest) -> ResolveProgress:
+def _resumed(sources: Sequence[str]) -> ResolveProgress:
     """The progress an earlier attempt recorded, or a fresh start."""
     details = activity.info().heartbeat_details
     if not details:
@@ -140,17 +141,10 @@ def _resumed(request: ResolveRequest) -> ResolveProgress:
     except ValidationError:
         log.warning("resolve_progress_unreadable", details=str(details[0])[:200])
         return ResolveProgress()
-    if not 0 <= progress.done <= len(request.sources):
+    if not 0 <= progress.done <= len(sources):
         return ResolveProgress()
-    log.info("resolve_resumed", done=progress.done, of=len(request.sources))
+    log.info("resolve_resumed", done=progress.done, of=len(sources))
     return progress
-
-
-def _heartbeat_interval() -> float:
-    timeout = activity.info().heartbeat_timeout
-    if timeout is None:
-        return HEARTBEAT_SECONDS
-    return max(0.1, min(HEARTBEAT_SECONDS, timeout.total_seconds() / 3))
 
 
 def _failure(source: str, error: Exception) -> DocumentFailure:
@@ -174,12 +168,18 @@ class DocumentActivities:
     async def resolve_documents(self, request: ResolveRequest) -> ResolveReport:
         """Resolve every source in order; progress is in the heartbeat details, so a retry
         skips the sources an earlier attempt finished."""
-        progress = _resumed(request)
+        return (await self.resolve(request.sources)).report
+
+    async def resolve(self, sources: Sequence[str]) -> ResolveProgress:
+        """Every source resolved in order, ingesting what is new: the usable documents, each
+        once, and the failures. Resumes after the sources an earlier attempt's heartbeat
+        details record; the progress returned is the last one heartbeated."""
+        progress = _resumed(sources)
         report = progress.report
         seen = {ref.id for ref in report.documents}
-        interval = _heartbeat_interval()
-        for index in range(progress.done, len(request.sources)):
-            source = request.sources[index]
+        interval = heartbeat_interval(HEARTBEAT_SECONDS)
+        for index in range(progress.done, len(sources)):
+            source = sources[index]
             task = asyncio.ensure_future(resolve_isolated(self._context, source))
             try:
                 await heartbeat_while(task, interval, progress.model_dump(mode="json"))
@@ -198,4 +198,27 @@ class DocumentActivities:
                     report.documents.append(ref)
             progress = ResolveProgress(done=index + 1, report=report)
             activity.heartbeat(progress.model_dump(mode="json"))
+        return progress
+
+    async def resolve_stored(self, sources: Sequence[str]) -> ResolveReport | None:
+        """The sources that are stored documents already, parsing nothing (for a local
+        activity, which cannot heartbeat): None as soon as one would need ingesting (or, with
+        the semantic path on, embedding)."""
+        return await asyncio.to_thread(self._stored, sources)
+
+    def _stored(self, sources: Sequence[str]) -> ResolveReport | None:
+        model = semantic_model(self._context.settings)
+        report = ResolveReport()
+        seen: set[str] = set()
+        for source in sources:
+            try:
+                found = locate(self._context, source)
+            except Exception as error:
+                report.failures.append(_failure(source, error))
+                continue
+            if isinstance(found, NewDocument) or needs_embedding(self._context.store, found, model):
+                return None  # the resolve activity ingests it (or embeds it), heartbeating
+            if found.id not in seen:
+                seen.add(found.id)
+                report.documents.append(found)
         return report

@@ -93,13 +93,15 @@ def default_policy(
 ) -> StepPolicy:
     """Retry and timeout policy for a tool: attempts from reliability (one attempt when the
     tool is not idempotent: a retry could repeat its effect), timeout from duration, and a
-    heartbeat timeout for long tools (or ``heartbeat`` when given) so that a call on a worker
-    that died is retried after the heartbeat timeout instead of the whole start-to-close."""
+    heartbeat timeout for every tool that may run longer than HEARTBEAT_AFTER_SECONDS (or
+    ``heartbeat`` when given) so that a call on a worker that died is retried after the
+    heartbeat timeout instead of the whole start-to-close (10 s even for a search: the chaos
+    soak, bench/chaos.py, measured it)."""
     attempts, initial = _RETRIES[reliability]
     if not idempotent:
         attempts = 1
     start_to_close = timeout if timeout is not None else max(10.0, estimated_duration * 10)
-    if heartbeat is None and start_to_close > HEARTBEAT_AFTER_SECONDS * 2:
+    if heartbeat is None and start_to_close > HEARTBEAT_AFTER_SECONDS:
         heartbeat = max(HEARTBEAT_AFTER_SECONDS, min(30.0, start_to_close / 4))
     return StepPolicy(
         start_to_close_seconds=start_to_close,
@@ -127,20 +129,44 @@ def _expected_type(schema: dict[str, Any], field: str) -> str:
     return "any"
 
 
+def heartbeat_interval(at_most: float = HEARTBEAT_AFTER_SECONDS) -> float:
+    """How often the running activity should heartbeat: a third of its heartbeat timeout (the
+    SDK sends at most one heartbeat per 0.8 × the timeout; sending more often keeps the latest
+    details on the way), and at most every ``at_most`` seconds."""
+    timeout = activity.info().heartbeat_timeout
+    if timeout is None:
+        return at_most
+    return max(0.1, min(at_most, timeout.total_seconds() / 3))
+
+
 async def heartbeat_while(task: asyncio.Future[Any], interval: float, *details: Any) -> None:
-    """Heartbeat every ``interval`` seconds until ``task`` is done (its result stays in it)."""
+    """Heartbeat every ``interval`` seconds until ``task`` is done (its result stays in it).
+    The first heartbeat comes after ``interval``: a call done sooner sends none (the SDK sends
+    a first heartbeat at once, one more request to the server per call)."""
     while not task.done():
-        activity.heartbeat(*details)
         await asyncio.wait([task], timeout=interval)
+        if not task.done():
+            activity.heartbeat(*details)
+
+
+def figure_key(info: activity.Info, *, ok: bool) -> str:
+    """The idempotency key of a tool call's figure: the workflow run and step for a success (a
+    step succeeds once, however often a completion lost to a killed worker or an unreachable
+    server makes Temporal run it again), and the attempt too for a failure (each failed
+    attempt was a call of its own)."""
+    step = f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}"
+    return step if ok else f"{step}#{info.attempt}"
 
 
 def _observe(tool: str, *, ok: bool, ms: float) -> None:
-    """Feed the global per-tool figures; never fails the call."""
+    """Feed the global per-tool figures, once per call (``figure_key``); never fails the
+    call."""
     context = tool_context.installed()
     if context is None:
         return
     try:
-        context.figures.record_call(tool, ok=ok, ms=ms)
+        key = figure_key(activity.info(), ok=ok)
+        context.figures.record_call(tool, ok=ok, ms=ms, key=key)
     except Exception:
         log.warning("tool_stats_not_recorded", tool=tool, exc_info=True)
 
@@ -165,6 +191,9 @@ class ToolRegistry:
 
     def __init__(self) -> None:
         self._tools: dict[str, RegisteredTool] = {}
+        # (tool, parameter) -> its validator, built on first use: building one costs more than
+        # the validation, and every plan validates every step's parameters
+        self._field_adapters: dict[tuple[str, str], TypeAdapter[Any]] = {}
 
     def register_function(
         self,
@@ -184,7 +213,8 @@ class ToolRegistry:
 
         ``timeout`` is the start-to-close timeout of one call (default: 10 × the estimated
         duration, at least 10 s); ``heartbeat`` the heartbeat timeout (default: set for calls
-        that may take over 10 s). The activity heartbeats for the tool every half of it.
+        that may take over HEARTBEAT_AFTER_SECONDS). The activity heartbeats for the tool every
+        half of it.
         """
         tool_name = name or func.__name__
         if tool_name in self._tools:
@@ -341,9 +371,8 @@ class ToolRegistry:
                     f"(expected {_expected_type(schema, field_name)})"
                 )
         for field_name, value in concrete.items():
-            field = registered.params_model.model_fields[field_name]
             try:
-                TypeAdapter(field.annotation or Any).validate_python(value)
+                self._field_adapter(tool, field_name).validate_python(value)
             except ValidationError as error:
                 problems.append(
                     f"{tool}: parameter {field_name!r} expected "
@@ -351,6 +380,15 @@ class ToolRegistry:
                     f"{_short(value)} ({error.errors()[0]['msg']})"
                 )
         return problems
+
+    def _field_adapter(self, tool: str, field_name: str) -> TypeAdapter[Any]:
+        adapter = self._field_adapters.get((tool, field_name))
+        if adapter is None:
+            field = self._tools[tool].params_model.model_fields[field_name]
+            adapter = self._field_adapters[(tool, field_name)] = TypeAdapter(
+                field.annotation or Any
+            )
+        return adapter
 
 
 def _short(value: Any) -> str:

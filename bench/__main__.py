@@ -43,8 +43,14 @@ MODULES = (
     "pdf_ingest",
     "hostile",
     "recovery",
+    "chaos",
 )
 """Run in this order; BENCHMARKS.md lists them in this order too."""
+
+REPORTS = ("versus", "profile_worker")
+"""Benchmarks that ``python -m bench`` does not run (they take arguments: ``python -m
+bench.versus COMMIT``, ``python -m bench.profile_worker``) but whose last results BENCHMARKS.md
+shows, after the others."""
 
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
 
@@ -148,9 +154,11 @@ def _machine_line(machine: dict[str, Any]) -> str:
 def write_markdown(*, quick: bool) -> Path:
     """BENCHMARKS.md from every results file present (this run's and earlier ones) in the full
     or the quick results folder."""
-    modules = {name: _load(name) for name in MODULES}
+    modules = {name: _load(name) for name in (*MODULES, *REPORTS)}
     documents = {
-        name: doc for name in MODULES if (doc := read_result(name, quick=quick)) is not None
+        name: doc
+        for name in (*MODULES, *REPORTS)
+        if (doc := read_result(name, quick=quick)) is not None
     }
     latest = max(documents.values(), key=lambda d: d["machine"]["date"], default=None)
     machines = sorted({_machine_line(d["machine"]) for d in documents.values()})
@@ -179,7 +187,11 @@ def write_markdown(*, quick: bool) -> Path:
             "The machine is shared (other work may run alongside), which is why each "
             "figure is a median and comparisons are paired within a round.\n"
         )
-    took = [(name, d["duration_s"], d.get("quick")) for name, d in documents.items()]
+    took = [
+        (name, d["duration_s"], d.get("quick"))
+        for name, d in documents.items()
+        if name not in REPORTS
+    ]
     if took:
         modes = {q for _, _, q in took}
         mode = "quick" if modes == {True} else "full" if modes == {False} else "mixed"
@@ -194,6 +206,9 @@ def write_markdown(*, quick: bool) -> Path:
         parts.append(goals)
     for name in MODULES:
         parts.append(_section(name, documents.get(name), modules[name]))
+    for name in REPORTS:
+        if name in documents:
+            parts.append(_section(name, documents[name], modules[name]))
     path = benchmarks_md(quick=quick)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts))

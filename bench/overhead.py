@@ -5,9 +5,10 @@ asyncio in one process (no durability: the floor).
 Each round runs a, b and c back to back (in rotating order) so load on the machine hits them
 alike; every figure is a median over rounds and every comparison a median of per-round ratios.
 
-docorch's makespan is measured two ways: end to end (client start -> result, including the
-``resolve_documents`` and ``plan_query`` activities that run before any step) and for the step
-execution alone (server time from the first step's ActivityTaskScheduled to
+docorch's makespan is measured two ways: end to end (client start -> result, including
+resolving the document and checking the plan: ``resolve_and_plan``, a local activity in the
+workflow's first task, the document being stored by the warm-up run) and for the step execution
+alone (server time from the first step's ActivityTaskScheduled to
 WorkflowExecutionCompleted, read from the history). The bare workflow is measured the same two
 ways; (c) has only one.
 """
@@ -26,7 +27,7 @@ from bench.environment import environment
 from bench.histories import history_sizes, latency_phases, step_window_ms
 from bench.paths import SAMPLE_DOCUMENT
 from bench.results import md_table
-from bench.stats import median, paired_ratio, summary
+from bench.stats import median, paired_ratio, ratio_spread, summary
 from bench.workers import bare_worker, docorch_worker
 from client.sdk import OrchestratorClient
 from models.query import QueryConfig, QueryStatus
@@ -35,6 +36,8 @@ NAME = "overhead"
 TITLE = "Orchestration overhead"
 STEP_MS = 100
 RATIO_GOAL = 1.15
+E2E_GOAL = 1.05
+"""Issue 15: end to end, resolving and planning included, within 5% of bare Temporal."""
 PER_LEVEL_GOAL_MS = 15.0
 MAX_CONCURRENT_ACTIVITIES = 64
 """Above the widest level: the worker default (32) would run a 50-wide level in two waves."""
@@ -136,6 +139,7 @@ def _analyse(
         "asyncio_ms": summary(c),
         "ratio_docorch_to_bare_steps": ratio_steps,
         "ratio_docorch_to_bare_e2e": paired_ratio(a_e2e, b_e2e),
+        "ratio_docorch_to_bare_e2e_spread": ratio_spread(a_e2e, b_e2e),
         "makespan_over_critical_path": {
             "docorch_steps": round(med(a_steps) / cp, 3),
             "docorch_e2e": round(med(a_e2e) / cp, 3),
@@ -223,10 +227,10 @@ async def run(quick: bool) -> dict[str, Any]:
                 "met": all(s["goal_ratio_met"] for s in shapes_out),
             },
             {
-                "goal": f"docorch ≤ {RATIO_GOAL} × bare Temporal (end to end, with resolving "
+                "goal": f"docorch ≤ {E2E_GOAL} × bare Temporal (end to end, with resolving "
                 "and planning)",
-                "measured": each(lambda s: f"{s['ratio_docorch_to_bare_e2e']:.2f}×"),
-                "met": all(s["ratio_docorch_to_bare_e2e"] <= RATIO_GOAL for s in shapes_out),
+                "measured": each(lambda s: f"{s['ratio_docorch_to_bare_e2e']:.3f}×"),
+                "met": all(s["ratio_docorch_to_bare_e2e"] <= E2E_GOAL for s in shapes_out),
             },
             {
                 "goal": f"makespan ≤ critical path + {PER_LEVEL_GOAL_MS:.0f} ms per level",
@@ -283,7 +287,9 @@ def table(results: dict[str, Any]) -> str:
                 s["shape"],
                 f"**{s['ratio_docorch_to_bare_steps']:.3f}**"
                 + ("" if s["goal_ratio_met"] else " ✗"),
-                f"{s['ratio_docorch_to_bare_e2e']:.3f}",
+                f"**{s['ratio_docorch_to_bare_e2e']:.3f}**"
+                + ("" if s["ratio_docorch_to_bare_e2e"] <= E2E_GOAL else " ✗")
+                + _spread(s.get("ratio_docorch_to_bare_e2e_spread")),
                 f"{m['docorch_steps']:.2f} / {m['bare_steps']:.2f} / {m['asyncio']:.2f}",
                 f"**{lv['docorch_steps']:+.1f}**"
                 + ("" if s["goal_per_level_met"] else " ✗")
@@ -297,7 +303,7 @@ def table(results: dict[str, Any]) -> str:
         [
             "shape",
             f"docorch ÷ bare, steps (goal ≤ {RATIO_GOAL})",
-            "docorch ÷ bare, e2e",
+            f"docorch ÷ bare, e2e (goal ≤ {E2E_GOAL})",
             "makespan ÷ critical path: docorch / bare / asyncio",
             "ms over critical path per level: docorch / bare / asyncio "
             f"(goal ≤ {PER_LEVEL_GOAL_MS:.0f})",
@@ -334,8 +340,10 @@ def table(results: dict[str, Any]) -> str:
     return (
         f"Every step sleeps {results['step_ms']} ms; medians of {results['rounds']} rounds, times "
         "in ms. *e2e*: client start → result (docorch's includes resolving the document and "
-        "validating the plan); *steps*: first step scheduled → workflow completed, server "
-        "time from the history. Ratios are medians of per-round ratios. Both workers run "
+        "validating the plan, in the `resolve_and_plan` local activity of its first workflow "
+        "task); *steps*: first step scheduled → workflow completed, server "
+        "time from the history. Ratios are medians of per-round ratios (p10–p90 of them in "
+        "brackets). Both workers run "
         f"{results['max_concurrent_activities']} activity slots, docorch with "
         "`max_parallel_steps=64`.\n\n"
         f"{makespans}\n\n{ratios}\n\n"
@@ -346,6 +354,11 @@ def table(results: dict[str, Any]) -> str:
         "chain costs about one of each.\n\n"
         f"{phases}\n{_reading(results)}"
     )
+
+
+def _spread(spread: dict[str, float] | None) -> str:
+    """`` (p10–p90)`` of per-round ratios, when recorded."""
+    return f" ({spread['p10']:.2f}–{spread['p90']:.2f})" if spread else ""
 
 
 def _reading(results: dict[str, Any]) -> str:

@@ -1,18 +1,19 @@
 """Recovery: a worker killed with SIGKILL in the middle of a long ingest.
 
-A worker process resolves a batch of new documents (small notes and slow HTML pages, about a
-second of parsing each); once half of them are indexed it is killed with SIGKILL, and a second
-worker process — connected beforehand, polling from the moment of the kill — takes over. The
-figures: seconds from the kill until the retried activity runs on the second worker (the
-heartbeat timeout), until the batch is done, and where the retry resumed (its heartbeat details
-say how many documents the first attempt finished; the rest were already indexed or are parsed
-again).
+**The activity** (probe rounds): a worker process resolves a batch of new documents (small notes
+and slow HTML pages, about a second of parsing each); once half of them are indexed it is killed
+with SIGKILL, and a second worker process — connected beforehand, polling from the moment of the
+kill — takes over. The figures: seconds from the kill until the retried activity runs on the
+second worker (the heartbeat timeout), until the batch is done, and where the retry resumed (its
+heartbeat details say how many documents the first attempt finished; the rest were already
+indexed or are parsed again). One round per setting of the heartbeat timeout, through a probe
+workflow that sets only that (``tests/workflows/ingest_probe.py``).
 
-Two settings of the resolve activity's heartbeat timeout: 30 s, what QueryWorkflow sets today,
-and 5 s, the proposed setting; the activity is driven by a probe workflow that sets only that
-(``tests/workflows/ingest_probe.py``).
+**The query** (``bench.recovery_query``): a real query over notes, slow pages and a 300-page
+PDF; the worker is killed while the PDF parses and a new worker process is started at once:
+seconds until the answer, from the kill and from the restart.
 
-    python -m bench --only recovery [--quick]     # quick: the 5 s setting, 8 documents
+    python -m bench --only recovery [--quick]     # quick: the 2 s setting, 8 documents
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from temporalio.worker import Worker
 
 from activities.ingest import ResolveProgress
 from bench.environment import environment
+from bench.recovery_query import query_round, query_table
 from bench.results import md_table
 from bench.workers import new_task_queue
 from client.plugin import workflow_runner
@@ -42,7 +44,7 @@ TITLE = "Recovery from a worker killed mid-ingest"
 DOCUMENTS = 16
 QUICK_DOCUMENTS = 8
 SLOW_ELEMENTS = 15_000
-GOAL_RESUME_S = 8.0
+GOAL_ANSWER_S = 5.0
 
 
 async def _progress(client: Client, handle: WorkflowHandle[Any, Any]) -> tuple[int, int]:
@@ -57,7 +59,7 @@ async def _progress(client: Client, handle: WorkflowHandle[Any, Any]) -> tuple[i
     return 0, 0
 
 
-def _documents(docs_dir: Path, salt: str, count: int) -> list[Path]:
+def documents(docs_dir: Path, salt: str, count: int) -> list[Path]:
     paths = []
     for n in range(count):
         if n % 2:
@@ -73,7 +75,7 @@ def _documents(docs_dir: Path, salt: str, count: int) -> list[Path]:
 async def _round(heartbeat_seconds: float, count: int) -> dict[str, Any]:
     bench = await environment()
     client, salt = bench.client, uuid.uuid4().hex[:8]
-    paths = _documents(bench.docs_dir, salt, count)
+    paths = documents(bench.docs_dir, salt, count)
     ids = [content_id(p.read_bytes()) for p in paths]
     store = open_store(bench.settings).documents
     queue, probes = new_task_queue("recovery"), new_task_queue("probe")
@@ -133,18 +135,20 @@ async def _round(heartbeat_seconds: float, count: int) -> dict[str, Any]:
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    settings = [5.0] if quick else [30.0, 5.0]
+    settings = [2.0] if quick else [5.0, 2.0]
     count = QUICK_DOCUMENTS if quick else DOCUMENTS
     rounds = [await _round(seconds, count) for seconds in settings]
-    proposed = next(r for r in rounds if r["heartbeat_timeout_s"] == 5.0)
+    query = await query_round(count, documents)
     return {
         "rounds": rounds,
+        "query": query,
         "goals": [
             {
-                "goal": f"kill -9 mid-ingest: the retry runs < {GOAL_RESUME_S:g} s after the kill "
-                "(5 s heartbeat timeout)",
-                "measured": f"{proposed['retried_s']} s",
-                "met": proposed["retried_s"] < GOAL_RESUME_S,
+                "goal": f"kill -9 mid-ingest: the answer < {GOAL_ANSWER_S:g} s after the "
+                "worker's restart",
+                "measured": f"{query['restart_to_answer_s']} s after the restart "
+                f"({query['ready_to_answer_s']} s after the new worker polled)",
+                "met": query["restart_to_answer_s"] < GOAL_ANSWER_S,
             }
         ],
     }
@@ -171,10 +175,12 @@ def table(results: dict[str, Any]) -> str:
         "failures",
     ]
     return (
-        "One round per setting; the second worker polls from the moment of the kill, so worker "
-        "start-up is not counted. QueryWorkflow's resolve step uses 30 s today; 5 s is the "
-        "proposed setting. The SDK sends heartbeats at most every 0.8 × the timeout, so with "
-        "30 s the server may hold only an early checkpoint (and times the attempt out up to "
-        "30 s after it); documents indexed past the checkpoint are found again in the store by "
-        "their content hash (read and hashed, not parsed).\n\n" + md_table(headers, rows) + "\n"
+        query_table(results["query"])
+        + "\n**The activity alone**, one round per heartbeat timeout (5 s: QueryWorkflow's "
+        "resolve step before this run; 2 s: now); the second worker polls from the moment of "
+        "the kill, so worker start-up is not counted. The SDK holds an activity's heartbeats "
+        "back for 0.8 × its heartbeat timeout, docorch's workers for a second at most "
+        "(`worker.HEARTBEAT_THROTTLE`), so the server's checkpoint may lag the work a little; "
+        "documents indexed past it are found again in the store by their content hash (read "
+        "and hashed, not parsed).\n\n" + md_table(headers, rows) + "\n"
     )

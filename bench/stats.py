@@ -42,6 +42,12 @@ def paired_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> 
     return round(median([n / d for n, d in zip(numerators, denominators, strict=True)]), 4)
 
 
+def ratio_spread(numerators: Sequence[float], denominators: Sequence[float]) -> dict[str, float]:
+    """``summary`` of the per-round ratios: their median is ``paired_ratio``, p10–p90 their
+    spread."""
+    return summary([n / d for n, d in zip(numerators, denominators, strict=True)])
+
+
 async def timed(awaitable: Awaitable[T]) -> tuple[T, float]:
     """The awaitable's result and its wall time in ms."""
     started = time.perf_counter()

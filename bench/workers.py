@@ -18,7 +18,7 @@ from bench.environment import environment
 from bench.paths import REPO
 from client.sdk import OrchestratorClient
 from models.settings import Settings
-from worker import build_worker
+from worker import build_worker, worker_activities
 
 
 def new_task_queue(prefix: str) -> str:
@@ -72,16 +72,54 @@ async def bare_worker(
 
 async def serve_worker(address: str, task_queue: str, data_dir: str, roots: list[str]) -> None:
     """Body of the worker process: docorch's own worker until stdin closes."""
-    import logging
-    import sys
-
     from client.connection import connect
+
+    settings = _child_settings(data_dir, roots)
+    client = await connect(settings, address=address)
+    await _serve(build_worker(client, settings, task_queue=task_queue))
+
+
+async def serve_bare_worker(
+    address: str, task_queue: str, data_dir: str, roots: list[str], calls: str
+) -> None:
+    """Body of the bare worker process: BareCallsWorkflow (the calls loaded from ``calls``)
+    and docorch's activities on a plain SDK worker (sandboxed workflows, the pydantic
+    converter, docorch's default activity slots) until stdin closes."""
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+    from bench import bare_calls
+    from bench.bare_calls_workflow import BareCallsWorkflow
+
+    settings = _child_settings(data_dir, roots)
+    bare_calls.load(Path(calls))
+    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    restrictions = SandboxRestrictions.default.with_passthrough_modules("bench.bare_calls")
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[BareCallsWorkflow],
+        activities=worker_activities(default_registry(), settings),
+        workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+        max_concurrent_activities=settings.max_concurrent_activities,
+    )
+    await _serve(worker)
+
+
+def _child_settings(data_dir: str, roots: list[str]) -> Settings:
+    import logging
+
     from client.logs import configure_logging
 
     configure_logging("console", level=logging.WARNING)
-    settings = Settings(data_dir=Path(data_dir), allowed_roots=tuple(Path(r) for r in roots))
-    client = await connect(settings, address=address)
-    async with build_worker(client, settings, task_queue=task_queue):
+    return Settings(data_dir=Path(data_dir), allowed_roots=tuple(Path(r) for r in roots))
+
+
+async def _serve(worker: Worker) -> None:
+    import sys
+
+    async with worker:
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.read)
 
@@ -90,13 +128,31 @@ async def serve_worker(address: str, task_queue: str, data_dir: str, roots: list
 async def worker_process(task_queue: str) -> AsyncIterator[int]:
     """docorch's default worker (built-in tools) in a child process, so its CPU time can be
     read on its own; yields the process id."""
+    async with _child("serve_worker", task_queue) as pid:
+        yield pid
+
+
+@contextlib.asynccontextmanager
+async def bare_worker_process(task_queue: str, calls: Path) -> AsyncIterator[int]:
+    """A bare SDK worker running BareCallsWorkflow over ``calls`` (``bench.bare_calls.save``)
+    with docorch's activities, in a child process; yields the process id."""
+    async with _child("serve_bare_worker", task_queue, str(calls)) as pid:
+        yield pid
+
+
+@contextlib.asynccontextmanager
+async def _child(function: str, task_queue: str, *extra: str) -> AsyncIterator[int]:
+    """``bench.workers.<function>(address, task_queue, data_dir, roots, *extra)`` in a child
+    process, until the block ends; yields its process id once it is ready."""
     import sys
 
     bench = await environment()
     code = (
-        "import asyncio, sys; from bench.workers import serve_worker; "
-        "asyncio.run(serve_worker(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]))"
+        f"import asyncio, sys; from bench.workers import {function}; "
+        f"asyncio.run({function}(sys.argv[1], sys.argv[2], sys.argv[3], "
+        f"sys.argv[5:5 + int(sys.argv[4])], *sys.argv[5 + int(sys.argv[4]):]))"
     )
+    roots = [str(r) for r in bench.settings.allowed_roots]
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -104,7 +160,9 @@ async def worker_process(task_queue: str) -> AsyncIterator[int]:
         bench.client.service_client.config.target_host,
         task_queue,
         str(bench.settings.data_dir),
-        *(str(r) for r in bench.settings.allowed_roots),
+        str(len(roots)),
+        *roots,
+        *extra,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         cwd=REPO,

@@ -35,8 +35,13 @@ class TemporalUnavailable(RPCError):
 
 
 def is_unreachable(error: BaseException) -> bool:
-    """True for an RPC error that says the server could not be reached (not that it refused)."""
-    return isinstance(error, RPCError) and error.status == RPCStatusCode.UNAVAILABLE
+    """True for an RPC error that says the server could not be reached (not that it refused):
+    UNAVAILABLE, or the UNKNOWN "transport error" of a call in flight when the connection broke
+    (a long poll for a result while the server is killed)."""
+    if not isinstance(error, RPCError):
+        return False
+    broken = error.status == RPCStatusCode.UNKNOWN and "transport error" in error.message
+    return error.status == RPCStatusCode.UNAVAILABLE or broken
 
 
 async def reconnecting(

@@ -23,21 +23,31 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
 
+from client.markers import local_activity
 from models.names import (
     DIRECT_PLAN_ID,
     PLAN_ACTIVITY,
     PLAN_ID,
     RESOLVE_ACTIVITY,
+    RESOLVE_AND_PLAN_ACTIVITY,
     ActivityId,
     replan_attempt,
 )
 from models.plan import PlanResponse
 from models.query import QueryResult, StepStatus
+from models.resolve_and_plan import ResolveAndPlanResult
 from models.tools import ToolCallResult
 from models.trace import RowStatus, Trace, TraceRow
 from workflows.confidence import step_confidence
 
-__all__ = ["Trace", "TraceNotFound", "TraceRow", "failure_text", "trace", "workflow_ui_url"]
+__all__ = [
+    "Trace",
+    "TraceNotFound",
+    "TraceRow",
+    "failure_text",
+    "trace",
+    "workflow_ui_url",
+]
 
 _PLAN_ACTIVITIES = {PLAN_ID: ("initial", 0), DIRECT_PLAN_ID: ("direct", None)}
 
@@ -119,7 +129,8 @@ class _Builder:
         self.client = client
         self.trace = trace
         self.rows: dict[int, TraceRow] = {}  # scheduled event id -> row
-        self.scheduled_types: dict[int, str] = {}  # scheduled event id -> activity id (non-step)
+        # scheduled event id -> (activity id, activity type) of the activities that are not steps
+        self.scheduled_types: dict[int, tuple[str, str]] = {}
         self.plans: list[_Plan] = []
         self.result: QueryResult | None = None
         self.replan_starts: dict[int, tuple[str, int]] = {}  # initiated id -> (child id, attempt)
@@ -145,6 +156,8 @@ class _Builder:
                     row.last_retry_failure = failure_text(a.last_failure)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             await self._completed(event)
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            await self._local_activity(event)
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             f = event.activity_task_failed_event_attributes
             self._closed(f.scheduled_event_id, event, "failed", failure_text(f.failure))
@@ -181,8 +194,8 @@ class _Builder:
     def _scheduled(self, event: HistoryEvent) -> None:
         a = event.activity_task_scheduled_event_attributes
         tool = a.activity_type.name
-        if tool in (PLAN_ACTIVITY, RESOLVE_ACTIVITY):
-            self.scheduled_types[event.event_id] = a.activity_id
+        if tool in (PLAN_ACTIVITY, RESOLVE_ACTIVITY, RESOLVE_AND_PLAN_ACTIVITY):
+            self.scheduled_types[event.event_id] = (a.activity_id, tool)
             return
         parsed = ActivityId.parse(a.activity_id) or ActivityId(a.activity_id)
         step_id = parsed.step
@@ -222,10 +235,10 @@ class _Builder:
     async def _completed(self, event: HistoryEvent) -> None:
         a = event.activity_task_completed_event_attributes
         if a.scheduled_event_id in self.scheduled_types:
-            activity_id = self.scheduled_types[a.scheduled_event_id]
+            activity_id, kind = self.scheduled_types[a.scheduled_event_id]
             if activity_id in _PLAN_ACTIVITIES:
-                response = await _decode(self.client, a.result.payloads, PlanResponse)
-                if isinstance(response, PlanResponse):
+                response = await self._plan_response(kind, a.result.payloads)
+                if response is not None:
                     label, replan = _PLAN_ACTIVITIES[activity_id]
                     self.plans.append(
                         _Plan(
@@ -250,6 +263,25 @@ class _Builder:
             fell_back=row.fell_back_from is not None,
             missing_inputs=False,
         )
+
+    async def _local_activity(self, event: HistoryEvent) -> None:
+        """A planning local activity's plan (resolve_and_plan run in the workflow task)."""
+        found = local_activity(event)
+        if found is None:
+            return
+        kind, activity_id, payloads = found
+        if kind == RESOLVE_AND_PLAN_ACTIVITY and activity_id == PLAN_ID:
+            response = await self._plan_response(kind, payloads)
+            if response is not None:  # None: it deferred to the activity
+                self.plans.append(_Plan(label="initial", replan=0, response=response))
+
+    async def _plan_response(self, kind: str, payloads: Sequence[Any]) -> PlanResponse | None:
+        """The plan a planning activity (``plan_query`` or ``resolve_and_plan``) returned."""
+        if kind == RESOLVE_AND_PLAN_ACTIVITY:
+            both = await _decode(self.client, payloads, ResolveAndPlanResult)
+            return both.plan if isinstance(both, ResolveAndPlanResult) else None
+        response = await _decode(self.client, payloads, PlanResponse)
+        return response if isinstance(response, PlanResponse) else None
 
     def _closed(
         self, scheduled_id: int, event: HistoryEvent, status: RowStatus, failure: str | None

@@ -11,7 +11,8 @@ Activity ids (decision 2: the activity id is the step id, so the Temporal UI rea
 ``<any of those>~tool``  a fallback to ``tool`` after the call before it failed for good
 ==================  ==========================================================================
 
-and the ids of the planning activities: ``resolve_<n>`` (document batches), ``plan``,
+and the ids of the planning activities: ``resolve_<n>`` (document batches), ``plan`` (the
+planning activity, or resolve_and_plan when one activity resolves and plans),
 ``plan_direct`` and, in a ReplanWorkflow, ``replan_<n>``; the n-th replan child of a query is
 the workflow ``<query id>-replan-<n>``. Step ids are letters, digits, ``_`` and ``-``, so every
 id parses back to exactly what wrote it.
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 
 PLAN_ACTIVITY = "plan_query"
 RESOLVE_ACTIVITY = "resolve_documents"
+RESOLVE_AND_PLAN_ACTIVITY = "resolve_and_plan"
+"""Resolving and planning in one activity (id ``plan``) when the documents fit one batch."""
 QUERY_WORKFLOW = "QueryWorkflow"
 REPLAN_WORKFLOW = "ReplanWorkflow"
 SESSION_WORKFLOW = "SessionWorkflow"

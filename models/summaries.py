@@ -95,6 +95,19 @@ def resolve_summary(count: int, batch: int, batches: int) -> str:
     return f"resolve {count} {noun}{tail}"
 
 
+def resolve_and_plan_summary(request: PlanRequest, count: int) -> str:
+    """The summary of a resolve_and_plan call: how many documents it resolves, then what it
+    plans (``request``'s documents are not known yet: ``count`` names them)."""
+    noun = "document" if count == 1 else "documents"
+    if request.given_plan is not None:
+        plan = request.given_plan
+        then = f"check the given {plan.query_type.value} plan ({len(plan.steps)} steps)"
+    else:
+        follow_up = ", a follow-up" if request.history else ""
+        then = f"plan ({request.config.strategy.value} strategy{follow_up})"
+    return one_line(f"resolve {count} {noun}, then {then}")
+
+
 def plan_summary(request: PlanRequest, why: str | None = None) -> str:
     """The summary of a planning activity: a given plan checked, the direct path and ``why``
     it was taken, a replan and what failed, or planning with the strategy and documents."""

@@ -217,8 +217,10 @@ class DocumentStore(Protocol):
 class ToolFigures(Protocol):
     """What completed tool calls taught us: success rates and duration percentiles per tool."""
 
-    def record_call(self, tool: str, *, ok: bool, ms: float) -> None:
-        """Record one call; older calls beyond ``CALLS_KEPT_PER_TOOL`` per tool may be dropped."""
+    def record_call(self, tool: str, *, ok: bool, ms: float, key: str | None = None) -> None:
+        """Record one call; older calls beyond ``CALLS_KEPT_PER_TOOL`` per tool may be dropped.
+        ``key`` (the call's idempotency key, ``activities.registry.figure_key``): a call
+        recorded again under a key already kept is not recorded twice."""
         ...
 
     def tool_stats(self) -> list[ToolStats]:

@@ -215,6 +215,16 @@ async def slow(key: str, seconds: float, inputs: list[Any] = []) -> Note:  # noq
         return Note(key=key, answer=f"slow {key} after {seconds:.2f}s ({len(inputs)} inputs)")
 
 
+async def stall_once(key: str, seconds: float) -> Note:
+    """On the first call for ``key``, finish only after ``seconds`` (past the step's timeout:
+    Temporal has given up on the call and runs the step again, as when a worker is cut off
+    from the server) and succeed anyway; later calls return at once."""
+    with LOG.call("stall_once", key) as before:
+        if before == 0:
+            await asyncio.sleep(seconds)
+        return Note(key=key, answer=f"stall_once {key} on call {before + 1}", count=before + 1)
+
+
 async def hang(key: str) -> Note:
     """Never finish on its own: only the step's timeout (or a cancellation) ends it."""
     with LOG.call("hang", key):
@@ -301,6 +311,8 @@ def fault_registry(*, heartbeat: float = 1.0) -> ToolRegistry:
     registry.register_function(reject, estimated_duration=0.05)
     registry.register_function(rate_limited, estimated_duration=0.05)
     registry.register_function(slow, estimated_duration=1.0, timeout=30, heartbeat=heartbeat)
+    # a 1 s start-to-close timeout and no heartbeat: nothing tells the stalled call it is late
+    registry.register_function(stall_once, estimated_duration=0.05, timeout=1.0)
     # not idempotent: one attempt, so its timeout ends the step at once
     registry.register_function(hang, idempotent=False, estimated_duration=0.1, timeout=0.5)
     registry.register_function(count_up, estimated_duration=0.05)

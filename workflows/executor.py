@@ -10,7 +10,6 @@ recorded and the caller decides whether to replan.
 from __future__ import annotations
 
 import asyncio
-from typing import NamedTuple
 
 from pydantic import JsonValue
 from temporalio import workflow
@@ -28,11 +27,15 @@ from workflows.steps import StepCalls, StepOutcome
 from workflows.usage import LlmTally
 
 
-class _Place(NamedTuple):
-    """Where a step runs: its level in its plan, and which plan (0 first, n the n-th replan)."""
+class _Place:
+    """Where a step runs: its level in its plan, and which plan (0 first, n the n-th replan).
+    A plain class, not a NamedTuple: see ``workflows.steps``."""
 
-    level: int
-    replan: int
+    __slots__ = ("level", "replan")
+
+    def __init__(self, level: int, replan: int) -> None:
+        self.level = level
+        self.replan = replan
 
 
 class PlanExecutor:
@@ -123,7 +126,7 @@ class PlanExecutor:
             c = step.condition
             self._skip(step, place, f"condition false: {c.ref} {c.op.value} {c.value!r}")
             return
-        started = workflow.now()
+        started = self.events.now()
         try:
             outcome = await self.calls.run(step, drop_missing=bool(missing))
         except StepFailure as failure:

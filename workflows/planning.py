@@ -1,5 +1,7 @@
 """The activities before the steps: resolving (and ingesting) the named documents in batches, and
-the planning activity (template, LLM, a given plan, the direct path)."""
+the planning activity (template, LLM, a given plan, the direct path) — or both in one activity,
+``resolve_and_plan``, when the documents fit one batch: one round trip before the first step
+instead of two."""
 
 from __future__ import annotations
 
@@ -9,19 +11,48 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import CancelledError, FailureError
 
 from models.documents import DocumentRef
-from models.names import PLAN_ACTIVITY, PLAN_ID, RESOLVE_ACTIVITY, resolve_id
+from models.names import (
+    PLAN_ACTIVITY,
+    PLAN_ID,
+    RESOLVE_ACTIVITY,
+    RESOLVE_AND_PLAN_ACTIVITY,
+    resolve_id,
+)
 from models.plan import PlanRequest, PlanResponse
 from models.query import QueryRequest, ResolveReport, ResolveRequest
-from models.summaries import plan_summary, resolve_summary
+from models.resolve_and_plan import ResolveAndPlanRequest, ResolveAndPlanResult, plan_request
+from models.summaries import plan_summary, resolve_and_plan_summary, resolve_summary
 
 RESOLVE_BATCH = 200
-RESOLVE_HEARTBEAT_SECONDS = 5
+RESOLVE_HEARTBEAT_SECONDS = 2
 """A resolve activity that stops heartbeating this long (its worker died) is retried elsewhere,
-resuming after the documents its heartbeat details record (timeouts are not replayed)."""
-PLAN_RETRY = RetryPolicy(maximum_attempts=3, non_retryable_error_types=["InvalidPlan"])
+resuming after the documents its heartbeat details record (timeouts are not replayed). It
+heartbeats every third of it and its worker sends one at least every second
+(``worker.HEARTBEAT_THROTTLE``); bench/recovery.py measures the recovery."""
+PLAN_HEARTBEAT_SECONDS = 2
+"""The same for the planning activity: without it, a worker that died while planning held the
+query for the whole start-to-close timeout (60-120 s, measured by bench/chaos.py)."""
+RETRY_AFTER_DEATH = timedelta(milliseconds=200)
+"""The first retry's delay for resolve and planning: their usual failure is a worker that died
+(heartbeat timeout), which waiting does not mend (the SDK's default delay, 1 s, did nothing but
+delay the answer: bench/recovery.py)."""
+RESOLVE_RETRY = RetryPolicy(initial_interval=RETRY_AFTER_DEATH, maximum_attempts=3)
+PLAN_RETRY = RetryPolicy(
+    initial_interval=RETRY_AFTER_DEATH,
+    maximum_attempts=3,
+    non_retryable_error_types=["InvalidPlan"],
+)
 """A plan that fails validation is not planned again by retrying."""
+ONE_ACTIVITY_PATCH = "resolve-and-plan-in-one-activity"
+"""The ``workflow.patched`` id of resolving and planning in one activity: histories recorded
+before it (resolve batches, then the planning activity) replay the two-activity path."""
+RESOLVE_TIMEOUT = timedelta(minutes=10)
+RESOLVE_HEARTBEAT = timedelta(seconds=RESOLVE_HEARTBEAT_SECONDS)
+QUICK_TIMEOUT = timedelta(seconds=5)
+"""The quick local activity reads stored documents and plans from templates: well under this."""
 
 
 async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
@@ -37,9 +68,9 @@ async def resolve_documents(sources: Sequence[str]) -> ResolveReport:
                 result_type=ResolveReport,
                 activity_id=resolve_id(n),
                 summary=resolve_summary(len(batch), n, len(batches)),
-                start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(seconds=RESOLVE_HEARTBEAT_SECONDS),
-                retry_policy=RetryPolicy(maximum_attempts=3),
+                start_to_close_timeout=RESOLVE_TIMEOUT,
+                heartbeat_timeout=RESOLVE_HEARTBEAT,
+                retry_policy=RESOLVE_RETRY,
             )
             for n, batch in enumerate(batches)
         )
@@ -62,6 +93,7 @@ async def plan_activity(
         activity_id=activity_id,
         summary=plan_summary(request, why),
         start_to_close_timeout=timedelta(seconds=timeout_seconds),
+        heartbeat_timeout=timedelta(seconds=PLAN_HEARTBEAT_SECONDS),
         retry_policy=PLAN_RETRY,
     )
     return response
@@ -71,13 +103,51 @@ async def plan_query(request: QueryRequest, documents: Sequence[DocumentRef]) ->
     """The query's plan (the given one checked, else a template or the LLM's), validated: the
     planning activity as QueryWorkflow and PlanPreviewWorkflow call it."""
     return await plan_activity(
-        PlanRequest(
-            query=request.query,
-            documents=tuple(documents),
-            config=request.config,
-            given_plan=request.plan,
-            history=request.history,
-        ),
-        activity_id=PLAN_ID,
-        timeout_seconds=120,
+        plan_request(request, documents), activity_id=PLAN_ID, timeout_seconds=120
     )
+
+
+def in_one_activity(request: QueryRequest) -> bool:
+    """Whether ``request``'s documents are resolved and the query planned in one activity
+    (``resolve_and_plan``): when the documents fit one batch, in workflows started since that
+    activity exists (``workflow.patched``; older histories replay ``resolve_documents`` then
+    ``plan_query``)."""
+    return len(request.documents) <= RESOLVE_BATCH and workflow.patched(ONE_ACTIVITY_PATCH)
+
+
+async def resolve_and_plan(request: QueryRequest) -> tuple[ResolveAndPlanResult, bool]:
+    """The documents resolved and the query planned (id ``plan``): first as a local activity
+    in this workflow task, which parses nothing and calls no LLM, so a query over stored
+    documents schedules its first steps without another round trip; when it defers (a
+    document to ingest, an LLM plan) or fails, as an activity that ingests with heartbeats.
+    No plan when no document could be used; planning errors are raised as the planning
+    activity raises them (InvalidPlan is never retried). The flag says whether the local
+    activity answered (see ``EventLog.hold`` for why a caller may care)."""
+    summary = resolve_and_plan_summary(plan_request(request, ()), len(request.documents))
+    try:
+        quick: ResolveAndPlanResult = await workflow.execute_local_activity(
+            RESOLVE_AND_PLAN_ACTIVITY,
+            ResolveAndPlanRequest(query=request, quick=True),
+            result_type=ResolveAndPlanResult,
+            activity_id=PLAN_ID,
+            summary=summary,
+            start_to_close_timeout=QUICK_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
+        if quick.deferred is None:
+            return quick, True
+    except FailureError as error:  # the activity below plans again, or says why it cannot
+        # (a local activity's failure comes unwrapped: no ActivityError around it)
+        if isinstance(error, CancelledError) or isinstance(error.cause, CancelledError):
+            raise asyncio.CancelledError() from error
+    result: ResolveAndPlanResult = await workflow.execute_activity(
+        RESOLVE_AND_PLAN_ACTIVITY,
+        ResolveAndPlanRequest(query=request),
+        result_type=ResolveAndPlanResult,
+        activity_id=PLAN_ID,
+        summary=summary,
+        start_to_close_timeout=RESOLVE_TIMEOUT,
+        heartbeat_timeout=RESOLVE_HEARTBEAT,
+        retry_policy=PLAN_RETRY,
+    )
+    return result, False

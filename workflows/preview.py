@@ -1,6 +1,7 @@
 """PlanPreviewWorkflow: plan a query without running it (``docorch plan``). It resolves the
-documents and calls the planning activity exactly as QueryWorkflow does, so it previews template
-and LLM plans alike, validated, and runs no tool."""
+documents and plans exactly as QueryWorkflow does (one resolve_and_plan activity when the
+documents fit one batch, else the resolve batches and the planning activity), so it previews
+template and LLM plans alike, validated, and runs no tool."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from models.names import PLAN_PREVIEW_WORKFLOW
 from models.preview import PlanPreview
-from models.query import QueryRequest
+from models.query import QueryRequest, ResolveReport
 from workflows.failures import application_cause, cause_message
-from workflows.planning import plan_query, resolve_documents
+from workflows.planning import in_one_activity, plan_query, resolve_and_plan, resolve_documents
 
 
 @workflow.defn(name=PLAN_PREVIEW_WORKFLOW, failure_exception_types=[ValidationError])
@@ -24,19 +25,42 @@ class PlanPreviewWorkflow:
     @workflow.run
     async def run(self, request: QueryRequest) -> PlanPreview:
         """Resolve the documents, then plan as QueryWorkflow would; run nothing."""
-        report = await resolve_documents(request.documents)
-        if not report.documents:
-            details = "; ".join(f.message for f in report.failures)
-            raise ApplicationError(
-                f"no usable documents: {details}", type="NoUsableDocuments", non_retryable=True
-            )
+        if in_one_activity(request):
+            try:
+                prepared, _ = await resolve_and_plan(request)
+            except ActivityError as error:
+                raise _planning_failure(error) from None
+            report, plan = _usable(prepared.documents), prepared.plan
+            if plan is None:  # the activity plans whenever a document is usable
+                raise ApplicationError(
+                    "the planning activity returned no plan",
+                    type="PlanningFailed",
+                    non_retryable=True,
+                )
+            return PlanPreview(plan=plan, documents=report)
+        report = _usable(await resolve_documents(request.documents))
         try:
             response = await plan_query(request, report.documents)
         except ActivityError as error:
-            cause = application_cause(error)
-            raise ApplicationError(
-                cause_message(error),
-                type=cause.type if cause and cause.type else "PlanningFailed",
-                non_retryable=True,
-            ) from None
+            raise _planning_failure(error) from None
         return PlanPreview(plan=response, documents=report)
+
+
+def _usable(report: ResolveReport) -> ResolveReport:
+    """``report``, when it has a document to plan over; else NoUsableDocuments."""
+    if not report.documents:
+        details = "; ".join(f.message for f in report.failures)
+        raise ApplicationError(
+            f"no usable documents: {details}", type="NoUsableDocuments", non_retryable=True
+        )
+    return report
+
+
+def _planning_failure(error: ActivityError) -> ApplicationError:
+    """The planning activity's failure, with its type (e.g. InvalidPlan), as the preview's."""
+    cause = application_cause(error)
+    return ApplicationError(
+        cause_message(error),
+        type=cause.type if cause and cause.type else "PlanningFailed",
+        non_retryable=True,
+    )

@@ -36,6 +36,25 @@ class EventLog:
         self.waits = 0
         self._on_event = on_event
         """Told of every event once it is in the log (the UI's current details)."""
+        self._held: tuple[datetime, datetime] | None = None
+
+    def now(self) -> datetime:
+        """Workflow time, or the time ``hold`` set while the activation it was set in lasts."""
+        if self._held is not None:
+            seen, at = self._held
+            if workflow.now() == seen:
+                return at
+            self._held = None
+        return workflow.now()
+
+    def hold(self, at: datetime) -> None:
+        """Read the clock as ``at`` for the rest of this activation (workflow time is constant
+        within an activation, and moves on in the next). For the activation that resolves a
+        local activity: its workflow time is the local activity's completion on replay, but
+        may be a later workflow task's start when it ran (Temporal completes the task early
+        for a query or an update that comes meanwhile), so events and step timings read from
+        it would differ once the query is replayed."""
+        self._held = (workflow.now(), at)
 
     def emit(
         self,
@@ -50,7 +69,7 @@ class EventLog:
         event = ProgressEvent(
             offset=len(self.events),
             kind=kind,
-            at=workflow.now().isoformat(),
+            at=self.now().isoformat(),
             step_id=step_id,
             tool=tool,
             message=message,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import JsonValue
 from temporalio import workflow
@@ -29,12 +29,19 @@ from models.query import (
     QueryState,
     QueryStatus,
     QueryType,
+    ResolveReport,
 )
 from workflows import search_attributes
 from workflows.details import LiveDetails
 from workflows.executor import PlanExecutor
 from workflows.failures import application_cause, cause_message, reraise_cancellation
-from workflows.planning import plan_activity, plan_query, resolve_documents
+from workflows.planning import (
+    in_one_activity,
+    plan_activity,
+    plan_query,
+    resolve_and_plan,
+    resolve_documents,
+)
 from workflows.progress import EventLog, ms_since
 from workflows.replanning import Replanner
 from workflows.results import answer_result, finish_summary, partial_result
@@ -120,12 +127,7 @@ class QueryWorkflow:
     # ---- the flow ----------------------------------------------------------------------------
 
     async def _answer(self, request: QueryRequest) -> QueryResult:
-        documents = await self._resolve(request)
-        self.outputs[INPUT_NAME] = {
-            "query": request.query,
-            "documents": [d.model_dump(mode="json") for d in documents],
-        }
-        planned = await self._plan(request, documents)
+        documents, planned = await self._resolve_and_plan(request)
         answered: Plan | None = None
         if planned is not None:
             self._enter("running")
@@ -152,10 +154,49 @@ class QueryWorkflow:
         )
         return await self._degrade(request, documents, result, why)
 
+    async def _resolve_and_plan(
+        self, request: QueryRequest
+    ) -> tuple[list[DocumentRef], Plan | None]:
+        """The documents and the validated plan (None when planning failed: the caller
+        degrades): one resolve_and_plan call when the documents fit one batch (a local
+        activity in this workflow task when they are stored already), else the resolve
+        batches, then the planning activity."""
+        if not in_one_activity(request):
+            documents = await self._resolve(request)
+            return documents, await self._plan(request, documents)
+        self._enter("resolving documents and planning")
+        started = workflow.now()
+        try:
+            prepared, local = await resolve_and_plan(request)
+        except ActivityError as error:
+            reraise_cancellation(error)
+            self.summary.planning_ms = ms_since(started)
+            if request.plan is not None:
+                raise ApplicationError(
+                    cause_message(error), type="InvalidPlan", non_retryable=True
+                ) from None
+            # the direct path needs the documents the failed activity resolved
+            documents = await self._resolve(request)
+            self._planning_failed(cause_message(error))
+            return documents, None
+        if local:  # this activation's workflow time may differ on replay: see EventLog.hold
+            self.events.hold(started + timedelta(milliseconds=prepared.duration_ms))
+        self.summary.planning_ms = round((self.events.now() - started).total_seconds() * 1000, 3)
+        documents = self._use(prepared.documents)
+        if prepared.plan is None:  # the activity plans whenever a document is usable
+            self._planning_failed("the planning activity returned no plan")
+            return documents, None
+        self._adopt(prepared.plan)
+        return documents, prepared.plan.plan
+
     async def _resolve(self, request: QueryRequest) -> list[DocumentRef]:
         """Resolve (and ingest) the named documents; bad ones are reported, not fatal."""
         self._enter("resolving documents")
-        report = await resolve_documents(request.documents)
+        return self._use(await resolve_documents(request.documents))
+
+    def _use(self, report: ResolveReport) -> list[DocumentRef]:
+        """The usable documents of ``report``, which become the plan's input; the others are
+        reported as events; none usable fails the query (NoUsableDocuments)."""
         self.summary.documents_failed = report.failures
         self.summary.documents_covered = len(report.documents)
         for failure in report.failures:
@@ -169,6 +210,10 @@ class QueryWorkflow:
             raise ApplicationError(
                 f"no usable documents: {details}", type="NoUsableDocuments", non_retryable=True
             )
+        self.outputs[INPUT_NAME] = {
+            "query": self.request.query,
+            "documents": [d.model_dump(mode="json") for d in report.documents],
+        }
         return report.documents
 
     async def _plan(self, request: QueryRequest, documents: list[DocumentRef]) -> Plan | None:
@@ -182,10 +227,7 @@ class QueryWorkflow:
             message = cause_message(error)
             if request.plan is not None:
                 raise ApplicationError(message, type="InvalidPlan", non_retryable=True) from None
-            self.events.emit(
-                EventKind.ERROR, f"planning failed: {message}", data=EventData(fatal=False)
-            )
-            self.summary.degraded_reason = f"planning failed: {message}"
+            self._planning_failed(message)
             return None
         finally:
             self.summary.planning_ms = ms_since(started)
@@ -195,6 +237,12 @@ class QueryWorkflow:
     def _enter(self, phase: str) -> None:
         self.phase = phase
         self.details.enter(phase)
+
+    def _planning_failed(self, message: str) -> None:
+        self.events.emit(
+            EventKind.ERROR, f"planning failed: {message}", data=EventData(fatal=False)
+        )
+        self.summary.degraded_reason = f"planning failed: {message}"
 
     def _adopt(self, response: PlanResponse) -> None:
         plan = self.plan = response.plan

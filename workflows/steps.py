@@ -4,9 +4,10 @@ each call an activity named after its tool with the step's policy, then its fall
 Activity ids come from ``models.names``: the step id, ``step#n`` for the n-th repetition,
 ``step[i]`` for a for_each item and ``...~tool`` for a fallback.
 
-The outcomes are NamedTuples rather than dataclasses: the sandbox imports this module afresh for
-every workflow run, and a dataclass costs eight times as much to define (see BENCHMARKS.md,
-"Sandbox cost").
+The outcomes are plain classes with ``__slots__``: the sandbox imports this module afresh for
+every workflow run, and a dataclass or a NamedTuple costs ten times as much to define (a
+NamedTuple compiles each field's annotation and its ``__new__``; see BENCHMARKS.md,
+"Throughput").
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import asyncio
 from collections import ChainMap
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import NamedTuple
 
 from pydantic import JsonValue
 from temporalio import workflow
@@ -34,27 +34,44 @@ from workflows.progress import EventLog
 from workflows.usage import LlmTally
 
 
-class CallOutcome(NamedTuple):
+class CallOutcome:
     """A call of a step that succeeded, possibly through a fallback."""
 
-    result: ToolCallResult
-    tool: str
-    """The tool that produced the result."""
-    attempts: int
-    """Attempts over every tool tried for this call."""
-    fell_back_from: str | None
+    __slots__ = ("attempts", "fell_back_from", "result", "tool")
+
+    def __init__(
+        self, result: ToolCallResult, tool: str, attempts: int, fell_back_from: str | None
+    ) -> None:
+        self.result = result
+        self.tool = tool
+        """The tool that produced the result."""
+        self.attempts = attempts
+        """Attempts over every tool tried for this call."""
+        self.fell_back_from = fell_back_from
 
 
-class StepOutcome(NamedTuple):
+class StepOutcome:
     """A step that produced an output: what later steps refer to, and how it came about."""
 
-    output: JsonValue
-    signal: float | None
-    """The output's own confidence signal (None: the tool reports none)."""
-    tool: str
-    attempts: int
-    fell_back_from: str | None
-    iterations: int
+    __slots__ = ("attempts", "fell_back_from", "iterations", "output", "signal", "tool")
+
+    def __init__(
+        self,
+        *,
+        output: JsonValue,
+        signal: float | None,
+        tool: str,
+        attempts: int,
+        fell_back_from: str | None,
+        iterations: int,
+    ) -> None:
+        self.output = output
+        self.signal = signal
+        """The output's own confidence signal (None: the tool reports none)."""
+        self.tool = tool
+        self.attempts = attempts
+        self.fell_back_from = fell_back_from
+        self.iterations = iterations
 
 
 def retry_policy(step: Step) -> RetryPolicy:

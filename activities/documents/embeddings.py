@@ -211,6 +211,13 @@ def document_vectors(
     return found
 
 
+def needs_embedding(store: DocumentStore, document: DocumentRef, model: Embedder | None) -> bool:
+    """Whether ``model`` has chunks of ``document`` left to embed (False without a model)."""
+    if model is None or document.chunks == 0:
+        return False
+    return not document_vectors(store, [document], model)
+
+
 def seq(passage_id: str) -> int:
     """The chunk number of a passage id ``<document id>:<seq>``."""
     parts = passage_parts(passage_id)

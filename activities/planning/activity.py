@@ -8,6 +8,9 @@ problem.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 
 import structlog
@@ -24,7 +27,7 @@ from activities.planning.llm_planner import LlmPlanner
 from activities.planning.replan import replan
 from activities.planning.templates import direct_plan, template_plan
 from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
-from activities.registry import ToolRegistry
+from activities.registry import ToolRegistry, heartbeat_interval, heartbeat_while
 from models.grammar import levels
 from models.names import DIRECT_PREFIX, PLAN_ACTIVITY
 from models.plan import Plan, PlanRequest, PlanResponse
@@ -81,16 +84,29 @@ class Planner:
             return None
         return LlmPlanner(self.registry, settings)
 
+    def _draft_and_llm(self, request: PlanRequest) -> tuple[Plan, float, LlmPlanner | None]:
+        """The template draft, its classification confidence and, when an LLM is configured
+        and should plan this query instead, the LLM planner. With an LLM configured the
+        query's token budget is opened here for its tools' LLM calls."""
+        draft, confidence = self.draft(request)
+        llm = self._llm_planner()
+        if llm is None:
+            return draft, confidence, None
+        llm.open_budget(request)
+        return draft, confidence, llm if llm.applies(request, confidence) else None
+
     async def plan_async(self, request: PlanRequest) -> PlanResponse:
         """``plan``, with the LLM planning ADAPTIVE queries no template fits confidently."""
-        draft, confidence = self.draft(request)
+        draft, confidence, llm = self._draft_and_llm(request)
         usage: LlmUsage | None = None
-        llm = self._llm_planner()
         if llm is not None:
-            llm.open_budget(request)
-            if llm.applies(request, confidence):
-                draft, usage = await llm.plan(request, template=draft)
+            draft, usage = await llm.plan(request, template=draft)
         return self.finish(request, draft, confidence, usage)
+
+    def plan_without_llm(self, request: PlanRequest) -> PlanResponse | None:
+        """``plan_async``'s plan when it would not call the LLM; None when it would."""
+        draft, confidence, llm = self._draft_and_llm(request)
+        return None if llm is not None else self.finish(request, draft, confidence)
 
     def plan(self, request: PlanRequest) -> PlanResponse:
         """A validated, optimised plan with policies attached; InvalidPlan lists every problem.
@@ -117,21 +133,43 @@ class Planner:
 
     @activity.defn(name=PLAN_ACTIVITY)
     async def plan_query(self, request: PlanRequest) -> PlanResponse:
-        try:
-            with activity_scope():
-                response = await self.plan_async(request)
-        except BadInput as error:
-            raise ApplicationError(str(error), type=error.error_type, non_retryable=True) from None
-        except RateLimited as error:  # the LLM endpoint's 429/5xx: retried after its Retry-After
-            delay = timedelta(seconds=error.retry_after) if error.retry_after else None
-            raise ApplicationError(str(error), type="RateLimited", next_retry_delay=delay) from None
-        except LlmError as error:  # a timeout or an unreachable endpoint: retried
-            raise ApplicationError(str(error), type=type(error).__name__) from None
-        log.info(
-            "planned",
-            workflow_id=activity.info().workflow_id,
-            query_type=response.plan.query_type.value,
-            steps=len(response.plan.steps),
-            source=response.plan.source,
-        )
+        """The plan, heartbeating while it is made (an LLM plan takes seconds): a worker that
+        dies meanwhile is noticed after the heartbeat timeout, not the whole timeout."""
+        with planning_errors():
+            task = asyncio.ensure_future(self.plan_async(request))
+            try:
+                await heartbeat_while(task, heartbeat_interval())
+            except asyncio.CancelledError:
+                task.cancel()
+                raise
+            response = task.result()
+        log_plan(response)
         return response
+
+
+@contextlib.contextmanager
+def planning_errors() -> Iterator[None]:
+    """Planning inside an activity (its LLM calls attributed to it), with the planner's errors
+    as Temporal sees them: bad input and an invalid plan non-retryable, a rate limit delaying
+    the next retry, an LLM timeout or unreachable endpoint retried."""
+    try:
+        with activity_scope():
+            yield
+    except BadInput as error:
+        raise ApplicationError(str(error), type=error.error_type, non_retryable=True) from None
+    except RateLimited as error:  # the LLM endpoint's 429/5xx: retried after its Retry-After
+        delay = timedelta(seconds=error.retry_after) if error.retry_after else None
+        raise ApplicationError(str(error), type="RateLimited", next_retry_delay=delay) from None
+    except LlmError as error:  # a timeout or an unreachable endpoint: retried
+        raise ApplicationError(str(error), type=type(error).__name__) from None
+
+
+def log_plan(response: PlanResponse) -> None:
+    """Log the plan a planning activity made."""
+    log.info(
+        "planned",
+        workflow_id=activity.info().workflow_id,
+        query_type=response.plan.query_type.value,
+        steps=len(response.plan.steps),
+        source=response.plan.source,
+    )

@@ -1,10 +1,11 @@
 """Request and response bodies of the HTTP API that are not docorch contracts themselves
 (those live in models/: QueryResult, DocumentRef, ToolSpec, ...).
 
-Requests are bounded here as well as by the contracts they carry: a document name is never
+Requests are bounded by the contracts they carry (``models.limits``): a document name is never
 blank, a question never only white space, and durations stay within what a workflow can wait
-(``MAX_DEADLINE_SECONDS``, ``MAX_IDLE_SECONDS``), so nothing the API accepts can fail inside a
-workflow.
+(``QueryConfig.deadline_seconds``, ``SessionConfig.idle_timeout_seconds``), so nothing the API
+accepts can fail inside a workflow. The bounds live in the models alone: the SDK, the API and
+the workflows' validators all apply the same ones.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints
 
 from models.documents import DocumentRef, StoreStats
 from models.ids import QueryId
@@ -21,19 +22,6 @@ from models.plan import Plan
 from models.query import QueryConfig, QueryResult, QueryState
 from models.session import SessionConfig
 from models.tools import ToolSpec
-
-MAX_DEADLINE_SECONDS = 7 * 24 * 3600.0
-"""The longest ``deadline_seconds`` a query may ask for."""
-MAX_IDLE_SECONDS = 30 * 24 * 3600.0
-"""The longest ``idle_timeout_seconds`` a session may ask for."""
-
-
-def _check_deadline(config: QueryConfig | None) -> None:
-    deadline = config.deadline_seconds if config is not None else None
-    if deadline is not None and deadline > MAX_DEADLINE_SECONDS:
-        raise ValueError(
-            f"config.deadline_seconds {deadline:g} is over the limit of {MAX_DEADLINE_SECONDS:g}"
-        )
 
 
 class ChatRequest(BaseModel):
@@ -52,11 +40,6 @@ class ChatRequest(BaseModel):
         description="Id for the query (query-<token>); an existing query with it is reused. "
         "A session's id is refused.",
     )
-
-    @model_validator(mode="after")
-    def _bounded(self) -> ChatRequest:
-        _check_deadline(self.config)
-        return self
 
 
 class ErrorBody(BaseModel):
@@ -149,17 +132,6 @@ class CreateSession(BaseModel):
     documents: DocumentNameList = Field(default_factory=list)
     config: SessionConfig = Field(default_factory=SessionConfig)
     query_config: QueryConfig | None = None
-
-    @model_validator(mode="after")
-    def _bounded(self) -> CreateSession:
-        idle = self.config.idle_timeout_seconds
-        if idle > MAX_IDLE_SECONDS:
-            raise ValueError(
-                f"config.idle_timeout_seconds {idle:g} is over the limit of {MAX_IDLE_SECONDS:g}"
-            )
-        _check_deadline(self.config.query)
-        _check_deadline(self.query_config)
-        return self
 
 
 class SessionCreated(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,9 +23,13 @@ BUSY_TIMEOUT_SECONDS = 30.0
 
 class Database:
     """A SQLite file with ``schema`` (idempotent ``CREATE ... IF NOT EXISTS`` statements) at
-    ``version``. Safe across threads and processes."""
+    ``version``. Safe across threads and processes. ``upgrades[n]`` takes a file written at
+    version n - 1 to version n; it runs, in order, before ``schema`` (a new file only gets the
+    schema)."""
 
-    def __init__(self, path: Path, schema: str, *, version: int) -> None:
+    def __init__(
+        self, path: Path, schema: str, *, version: int, upgrades: Mapping[int, str] | None = None
+    ) -> None:
         self.path = path
         self._local = threading.local()
         try:
@@ -39,6 +43,8 @@ class Database:
                     f"{path}: schema version {found} was written by a newer docorch "
                     f"(this one knows up to {version}); upgrade docorch or use another store"
                 )
+            if 0 < found < version:
+                upgrade(db, found, version, upgrades or {})
             db.executescript(schema)
             if found < version:
                 db.execute(f"PRAGMA user_version={int(version)}")
@@ -80,3 +86,20 @@ class Database:
     def size_bytes(self) -> int:
         """The database file's size (its write-ahead log not counted)."""
         return self.path.stat().st_size if self.path.exists() else 0
+
+
+def upgrade(db: sqlite3.Connection, found: int, version: int, upgrades: Mapping[int, str]) -> None:
+    """Run the upgrades from version ``found`` to ``version`` in one transaction, the write
+    lock held, unless another process did it meanwhile."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if int(db.execute("PRAGMA user_version").fetchone()[0]) == found:
+            for step in range(found + 1, version + 1):
+                for statement in upgrades.get(step, "").split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version={int(version)}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

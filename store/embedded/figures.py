@@ -13,14 +13,17 @@ from store.base import FigureTotals
 from store.embedded.database import Database
 from store.policy import CALLS_KEPT_PER_TOOL, nearest_rank
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tool_calls (
     id INTEGER PRIMARY KEY, tool TEXT NOT NULL, ok INTEGER NOT NULL, ms REAL NOT NULL,
-    at REAL NOT NULL);
+    at REAL NOT NULL, call_key TEXT);
 CREATE INDEX IF NOT EXISTS tool_calls_tool ON tool_calls(tool, id);
 CREATE INDEX IF NOT EXISTS tool_calls_durations ON tool_calls(tool, ok, ms);
+CREATE UNIQUE INDEX IF NOT EXISTS tool_calls_key ON tool_calls(call_key);
 """
+_UPGRADES = {2: "ALTER TABLE tool_calls ADD COLUMN call_key TEXT"}
+"""Version 2: calls carry their idempotency key (``ToolFigures.record_call``)."""
 TRIM_EVERY = 100
 """Calls beyond CALLS_KEPT_PER_TOOL are dropped every this many calls (trimming on every call
 cost more than the insert)."""
@@ -41,14 +44,16 @@ class EmbeddedFigures:
     """``store.base.ToolFigures`` in a SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        self.db = Database(path, _SCHEMA, version=SCHEMA_VERSION)
+        self.db = Database(path, _SCHEMA, version=SCHEMA_VERSION, upgrades=_UPGRADES)
 
-    def record_call(self, tool: str, *, ok: bool, ms: float) -> None:
+    def record_call(self, tool: str, *, ok: bool, ms: float, key: str | None = None) -> None:
         with self.db.write() as db:
-            row = db.execute(
-                "INSERT INTO tool_calls(tool, ok, ms, at) VALUES (?,?,?,?)",
-                (tool, int(ok), ms, time.time()),
-            ).lastrowid
+            cursor = db.execute(
+                "INSERT INTO tool_calls(tool, ok, ms, at, call_key) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(call_key) DO NOTHING",
+                (tool, int(ok), ms, time.time(), key),
+            )
+            row = cursor.lastrowid if cursor.rowcount else None
             if row is not None and row % TRIM_EVERY == 0:
                 db.execute(
                     "DELETE FROM tool_calls WHERE id IN (SELECT id FROM (SELECT id, row_number() "

@@ -23,11 +23,12 @@ class PostgresFigures:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record_call(self, tool: str, *, ok: bool, ms: float) -> None:
+    def record_call(self, tool: str, *, ok: bool, ms: float, key: str | None = None) -> None:
         with self.db.transaction() as db:
             row = db.execute(
-                "INSERT INTO docorch.tool_calls (tool, ok, ms) VALUES (%s, %s, %s) RETURNING id",
-                (tool, ok, ms),
+                "INSERT INTO docorch.tool_calls (tool, ok, ms, call_key) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (call_key) DO NOTHING RETURNING id",
+                (tool, ok, ms, key),
             ).fetchone()
             if row is not None and row["id"] % TRIM_EVERY == 0:
                 db.execute(

@@ -8,12 +8,8 @@ retries hide a short outage), so the waiting below stands on ``client.reconnect`
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
-import socket
-import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +18,6 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
-from app.runtime.devserver import server_command, ui_port, wait_until_serving
 from app.runtime.embedded import connect_when_ready
 from client.reconnect import TemporalUnavailable
 from client.sdk import OrchestratorClient
@@ -30,63 +25,12 @@ from models.plan import Plan, Step
 from models.query import QueryType
 from models.settings import Settings
 from tests import fault_tools
+from tests.persistent_server import persistent_server
 from worker import build_worker
 
 pytestmark = pytest.mark.integration
 QUESTION = "What is the notice period for termination for convenience?"
 STEP_SECONDS = 4.0
-
-
-def _free_port() -> int:
-    """A port free for the frontend whose UI port (port + 1000) is free too."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port + 1000 < 65536:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", ui_port(port))) != 0:
-                    return port
-
-
-class PersistentServer:
-    """``temporal server start-dev`` on one port and database file, killed and restarted at
-    will: what survives is the database."""
-
-    def __init__(self, settings: Settings, port: int, db_file: Path, log: Path) -> None:
-        self.command = server_command(settings, port, db_file=db_file)
-        self.port = port
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        await wait_until_serving(self.port, self.process)
-
-    def kill(self) -> None:
-        """kill -9, and wait until it is gone."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-
-@contextlib.asynccontextmanager
-async def persistent_server(tmp_path: Path, settings: Settings) -> AsyncIterator[PersistentServer]:
-    server = PersistentServer(
-        settings, _free_port(), tmp_path / "temporal.db", tmp_path / "server.log"
-    )
-    await server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 async def _impatient_client(address: str) -> Client:
@@ -139,6 +83,7 @@ async def test_the_sdk_waits_for_the_answer_across_a_server_restart(
             handle = await sdk.start(QUESTION, documents, plan=_slow_plan())
             await _eventually(lambda: log.count("slow", key="restart") == 1)
             waiting = asyncio.create_task(sdk.result(handle.id))
+            await asyncio.sleep(0.5)  # its long poll is in flight when the server dies
             server.kill()
             await asyncio.sleep(1.5)  # a call or two fails meanwhile: nothing answers
             assert not waiting.done()

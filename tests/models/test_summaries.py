@@ -18,6 +18,7 @@ from models.summaries import (
     query_summary,
     replan_details,
     replan_summary,
+    resolve_and_plan_summary,
     resolve_summary,
     start_details,
 )
@@ -92,6 +93,12 @@ def test_planning_summaries_say_what_is_planned_and_why() -> None:
     )
     assert resolve_summary(1, 0, 1) == "resolve 1 document"
     assert resolve_summary(200, 1, 3) == "resolve 200 documents (batch 2 of 3)"
+    assert resolve_and_plan_summary(request, 3) == (
+        "resolve 3 documents, then plan (simple strategy)"
+    )
+    assert resolve_and_plan_summary(given, 1) == (
+        "resolve 1 document, then check the given qa plan (4 steps)"
+    )
 
 
 def test_a_replan_says_which_step_failed_and_why() -> None:

@@ -43,6 +43,23 @@ def test_threads_recording_calls_lose_none(backend: Backend) -> None:
     assert figures.totals().calls == PARALLEL * 10
 
 
+def test_a_call_recorded_again_under_its_key_is_recorded_once(backend: Backend) -> None:
+    figures = backend.open().figures
+    figures.record_call("search_documents", ok=True, ms=3.0, key="query-1/run/search_1")
+    figures.record_call("search_documents", ok=True, ms=9.0, key="query-1/run/search_1")
+    figures.record_call("search_documents", ok=True, ms=5.0, key="query-2/run/search_1")
+    figures.record_call("search_documents", ok=False, ms=1.0)
+    figures.record_call("search_documents", ok=False, ms=1.0)  # no key: always recorded
+    (search,) = figures.tool_stats()
+    assert (search.calls, search.success_rate, search.p50_ms) == (4, 0.5, 3.0)
+
+
+def test_threads_recording_the_same_key_record_it_once(backend: Backend) -> None:
+    figures = backend.open().figures
+    at_once(PARALLEL, lambda: figures.record_call("t", ok=True, ms=1.0, key="q/run/step"))
+    assert figures.totals().calls == 1
+
+
 # ---- LLM ledger ---------------------------------------------------------------------------------
 
 

@@ -96,6 +96,25 @@ def test_a_store_written_by_a_newer_docorch_is_refused(tmp_path: Path) -> None:
         open_embedded(tmp_path)
 
 
+def test_figures_written_before_call_keys_are_upgraded_and_kept(tmp_path: Path) -> None:
+    """A version-1 figures file (no call keys) gains the key column and keeps its calls."""
+    path = tmp_path / "state" / "global.sqlite"
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE tool_calls (id INTEGER PRIMARY KEY, tool TEXT NOT NULL, "
+            "ok INTEGER NOT NULL, ms REAL NOT NULL, at REAL NOT NULL);"
+            "INSERT INTO tool_calls(tool, ok, ms, at) VALUES ('search_documents', 1, 2.0, 0);"
+            "PRAGMA user_version=1;"
+        )
+    figures = open_embedded(tmp_path).figures
+    figures.record_call("search_documents", ok=True, ms=4.0, key="q/run/search_1")
+    figures.record_call("search_documents", ok=True, ms=4.0, key="q/run/search_1")
+    assert [(s.tool, s.calls) for s in figures.tool_stats()] == [("search_documents", 2)]
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+
+
 def test_a_store_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(StoreUnavailable, match="cannot open the store"):

@@ -67,7 +67,8 @@ def test_the_schema_is_created_once_and_versioned(url: str) -> None:
     try:
         with psycopg.connect(url) as db:
             versions = db.execute("SELECT version FROM docorch.migrations").fetchall()
-        assert versions == [(m.version,) for m in MIGRATIONS] and MIGRATIONS[-1].version == LATEST
+        assert versions == [(v,) for v in range(1, LATEST + 1)]
+        assert [m.version for m in MIGRATIONS] == list(range(1, LATEST + 1))
         assert again.documents.stats().documents == 0
     finally:
         first.close()
@@ -87,7 +88,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_documents(
     try:
         with psycopg.connect(url) as db:
             versions = db.execute("SELECT version FROM docorch.migrations ORDER BY 1").fetchall()
-        assert versions == [(1,), (2,)]
+        assert versions == [(v,) for v in range(1, LATEST + 1)]
         assert store.documents.get(CONTRACT.id) is not None
         store.documents.put_vectors(CONTRACT.id, "m", {0: b"\x01"})
         assert store.documents.vectors([CONTRACT.id], "m") == {f"{CONTRACT.id}:0": b"\x01"}

@@ -12,10 +12,10 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from client.sdk import query_request
-from models.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY
+from models.names import RESOLVE_AND_PLAN_ACTIVITY
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history
-from tests.workflows.test_ingest import scheduled_activities
+from tests.workflows.test_resolve_and_plan import activity_calls
 from workflows.preview import PlanPreviewWorkflow
 
 pytestmark = pytest.mark.integration
@@ -38,6 +38,7 @@ async def test_preview_plans_without_running_a_step(
     documents = [*_contracts(samples), str(samples / "no_such_file.md")]
     workflow_id = f"plan-preview-test-{uuid.uuid4()}"
     async with run_worker() as sdk:
+        await sdk.ingest(_contracts(samples))  # stored: planned in the first workflow task
         preview = await client.execute_workflow(
             PlanPreviewWorkflow.run,
             query_request(QUESTION, documents),
@@ -54,11 +55,10 @@ async def test_preview_plans_without_running_a_step(
         "contract_acme_initech.md",
     ]
     assert [f.error_type for f in preview.documents.failures] == ["DocumentNotFound"]
-    assert await scheduled_activities(client, workflow_id) == [
-        (RESOLVE_ACTIVITY, "resolve_1"),
-        (PLAN_ACTIVITY, "plan"),
+    assert await activity_calls(client, workflow_id) == [
+        ("local", RESOLVE_AND_PLAN_ACTIVITY, "plan")
     ]
-    await record_history(client, workflow_id, "plan_preview_two_contracts")
+    await record_history(client, workflow_id, "plan_preview_resolve_and_plan")
 
 
 async def test_preview_fails_with_a_type_when_nothing_can_be_planned(

@@ -5,6 +5,7 @@ saying why they started, and current details showing the plan's progress."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +37,21 @@ async def _text(client: Client, payload: Payload) -> str:
 
 
 async def activity_summaries(client: Client, history: WorkflowHistory) -> dict[str, str]:
-    """Activity id -> the summary its ScheduleActivityTask command carried."""
+    """Activity id -> the summary its ScheduleActivityTask command (or, for a local activity,
+    its marker) carried."""
     found: dict[str, str] = {}
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            assert event.user_metadata.HasField("summary"), event
             activity_id = event.activity_task_scheduled_event_attributes.activity_id
-            found[activity_id] = await _text(client, event.user_metadata.summary)
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED and (
+            event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        ):
+            (data,) = event.marker_recorded_event_attributes.details["data"].payloads
+            activity_id = json.loads(data.data)["activity_id"]
+        else:
+            continue
+        assert event.user_metadata.HasField("summary"), event
+        found[activity_id] = await _text(client, event.user_metadata.summary)
     return found
 
 
@@ -72,8 +81,8 @@ async def test_a_query_reads_like_its_plan_in_the_temporal_ui(
 
     history = await handle.fetch_history()
     summaries = await activity_summaries(client, history)
-    assert summaries.pop("resolve_1") == "resolve 2 documents"
-    assert summaries.pop("plan") == "plan: adaptive strategy over 2 documents"
+    # new files: the quick local activity defers, the activity ingests and plans
+    assert summaries.pop("plan") == "resolve 2 documents, then plan (adaptive strategy)"
     by_step = {s.id: s for s in plan.steps}
     assert summaries, "no tool activity ran"
     for activity_id, summary in summaries.items():
@@ -123,7 +132,7 @@ async def test_replan_children_and_the_direct_path_say_why_they_started(
 
     history = await direct.fetch_history()
     summaries = await activity_summaries(client, history)
-    assert summaries["plan"] == "plan: check the given qa plan (2 steps)"
+    assert summaries["plan"] == "resolve 1 document, then check the given qa plan (2 steps)"
     assert summaries["plan_direct"] == (
         "plan: the direct path (search + answer), because no answer after 0 replan(s)"
     )

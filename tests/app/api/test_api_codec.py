@@ -40,14 +40,21 @@ def _keys(*pairs: tuple[str, bytes]) -> SecretStr:
     return SecretStr(",".join(f"{kid}:{base64.b64encode(key).decode()}" for kid, key in pairs))
 
 
+SDK_MARKER_DETAILS = {"patch-data", "data"}
+"""Marker details the SDK core writes itself, holding no user data: a version marker's patch
+id, a local activity marker's bookkeeping (sequence, activity id and type, times). The local
+activity's result is user data and is encoded."""
+
+
 def _payloads(message: Message) -> Iterator[Payload]:
-    """Every Payload in ``message`` but the two kinds no codec encodes: search attributes (the
-    server indexes them) and the SDK's version markers (a patch id, no user data)."""
+    """Every Payload in ``message`` but the kinds no codec encodes: search attributes (the
+    server indexes them) and the SDK core's marker bookkeeping (``SDK_MARKER_DETAILS``)."""
+    marker = message.DESCRIPTOR.name == "MarkerRecordedEventAttributes"
     for field, value in message.ListFields():
         if field.message_type is None or field.name == "search_attributes":
             continue
         if field.message_type.GetOptions().map_entry:
-            items = [v for k, v in value.items() if k != "patch-data"]
+            items = [v for k, v in value.items() if not (marker and k in SDK_MARKER_DETAILS)]
         elif field.is_repeated:
             items = list(value)
         else:
