@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio import activity
 
 from activities.context import ToolContext
+from activities.documents.embeddings import embed_document, needs_embedding, semantic_model
 from activities.documents.ingestion import (
     NewDocument,
     ingest_here,
@@ -95,6 +96,7 @@ def resolve_one(context: ToolContext, source: str) -> DocumentRef:
         locate(context, source),
         passwords=settings.pdf_passwords,
         limits=ParseLimits.from_settings(settings),
+        model=semantic_model(settings),
     )
 
 
@@ -104,17 +106,21 @@ async def resolve_isolated(context: ToolContext, source: str) -> DocumentRef:
     settings = context.settings
     found = await asyncio.to_thread(locate, context, source)
     if isinstance(found, DocumentRef):
-        return found
-    pool = shared_pool(processes=settings.parse_processes, memory_mb=settings.parse_memory_mb)
-    parsed: ParsedDocument = await pool.parse(
-        found.path,
-        found.data,
-        password=password_for(found.path.name, settings.pdf_passwords),
-        limits=ParseLimits.from_settings(settings),
-    )
-    return await asyncio.to_thread(
-        ingest_parsed, context.store, found.path, found.data, parsed, source=found.source
-    )
+        document = found
+    else:
+        pool = shared_pool(processes=settings.parse_processes, memory_mb=settings.parse_memory_mb)
+        parsed: ParsedDocument = await pool.parse(
+            found.path,
+            found.data,
+            password=password_for(found.path.name, settings.pdf_passwords),
+            limits=ParseLimits.from_settings(settings),
+        )
+        document = await asyncio.to_thread(
+            ingest_parsed, context.store, found.path, found.data, parsed, source=found.source
+        )
+    # with the semantic extra: the chunks' vectors (also for a document stored without it)
+    await asyncio.to_thread(embed_document, context.store, document, semantic_model(settings))
+    return document
 
 
 class ResolveProgress(BaseModel):
@@ -196,10 +202,12 @@ class DocumentActivities:
 
     async def resolve_stored(self, sources: Sequence[str]) -> ResolveReport | None:
         """The sources that are stored documents already, parsing nothing (for a local
-        activity, which cannot heartbeat): None as soon as one would need ingesting."""
+        activity, which cannot heartbeat): None as soon as one would need ingesting (or, with
+        the semantic path on, embedding)."""
         return await asyncio.to_thread(self._stored, sources)
 
     def _stored(self, sources: Sequence[str]) -> ResolveReport | None:
+        model = semantic_model(self._context.settings)
         report = ResolveReport()
         seen: set[str] = set()
         for source in sources:
@@ -208,8 +216,8 @@ class DocumentActivities:
             except Exception as error:
                 report.failures.append(_failure(source, error))
                 continue
-            if isinstance(found, NewDocument):
-                return None
+            if isinstance(found, NewDocument) or needs_embedding(self._context.store, found, model):
+                return None  # the resolve activity ingests it (or embeds it), heartbeating
             if found.id not in seen:
                 seen.add(found.id)
                 report.documents.append(found)

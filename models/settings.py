@@ -105,6 +105,13 @@ class Settings(BaseSettings):
         description="DOCORCH_PARSE_PROCESSES: documents a worker parses at once, each in its own "
         "process (kept for reuse, killed on timeout or cancellation).",
     )
+    semantic_search: bool = Field(
+        default=True,
+        description="DOCORCH_SEMANTIC_SEARCH: with the optional 'semantic' extra installed, embed "
+        "chunks at ingestion and fuse embedding ranks with BM25's in search; false keeps search "
+        "lexical (and ingestion fast: embedding costs about 0.1-0.3 s per chunk on a CPU). "
+        "Without the extra it has no effect.",
+    )
     pdf_passwords: dict[str, str] = Field(
         default_factory=dict,
         description="Passwords for encrypted PDFs: a JSON object from file name (or glob such "

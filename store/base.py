@@ -4,7 +4,8 @@ Everything a worker or the API keeps beyond a scratch directory lives behind thr
 a ``Protocol`` a backend implements:
 
 * ``DocumentStore``: content bytes (content-addressed: same bytes, same id), documents with their
-  parsed text, chunks and tables, and full-text search over the chunks.
+  parsed text, chunks and tables, full-text search over the chunks, and the chunks' embedding
+  vectors when a semantic model computed them (kept as bytes: the store never reads them).
 * ``ToolFigures``: per-tool call outcomes (success, duration) that the planner and the API read.
 * ``UsageLedger``: per-query LLM token accounting and budgets, atomic across workers.
 
@@ -17,7 +18,7 @@ SQLite-specific: the same contract tests (tests/store/test_contract.py) run on e
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -196,6 +197,16 @@ class DocumentStore(Protocol):
         first, score > 0). ``broaden``: 0 the query's terms (``store.search.query_terms``),
         1 also their prefixes, >= 2 also the opening passage (score 0) of up to ``top_k``
         documents nothing matched in."""
+        ...
+
+    def put_vectors(self, doc_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
+        """Keep embedding ``vectors`` of ``doc_id``'s chunks (chunk seq -> the vector's bytes)
+        computed by ``model``; a chunk's vector already kept for that model stays as it is
+        (same text, same model, same vector). Chunks the document does not have are ignored."""
+        ...
+
+    def vectors(self, doc_ids: Sequence[str], model: str) -> dict[str, bytes]:
+        """The vectors kept for ``model`` of the chunks of ``doc_ids``, by passage id."""
         ...
 
     def stats(self) -> StoreStats:

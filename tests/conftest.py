@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
@@ -36,6 +37,11 @@ from client.visibility import enable_search_attributes
 from models.settings import Settings
 from tests.postgres import PostgresCluster, PostgresMissing, require_binaries, start_cluster
 from worker import build_worker
+
+# The semantic path (the [semantic] extra) embeds every chunk at ingestion, a tenth of a second or
+# more each: the suite keeps search lexical and ingestion fast, in this process and the workers
+# it spawns, and tests/activities/test_semantic.py turns it on where it is tested.
+os.environ.setdefault("DOCORCH_SEMANTIC_SEARCH", "false")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 HISTORIES = Path(__file__).resolve().parent / "histories"

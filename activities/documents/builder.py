@@ -104,12 +104,14 @@ class TextBuilder:
         self._tables: list[Table] = []
         self._pages: list[Span] = []
         self._page_open: tuple[int, int | None] | None = None
+        self._body = False
 
     @property
     def offset(self) -> int:
         return self._length
 
-    def _block(self, text: str) -> tuple[int, int]:
+    def _block(self, text: str, *, body: bool = True) -> tuple[int, int]:
+        self._body = self._body or (body and bool(text.strip()))
         if self._length:
             self._append("\n\n")
         start = self._length
@@ -142,7 +144,7 @@ class TextBuilder:
             f"{clean_inline(k)}: {clean_inline(v)}" for k, v in pairs if k.strip() and v.strip()
         ]
         if lines:
-            self._block("\n".join(lines))
+            self._block("\n".join(lines), body=False)
 
     def table(
         self, rows: list[list[str]], *, page: int | None = None, caption: str | None = None
@@ -169,6 +171,12 @@ class TextBuilder:
     @property
     def has_text(self) -> bool:
         return bool("".join(self._parts).strip())
+
+    @property
+    def has_body(self) -> bool:
+        """Whether anything beside header fields was added (a document of metadata alone has
+        no text to read)."""
+        return self._body
 
     def build(self, *, format: str, title: str | None, warnings: list[str]) -> ParsedDocument:
         self.end_page()

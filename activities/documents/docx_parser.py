@@ -3,6 +3,8 @@
 A paragraph is a heading when its style is ``Title`` or ``Heading N`` (or it carries an outline
 level); bulleted list paragraphs get a ``- `` prefix. Tables keep their cells (horizontally
 merged cells once). Word files have no fixed pages, so DOCX anchors carry sections, not pages.
+The core properties (author, title, dates, ...) open the text as header fields
+(``activities.documents.metadata``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import zipfile
 from typing import Any
 
 from activities.documents.builder import TextBuilder, clean_inline
+from activities.documents.metadata import docx_fields
 from activities.documents.parsed import ParsedDocument
 from activities.errors import (
     BadInput,
@@ -108,6 +111,8 @@ def parse_docx(name: str, data: bytes) -> ParsedDocument:
     builder = TextBuilder()
     title: str | None = None
     try:
+        properties = docx_fields(document)
+        builder.fields(properties)
         names = _style_names(document)
         shift = int(any(_style(p, names).lower() == "title" for p in document.paragraphs[:50]))
         for block in document.iter_inner_content():
@@ -126,7 +131,7 @@ def parse_docx(name: str, data: bytes) -> ParsedDocument:
                 builder.paragraph(text)
     except (KeyError, ValueError, AttributeError) as error:
         raise CorruptDocument(f"{name}: damaged DOCX ({type(error).__name__}: {error})") from None
-    if not builder.has_text:
+    if not builder.has_body:
         raise EmptyDocument(f"{name}: the document has no text")
-    core_title = clean_inline(document.core_properties.title or "")
+    core_title = dict(properties).get("Title")
     return builder.build(format="docx", title=core_title or title, warnings=[])

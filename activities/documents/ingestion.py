@@ -1,4 +1,5 @@
-"""Ingestion: a document's bytes parsed, chunked with anchors and put into the document store.
+"""Ingestion: a document's bytes parsed, chunked with anchors and put into the document store
+(with its chunks' embedding vectors when the semantic extra is installed).
 
 The bytes come from the store itself (``locate_content``: a client put them there, the claim
 check) or from a file on the worker (``locate_file``: a corpus mounted on the workers). Same
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from activities.documents.chunking import chunk_document
+from activities.documents.embeddings import Embedder, embed_document
 from activities.documents.limits import ParseLimits
 from activities.documents.parsed import ParsedDocument
 from activities.documents.parsers import parse_document
@@ -84,14 +86,19 @@ def ingest_here(
     *,
     passwords: Mapping[str, str] | None = None,
     limits: ParseLimits | None = None,
+    model: Embedder | None = None,
 ) -> DocumentRef:
     """``found`` itself when it is stored already, else its bytes parsed in this process and
-    indexed (workers parse in child processes: ``activities.ingest.resolve_isolated``)."""
+    indexed (workers parse in child processes: ``activities.ingest.resolve_isolated``); either
+    way with its chunks embedded by ``model`` when given (``embeddings.semantic_model``)."""
     if isinstance(found, DocumentRef):
-        return found
-    password = password_for(found.path.name, passwords or {})
-    parsed = parse_document(found.path, found.data, password=password, limits=limits)
-    return ingest_parsed(store, found.path, found.data, parsed, source=found.source)
+        document = found
+    else:
+        password = password_for(found.path.name, passwords or {})
+        parsed = parse_document(found.path, found.data, password=password, limits=limits)
+        document = ingest_parsed(store, found.path, found.data, parsed, source=found.source)
+    embed_document(store, document, model)  # a no-op without a model or when done already
+    return document
 
 
 def ingest_file(
@@ -100,15 +107,17 @@ def ingest_file(
     *,
     max_bytes: int,
     passwords: Mapping[str, str] | None = None,
+    model: Embedder | None = None,
 ) -> DocumentRef:
-    """Parse and index ``path`` in this process unless the same bytes are already stored.
+    """Parse and index ``path`` in this process unless the same bytes are already stored, its
+    chunks embedded by ``model`` when given (the semantic extra).
 
     ``passwords`` maps file names or globs to PDF passwords (DOCORCH_PDF_PASSWORDS). Raises
     DocumentTooLarge over ``max_bytes`` (before reading the file) and the parsers' BadInput
     errors for files that cannot be read as documents.
     """
     found = locate_file(store, path, max_bytes=max_bytes)
-    return ingest_here(store, found, passwords=passwords)
+    return ingest_here(store, found, passwords=passwords, model=model)
 
 
 def ingest_parsed(
@@ -121,7 +130,8 @@ def ingest_parsed(
 ) -> DocumentRef:
     """Chunk ``parsed`` (the parse of ``data``, read from ``path``) and store it under the id
     of ``data``; the document already stored under that id when there is one. ``source`` is
-    where the bytes came from (default: ``path``)."""
+    where the bytes came from (default: ``path``). Embedding the chunks (the semantic extra) is
+    the callers' next step: ``embeddings.embed_document``."""
     record = DocumentRecord(
         id=content_id(data),
         name=path.name,

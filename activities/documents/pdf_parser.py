@@ -4,7 +4,8 @@ What the stored text looks like: each page's lines joined into paragraphs (line 
 paragraph become spaces, hyphenated words are rejoined), headings — lines set clearly larger than
 the body, or bold short lines — as ``#`` lines, tables as pipe tables, two-column pages read
 column by column, and headers/footers that repeat on most pages dropped. Every page is a page
-span, so anchors carry page numbers.
+span, so anchors carry page numbers. The information dictionary (author, title, dates, ...)
+opens the text as header fields, on no page (``activities.documents.metadata``).
 
 Readers, fastest first: PDFium through pypdfium2 (:mod:`pdf_pdfium`: text runs, fonts and
 ruling lines from the page objects, pdfplumber's table finder only on pages with ruling lines);
@@ -22,6 +23,7 @@ import io
 from typing import Literal
 
 from activities.documents.builder import clean_inline
+from activities.documents.metadata import pdf_fields
 from activities.documents.parsed import ParsedDocument
 from activities.documents.pdf_fallback import read_pdfplumber, read_pypdf
 from activities.documents.pdf_layout import PageLayout
@@ -120,8 +122,8 @@ def parse_pdf(
             f"{name}: page(s) {', '.join(blank)} have no text layer (scanned?); OCR is not "
             "supported, so their content is missing"
         )
-    builder = assemble(pages)
-    if not builder.has_text:
+    builder = assemble(pages, pdf_fields(data, password))
+    if not builder.has_body:
         raise EmptyDocument(f"{name}: PDF has no text layer (scanned?); OCR is not supported")
     title = clean_inline(title or "") or None
     return builder.build(format="pdf", title=title, warnings=warnings)

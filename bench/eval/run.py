@@ -7,6 +7,7 @@ evaluation documents; the same chunks feed the BM25 baseline.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.context import current
+from activities.documents.embeddings import Embedder, semantic_model
 from activities.documents.ingestion import ingest_file
 from activities.tools.catalog import default_registry
 from bench.environment import environment
@@ -50,13 +52,58 @@ def offline_settings(docs: Path, data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, allowed_roots=(docs,), llm_model=None, openai_base_url=None)
 
 
-def _ingest(settings: Settings, docs: Path, names: set[str]) -> dict[str, DocumentRef]:
+@dataclass(frozen=True)
+class Ingested:
+    """The documents, indexed, and what that cost (``semantic``: see ``embedding_cost``)."""
+
+    refs: dict[str, DocumentRef]
+    seconds: float
+    semantic: dict[str, Any]
+
+
+EMBED_SAMPLE = 100
+"""Chunks of the set embedded once more, timed alone, for the per-chunk cost of the semantic
+path (evenly spread over the set's chunks, the same ones every run)."""
+
+
+def embedding_cost(refs: dict[str, DocumentRef], model: Embedder | None) -> dict[str, Any]:
+    """What the semantic extra costs at ingestion: the model, and milliseconds per chunk over
+    EMBED_SAMPLE of the set's chunks (timed apart from parsing); ``model`` None without it."""
+    store = current().store
+    chunks = [p.text for name in sorted(refs) for p in store.passages(refs[name].id)]
+    if model is None or not chunks:
+        return {"model": None, "chunks": len(chunks)}
+    step = max(1, len(chunks) // EMBED_SAMPLE)
+    sample = chunks[::step][:EMBED_SAMPLE]
+    started = time.perf_counter()
+    model.passages(sample)
+    seconds = time.perf_counter() - started
+    return {
+        "model": model.name,
+        "chunks": len(chunks),
+        "sample_chunks": len(sample),
+        "sample_mean_chars": round(sum(map(len, sample)) / len(sample)),
+        "embed_ms_per_chunk": round(1000 * seconds / len(sample), 1),
+        "load_1min": round(os.getloadavg()[0], 1),  # the machine may be shared: say how busy
+        "cores": os.cpu_count(),
+    }
+
+
+def _ingest(settings: Settings, docs: Path, names: set[str]) -> Ingested:
     """Parse and index every document once, before the queries (so they do not race to)."""
     store = current().store
-    return {
-        name: ingest_file(store, docs / name, max_bytes=settings.max_document_bytes)
+    started = time.perf_counter()
+    refs = {
+        name: ingest_file(
+            store,
+            docs / name,
+            max_bytes=settings.max_document_bytes,
+            model=semantic_model(settings),
+        )
         for name in sorted(names)
     }
+    seconds = time.perf_counter() - started
+    return Ingested(refs, round(seconds, 1), embedding_cost(refs, semantic_model(settings)))
 
 
 def score(question: Question, result: QueryResult | None, ranked: list[Passage]) -> Scored:
@@ -125,8 +172,9 @@ async def _ask(
     )
 
 
-async def evaluate(questions: list[Question], docs: Path) -> list[Outcome]:
-    """Every question through docorch (and the baseline), in the given order."""
+async def evaluate(questions: list[Question], docs: Path) -> tuple[list[Outcome], Ingested]:
+    """Every question through docorch (and the baseline), in the given order, and what
+    indexing the documents cost."""
     bench = await environment()
     with tempfile.TemporaryDirectory(prefix="docorch-eval-") as tmp:
         settings = offline_settings(docs, Path(tmp) / "data")
@@ -137,13 +185,13 @@ async def evaluate(questions: list[Question], docs: Path) -> list[Outcome]:
             task_queue=new_task_queue("eval"),
         )
         names = {n for q in questions for n in q.documents}
-        refs = await asyncio.to_thread(_ingest, settings, docs, names)
+        ingested = await asyncio.to_thread(_ingest, settings, docs, names)
+        refs = ingested.refs
         async with worker:
             client = OrchestratorClient(bench.client, task_queue=worker.task_queue)
             gate = asyncio.Semaphore(IN_FLIGHT)
-            return list(
-                await asyncio.gather(*(_ask(client, q, docs, refs, gate) for q in questions))
-            )
+            outcomes = await asyncio.gather(*(_ask(client, q, docs, refs, gate) for q in questions))
+            return list(outcomes), ingested
 
 
 def outcome_record(outcome: Outcome) -> dict[str, Any]:

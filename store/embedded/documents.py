@@ -2,7 +2,8 @@
 
 Layout under its root (``<data dir>/store``):
 
-* ``index.sqlite``: documents, chunks and the FTS5 index of the chunks;
+* ``index.sqlite``: documents, chunks, the FTS5 index of the chunks and their embedding
+  vectors (when the semantic extra computed them);
 * ``text/<id>.txt``: each document's parsed text, which every anchor indexes into;
 * ``content/<id[:2]>/<id>``: content bytes put by clients (the claim check).
 
@@ -19,7 +20,7 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from models.documents import DocumentRef, Passage, StoreStats, Table
@@ -32,7 +33,8 @@ from store.rows import passage as _passage
 from store.rows import passage_parts
 from store.search import OVERFETCH, MatchTerm, match_terms, uncovered_documents
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: documents, chunks, FTS5. 2: chunk_vectors (embeddings of the semantic extra)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT, format TEXT NOT NULL, title TEXT,
@@ -47,6 +49,10 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, section, content='chunks', content_rowid='rowid', tokenize='porter unicode61'
+);
+CREATE TABLE IF NOT EXISTS chunk_vectors (
+    document_id TEXT NOT NULL, model TEXT NOT NULL, seq INTEGER NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY (document_id, model, seq)
 );
 """
 _HEX = re.compile(r"[0-9a-f]+")
@@ -207,6 +213,28 @@ class EmbeddedDocuments:
 
     def tables(self, doc_id: str) -> list[Table]:
         return [Table.model_validate(t) for t in self._column(doc_id, "tables")]
+
+    def put_vectors(self, doc_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
+        with self.db.write() as db:
+            known = {
+                r[0] for r in db.execute("SELECT seq FROM chunks WHERE document_id=?", (doc_id,))
+            }
+            db.executemany(
+                "INSERT INTO chunk_vectors VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                [(doc_id, model, seq, v) for seq, v in sorted(vectors.items()) if seq in known],
+            )
+
+    def vectors(self, doc_ids: Sequence[str], model: str) -> dict[str, bytes]:
+        if not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        with self.db.read() as db:
+            rows = db.execute(
+                f"SELECT document_id, seq, vector FROM chunk_vectors "
+                f"WHERE model=? AND document_id IN ({marks})",
+                [model, *doc_ids],
+            ).fetchall()
+        return {f"{r['document_id']}:{r['seq']}": bytes(r["vector"]) for r in rows}
 
     def stats(self) -> StoreStats:
         with self.db.read() as db:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -228,6 +228,29 @@ class PostgresDocuments:
     def tables(self, doc_id: str) -> list[Table]:
         return [Table.model_validate(t) for t in self._column(doc_id, "tables") or []]
 
+    def put_vectors(self, doc_id: str, model: str, vectors: Mapping[int, bytes]) -> None:
+        ordered = sorted(vectors.items())
+        with self.db.connection() as db:
+            db.execute(
+                "INSERT INTO docorch.chunk_vectors (document_id, model, seq, vector) "
+                "SELECT %s, %s, v.seq, v.vector "
+                "  FROM unnest(%s::integer[], %s::bytea[]) AS v(seq, vector) "
+                "  JOIN docorch.chunks c ON c.document_id = %s AND c.seq = v.seq "
+                "ON CONFLICT DO NOTHING",
+                (doc_id, model, [q for q, _ in ordered], [v for _, v in ordered], doc_id),
+            )
+
+    def vectors(self, doc_ids: Sequence[str], model: str) -> dict[str, bytes]:
+        if not doc_ids:
+            return {}
+        with self.db.connection() as db:
+            rows = db.execute(
+                "SELECT document_id, seq, vector FROM docorch.chunk_vectors "
+                "WHERE model = %s AND document_id = ANY(%s)",
+                (model, list(doc_ids)),
+            ).fetchall()
+        return {f"{r['document_id']}:{r['seq']}": bytes(r["vector"]) for r in rows}
+
     def stats(self) -> StoreStats:
         with self.db.connection() as db:
             row = db.execute(
@@ -238,7 +261,7 @@ class PostgresDocuments:
         return StoreStats(
             documents=int(row["documents"]),
             chunks=int(row["chunks"]),
-            index_bytes=self.db.size_bytes("documents", "chunks", "lexemes"),
+            index_bytes=self.db.size_bytes("documents", "chunks", "lexemes", "chunk_vectors"),
         )
 
     # ---- passages --------------------------------------------------------------------------

@@ -266,10 +266,23 @@ ALTER TABLE docorch.tool_calls ADD COLUMN call_key text;
 CREATE UNIQUE INDEX tool_calls_key ON docorch.tool_calls (call_key);
 """
 
+_VECTORS = """
+CREATE TABLE docorch.chunk_vectors (
+    document_id text COLLATE "C" NOT NULL REFERENCES docorch.documents (id),
+    model text NOT NULL,
+    seq integer NOT NULL,
+    vector bytea NOT NULL,
+    PRIMARY KEY (document_id, model, seq)
+);
+-- float32 vectors do not compress
+ALTER TABLE docorch.chunk_vectors ALTER COLUMN vector SET STORAGE EXTERNAL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "documents, chunks and BM25 search; tool figures; LLM ledger", _TABLES + _SEARCH),
     Migration(
         2, "tool calls carry their idempotency key: a retried call is recorded once", _CALL_KEYS
     ),
+    Migration(3, "chunk embedding vectors (the semantic extra)", _VECTORS),
 )
 LATEST = MIGRATIONS[-1].version

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from activities.context import ToolContext
+from activities.documents.embeddings import semantic_model
 from activities.documents.ingestion import ingest_file
 from models.documents import Citation, DocumentRef
 
@@ -120,7 +121,12 @@ def ingest(context: ToolContext, folder: Path, name: str, data: bytes | str) -> 
         path.write_text(data, encoding="utf-8")
     else:
         path.write_bytes(data)
-    return ingest_file(context.store, path, max_bytes=context.settings.max_document_bytes)
+    return ingest_file(
+        context.store,
+        path,
+        max_bytes=context.settings.max_document_bytes,
+        model=semantic_model(context.settings),
+    )
 
 
 def assert_citations_exact(context: ToolContext, citations: Sequence[Citation]) -> None:

@@ -128,6 +128,29 @@ def test_unknown_documents_and_passages_are_none_or_empty(backend: Backend) -> N
         assert documents.passage(passage_id) is None
 
 
+def test_chunk_vectors_are_kept_per_model_and_the_first_kept_stays(backend: Backend) -> None:
+    documents = backend.open().documents
+    documents.put_document(CONTRACT)
+    other = documents.put_document(record("0123456789abcdef", "other.md", [("A", "a")])).document
+    assert documents.vectors([CONTRACT.id], "model-a") == {}
+    documents.put_vectors(CONTRACT.id, "model-a", {0: b"\x00\x01", 1: b"\x02\x03", 9: b"x"})
+    documents.put_vectors(CONTRACT.id, "model-a", {0: b"changed"})  # kept already: stays
+    documents.put_vectors(CONTRACT.id, "model-b", {1: b"\xff"})
+    documents.put_vectors(other.id, "model-a", {0: b"\x07"})
+    assert documents.vectors([CONTRACT.id], "model-a") == {
+        f"{CONTRACT.id}:0": b"\x00\x01",
+        f"{CONTRACT.id}:1": b"\x02\x03",
+    }  # chunk 9 does not exist: ignored
+    assert documents.vectors([CONTRACT.id], "model-b") == {f"{CONTRACT.id}:1": b"\xff"}
+    assert set(documents.vectors([CONTRACT.id, other.id], "model-a")) == {
+        f"{CONTRACT.id}:0",
+        f"{CONTRACT.id}:1",
+        f"{other.id}:0",
+    }
+    assert documents.vectors([], "model-a") == {}
+    assert documents.vectors(["fedcba9876543210"], "model-a") == {}
+
+
 def test_the_first_put_of_an_id_wins_and_nothing_is_written_again(backend: Backend) -> None:
     documents = backend.open().documents
     documents.put_document(CONTRACT)

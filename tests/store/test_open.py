@@ -12,7 +12,9 @@ import pytest
 from models.settings import Settings
 from store import IncompatibleStore, StoreUnavailable, UnsupportedStoreUrl, open_store, redacted
 from store.embedded import open_embedded
+from store.embedded.documents import SCHEMA_VERSION, EmbeddedDocuments
 from store.urls import parse_store_url
+from tests.store.helpers import CONTRACT
 
 
 def test_unset_url_is_the_embedded_store_under_the_data_dir(tmp_path: Path) -> None:
@@ -71,6 +73,19 @@ def test_a_removed_directory_is_opened_afresh(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "gone")
     again = open_store(tmp_path / "gone")
     assert again is not first and (tmp_path / "gone" / "store" / "index.sqlite").is_file()
+
+
+def test_a_version_1_store_is_upgraded_and_keeps_its_documents(tmp_path: Path) -> None:
+    open_embedded(tmp_path).documents.put_document(CONTRACT)
+    with sqlite3.connect(tmp_path / "store" / "index.sqlite") as db:
+        db.execute("DROP TABLE chunk_vectors")  # as docorch with schema version 1 left it
+        db.execute("PRAGMA user_version=1")
+    reopened = EmbeddedDocuments(tmp_path / "store")
+    assert reopened.get(CONTRACT.id) is not None
+    reopened.put_vectors(CONTRACT.id, "m", {1: b"\x02"})
+    assert reopened.vectors([CONTRACT.id], "m") == {f"{CONTRACT.id}:1": b"\x02"}
+    with sqlite3.connect(tmp_path / "store" / "index.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_a_store_written_by_a_newer_docorch_is_refused(tmp_path: Path) -> None:

@@ -19,10 +19,11 @@ from bench.documents import synthetic_corpus
 from models.settings import Settings
 from store import IncompatibleStore, StoreUnavailable, open_store
 from store.postgres import open_postgres
-from store.postgres.schema import LATEST
+from store.postgres.schema import LATEST, MIGRATIONS
 from store.search import match_terms
 from store.urls import parse_store_url
 from tests.postgres import PostgresCluster, free_port
+from tests.store.helpers import CONTRACT
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,10 +68,32 @@ def test_the_schema_is_created_once_and_versioned(url: str) -> None:
         with psycopg.connect(url) as db:
             versions = db.execute("SELECT version FROM docorch.migrations").fetchall()
         assert versions == [(v,) for v in range(1, LATEST + 1)]
+        assert [m.version for m in MIGRATIONS] == list(range(1, LATEST + 1))
         assert again.documents.stats().documents == 0
     finally:
         first.close()
         again.close()
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_documents(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("store.postgres.database.MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr("store.postgres.database.LATEST", 1)
+    old = open_postgres(url)
+    old.documents.put_document(CONTRACT)
+    old.close()
+    monkeypatch.undo()
+    store = open_postgres(url)
+    try:
+        with psycopg.connect(url) as db:
+            versions = db.execute("SELECT version FROM docorch.migrations ORDER BY 1").fetchall()
+        assert versions == [(v,) for v in range(1, LATEST + 1)]
+        assert store.documents.get(CONTRACT.id) is not None
+        store.documents.put_vectors(CONTRACT.id, "m", {0: b"\x01"})
+        assert store.documents.vectors([CONTRACT.id], "m") == {f"{CONTRACT.id}:0": b"\x01"}
+    finally:
+        store.close()
 
 
 def test_a_schema_written_by_a_newer_docorch_is_refused(url: str) -> None:
