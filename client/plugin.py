@@ -6,8 +6,9 @@ and the interceptor that tells sandboxed workflows whether this process upserts 
 attributes. ``client.connection.connect`` puts it on the client; a worker built on that client
 inherits it, and ``Replayer(plugins=[DocorchPlugin()])`` replays the same way.
 
-It imports only ``models``, ``client.codec``, ``workflows.search_attributes`` (Temporal only)
-and third-party modules, so the SDK that uses it stays free of worker code.
+It imports only ``models``, ``client.codec``, ``client.workflow_code``,
+``workflows.search_attributes`` (Temporal only) and third-party modules, so the SDK that uses it
+stays free of worker code.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from temporalio.worker import (
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from client.codec import payload_codec as configured_codec
+from client.workflow_code import SandboxCodeRunner
 from models.settings import Settings
 from workflows import search_attributes
 
@@ -70,8 +72,10 @@ def sandbox_restrictions() -> SandboxRestrictions:
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandboxed runner docorch's workers and replayers use."""
-    return SandboxedWorkflowRunner(restrictions=sandbox_restrictions())
+    """The sandboxed runner docorch's workers and replayers use: the restrictions above, and
+    our workflow modules loaded into each sandbox from code compiled once per process
+    (``client.workflow_code``)."""
+    return SandboxCodeRunner(restrictions=sandbox_restrictions())
 
 
 def data_converter(payload_codec: PayloadCodec | None = None) -> DataConverter:

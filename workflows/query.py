@@ -4,9 +4,11 @@ The mechanics live beside it: ``planning`` (the activities before the steps), ``
 ``steps`` (scheduling, retries, fallbacks, loops), ``replanning`` (the replan loop; its child is
 ``replan.ReplanWorkflow``), ``results`` (answer, partial answer, summary), ``confidence`` (the
 formulas), ``progress`` (the event log).
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when the class is defined (no ``from __future__ import
+annotations``): ``workflow.defn`` reads the handlers' type hints each time the sandbox imports
+this module, and string annotations would be compiled and evaluated again for every run.
+"""
 
 import asyncio
 import contextlib
