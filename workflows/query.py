@@ -12,6 +12,7 @@ this module, and string annotations would be compiled and evaluated again for ev
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pydantic import JsonValue
@@ -49,6 +50,11 @@ from workflows.replanning import Replanner
 from workflows.results import answer_result, finish_summary, partial_result
 
 
+def _soon(callback: Callable[[], None]) -> None:
+    """Run ``callback`` on the workflow's event loop once the ready work is done."""
+    asyncio.get_running_loop().call_soon(callback)
+
+
 @workflow.defn(name=QUERY_WORKFLOW)
 class QueryWorkflow:
     """Answers one question over a set of documents. Input QueryRequest, output QueryResult."""
@@ -56,7 +62,7 @@ class QueryWorkflow:
     @workflow.init
     def __init__(self, request: QueryRequest) -> None:
         self.request = request
-        self.details = LiveDetails(request.query)
+        self.details = LiveDetails(request.query, defer=_soon)
         """What the Temporal UI shows as the query's current details."""
         self.events = EventLog(on_event=self.details.apply)
         self.outputs: dict[str, JsonValue] = {}
