@@ -6,8 +6,8 @@ code makes. The standard import machinery then also finds each module on ``sys.p
 bytecode file and unmarshals it, every run — about 1.2 ms of the 3.9 ms that importing
 QueryWorkflow's 14 modules into a sandbox cost (``python -m bench --only sandbox``).
 
-``SandboxCodeRunner`` is the sandboxed runner with one change: while a sandbox imports a module
-of ``workflows``, ``CompiledWorkflowCode`` (a finder on ``sys.meta_path``) serves the module's code
+docorch's runner (``client.runner``) installs ``CompiledWorkflowCode``, a finder on
+``sys.meta_path``: while a sandbox imports a module of ``workflows``, it serves the module's code
 object, compiled once per process. Only the loading is shared. Each run still executes every
 module body into a new module object inside the sandbox, with the sandbox's import hook and
 restrictions applied exactly as before; nothing is passed through. Outside a sandbox the finder
@@ -25,8 +25,6 @@ from collections.abc import Sequence
 from types import CodeType, ModuleType
 
 from temporalio import workflow
-from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 WORKFLOW_PACKAGES = ("workflows",)
 """Packages whose modules the sandbox loads from memory: docorch's workflow code."""
@@ -136,13 +134,3 @@ def install() -> CompiledWorkflowCode:
         if _finder not in sys.meta_path:
             sys.meta_path.insert(0, _finder)
     return _finder
-
-
-class SandboxCodeRunner(SandboxedWorkflowRunner):
-    """The sandboxed workflow runner, loading docorch's workflow modules from memory
-    (``CompiledWorkflowCode``); restrictions and passthrough as given."""
-
-    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
-        """A sandboxed workflow instance (the finder installed first)."""
-        install()
-        return super().create_instance(det)
