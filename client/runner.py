@@ -92,7 +92,8 @@ class DocorchWorkflowRunner(SandboxedWorkflowRunner):
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         """A sandboxed workflow instance."""
         workflow_code.install()
-        instance = super().create_instance(det)
+        with workflow_code.serving():
+            instance = super().create_instance(det)
         return instance if self.payload_context else _WithoutPayloadContext(instance)
 
 

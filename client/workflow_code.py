@@ -17,11 +17,12 @@ outside the sandbox): an edited file takes a worker restart, or ``importlib.inva
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import CodeType, ModuleType
 
 from temporalio import workflow
@@ -95,8 +96,8 @@ class CompiledWorkflowCode(importlib.abc.MetaPathFinder):
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
         """A spec executing the kept code of ``fullname`` when a sandbox imports one of our
-        workflow modules; None (the standard finders decide) otherwise."""
-        if not self.covers(fullname) or not workflow.unsafe.in_sandbox():
+        workflow modules while ``serving``; None (the standard finders decide) otherwise."""
+        if not self.covers(fullname) or not _serving() or not workflow.unsafe.in_sandbox():
             return None
         compiled = self._compiled.get(fullname)
         if compiled is None:
@@ -126,6 +127,24 @@ class CompiledWorkflowCode(importlib.abc.MetaPathFinder):
 
 _finder = CompiledWorkflowCode()
 _install_lock = threading.Lock()
+_local = threading.local()
+
+
+def _serving() -> bool:
+    return bool(getattr(_local, "serving", False))
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[None]:
+    """Serve our workflow modules from memory to the sandbox that imports them in this block,
+    on this thread (docorch's runner, creating a workflow instance). Other runners' sandboxes
+    in the same process import them as Temporal's runner does."""
+    before = _serving()
+    _local.serving = True
+    try:
+        yield
+    finally:
+        _local.serving = before
 
 
 def install() -> CompiledWorkflowCode:

@@ -28,7 +28,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from activities.tools.catalog import default_registry
 from client import workflow_code
 from client.codec import EncryptionCodec
-from client.plugin import DocorchPlugin, data_converter, workflow_runner
+from client.plugin import DocorchPlugin, data_converter, sandbox_restrictions, workflow_runner
 from client.runner import DocorchWorkflowRunner, fitted, needs_payload_context
 from client.sdk import OrchestratorClient
 from client.workflow_code import _CompiledLoader
@@ -140,3 +140,6 @@ async def test_workflow_modules_load_fresh_into_each_sandbox_from_kept_code(
     assert loaders[0].code is loaders[1].code  # compiled once
     finder = workflow_code.install()
     assert finder.find_spec("workflows.query", None) is None  # outside a sandbox: standard
+    executed.clear()  # another runner's sandbox imports them as Temporal's runner does
+    SandboxedWorkflowRunner(restrictions=sandbox_restrictions()).prepare_workflow(definition)
+    assert executed == []
