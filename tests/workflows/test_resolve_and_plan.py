@@ -7,7 +7,6 @@ and takes the direct path."""
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer, Worker
 
@@ -33,7 +32,7 @@ from models.query import DEGRADED_ORCHESTRATOR_VERSION, QueryRequest, QueryResul
 from models.resolve_and_plan import ResolveAndPlanRequest, ResolveAndPlanResult
 from models.settings import Settings
 from tests.conftest import WorkerFactory
-from tests.workflows.recording import record_history
+from tests.workflows.recording import record_history, version_markers
 from worker import WORKFLOWS
 from workflows.planning import ONE_ACTIVITY_PATCH, RESOLVE_BATCH
 
@@ -165,24 +164,6 @@ async def test_when_the_one_activity_fails_the_documents_are_resolved_apart_and_
     ]
 
 
-def version_markers(history: WorkflowHistory) -> list[str]:
-    """The history's version-marker events, in order: ``marker <patch id>`` for each patch
-    marker, ``upsert <ids>`` for each TemporalChangeVersion upsert the SDK wrote with one."""
-    found = []
-    for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            marker = event.marker_recorded_event_attributes
-            if marker.marker_name == "core_patch":
-                (data,) = marker.details["patch-data"].payloads
-                found.append(f"marker {json.loads(data.data)['id']}")
-        elif event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
-            if "TemporalChangeVersion" in fields.indexed_fields:
-                ids = json.loads(fields.indexed_fields["TemporalChangeVersion"].data)
-                found.append(f"upsert {','.join(ids)}")
-    return found
-
-
 async def test_docorchs_clients_plan_in_one_activity_without_a_version_marker(
     run_worker: WorkerFactory, samples: Path, client: Client
 ) -> None:
@@ -207,8 +188,9 @@ async def test_docorchs_clients_plan_in_one_activity_without_a_version_marker(
         )
     ours = await record_history(client, handle.id, "qa_stored_contracts_protocol2")
     theirs = await client.get_workflow_handle(plain.id).fetch_history()
-    assert version_markers(ours) == []
-    assert version_markers(theirs) == [
+    # (the upsert of docorch's search attributes, when a test turned them on, has its own)
+    assert [m for m in version_markers(ours) if ONE_ACTIVITY_PATCH in m] == []
+    assert version_markers(theirs)[:2] == [
         f"marker {ONE_ACTIVITY_PATCH}",
         f"upsert {ONE_ACTIVITY_PATCH}",
     ]
