@@ -46,7 +46,6 @@ from workflows.planning import (
     resolve_documents,
 )
 from workflows.progress import EventLog, ms_since
-from workflows.replanning import Replanner
 from workflows.results import answer_result, finish_summary, partial_result
 
 
@@ -140,15 +139,11 @@ class QueryWorkflow:
         if planned is not None:
             self._enter("running")
             await self.executor.run(planned)
-            replanner = Replanner(
-                request=request,
-                documents=documents,
-                executor=self.executor,
-                events=self.events,
-                summary=self.summary,
-                adopt=self._adopt_replan,
+            answered = (
+                planned
+                if planned.answer_step in self.outputs
+                else await self._replan(request, documents, planned)
             )
-            answered = await replanner.until_answered(planned)
         result = self._result(answered) if answered else None
         threshold = request.config.confidence_threshold
         if result is not None and result.confidence_score >= threshold:
@@ -161,6 +156,26 @@ class QueryWorkflow:
             else f"confidence {result.confidence_score:.2f} < {threshold}"
         )
         return await self._degrade(request, documents, result, why)
+
+    async def _replan(
+        self, request: QueryRequest, documents: list[DocumentRef], planned: Plan
+    ) -> Plan | None:
+        """The replan loop (``workflows.replanning``) for a plan whose answer step has no
+        output: the plan that answered, or None. Imported here, where it is needed: the sandbox
+        of a query whose plan answers (most) does not load it."""
+        with workflow.unsafe.sandbox_import_notification_policy(
+            workflow.SandboxImportNotificationPolicy.SILENT
+        ):
+            from workflows.replanning import Replanner
+        replanner = Replanner(
+            request=request,
+            documents=documents,
+            executor=self.executor,
+            events=self.events,
+            summary=self.summary,
+            adopt=self._adopt_replan,
+        )
+        return await replanner.until_answered(planned)
 
     async def _resolve_and_plan(
         self, request: QueryRequest
