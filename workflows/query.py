@@ -203,8 +203,14 @@ class QueryWorkflow:
             self._planning_failed(cause_message(error))
             return documents, None
         if local:  # this activation's workflow time may differ on replay: see EventLog.hold
-            self.events.hold(started + timedelta(milliseconds=prepared.duration_ms))
-        self.summary.planning_ms = round((self.events.now() - started).total_seconds() * 1000, 3)
+            # counted from the workflow's start, not from this task's: a first workflow task
+            # that completed while the local activity ran (a reader's query came) holds no
+            # command, and a replay runs it as part of the next task, at that task's time
+            planned_at = workflow.info().workflow_start_time
+            self.events.hold(planned_at + timedelta(milliseconds=prepared.duration_ms))
+            self.summary.planning_ms = round(prepared.duration_ms, 3)
+        else:
+            self.summary.planning_ms = ms_since(started)
         documents = self._use(prepared.documents)
         if prepared.plan is None:  # the activity plans whenever a document is usable
             self._planning_failed("the planning activity returned no plan")
