@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) bytecode
 
-# The workflow sandbox imports workflows/ afresh for every workflow run; without bytecode (an
-# editable install under PYTHONDONTWRITEBYTECODE=1) it compiles the source each time. See
-# BENCHMARKS.md, "Sandbox cost".
+# The workflow sandbox imports workflows/ afresh for every workflow run, from code docorch's
+# runner compiles once per worker process (client/workflow_code.py); bytecode spares each new
+# process that compiling. See BENCHMARKS.md, "Sandbox cost".
 bytecode: $(STAMP)
 	$(BIN)/python -m compileall -q models workflows bench
 

@@ -45,6 +45,7 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("workflow code: activations in the sandbox", "_Instance.activate"),
     ("activation completed (to the SDK core)", "Worker.complete_workflow_activation"),
     ("payloads decoded/encoded for workflows", "PayloadVisitor.visit"),
+    ("the sandbox asked for payload serialization contexts", "_Instance.get_serialization_context"),
     ("activities: their code", "_ActivityInboundImpl.execute_activity"),
     ("activities: completed (to the SDK core)", "Worker.complete_activity_task"),
     ("activities: heartbeats", "_ActivityWorker._heartbeat_async"),

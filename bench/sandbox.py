@@ -1,147 +1,116 @@
-"""Sandbox cost: docorch's workflow code imported inside the workflow sandbox (only third-party
-modules and ``models`` passed through, so the sandbox checks ``workflows/``) against the same
-code passed through (``workflows`` on the passthrough list, as docorch once had it).
+"""Sandbox cost: what running docorch's workflows in Temporal's sandbox costs per workflow run, with
+Temporal's runner, with docorch's (``client.runner``), and with our workflow code passed through
+(the floor: what the sandbox costs when it does not check our code).
 
-Two measurements, each alternating the variants round by round so drift on a shared machine
-cancels (figures are medians of per-round values):
+- *Temporal's runner*: ``SandboxedWorkflowRunner`` with docorch's restrictions, as docorch ran
+  before issue 15: each run finds, reads and unmarshals our 14 workflow modules, and the worker
+  asks the sandbox for every payload's serialization context.
+- *docorch's runner*: the same sandbox and restrictions; the modules' code objects come from
+  memory and, docorch's data converter needing no serialization context, the worker does not
+  ask the sandbox for it (what ``DocorchPlugin`` gives workers and replayers).
+- *passed through*: docorch's runner with ``workflows`` on the passthrough list (never shipped:
+  the sandbox would no longer check our code).
 
-- *replay*: the CPU time of one QueryWorkflow run, replaying a recorded history
-  (``tests/histories/qa_two_contracts.json``) many times in this process: workflow code only,
-  no server, no activities. A third variant runs the sandbox without bytecode (an empty
-  ``sys.pycache_prefix``), as an editable install under ``PYTHONDONTWRITEBYTECODE=1`` does:
-  the sandbox then compiles ``workflows/`` from source for every run.
-- *end to end*: two workers in this process, one per variant; the same template-plan queries
-  (``throughput``'s rotation) on each: queries per second, and CPU time of this process (worker
-  and client; the client's share is the same in both) per query.
+Two measurements, alternating the variants round by round so drift on a shared machine cancels
+(figures are medians of per-round values):
+
+- *a sandboxed instance*: CPU time of creating one QueryWorkflow instance (the imports of its
+  modules into a fresh sandbox and the workflow class's definition), as the worker does for
+  every run (``WorkflowRunner.prepare_workflow`` creates one the same way);
+- *replay*: CPU time of one QueryWorkflow run, replaying recorded histories of the current shape
+  (``tests/histories/*_protocol2.json``) many times in this process: workflow code and payload
+  handling, no server, no activities.
 """
 
 from __future__ import annotations
 
 import asyncio
 import compileall
-import contextlib
-import itertools
-import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from bench.environment import environment
-from bench.paths import REPO, SAMPLES
+from bench.paths import REPO
 from bench.results import md_table
-from bench.stats import median, paired_ratio, summary
-from bench.throughput import QUERIES
-from bench.workers import new_task_queue
+from bench.stats import median, summary
 from client.plugin import data_converter, sandbox_restrictions, workflow_runner
-from client.sdk import OrchestratorClient
-from worker import WORKFLOWS, build_worker
+from client.runner import DocorchWorkflowRunner, fitted
+from worker import WORKFLOWS
+from workflows.query import QueryWorkflow
 
 NAME = "sandbox"
-TITLE = "Sandbox cost: workflow code sandboxed vs passed through"
-SANDBOXED, NO_BYTECODE, PASSED = "sandboxed", "sandboxed, no bytecode", "passed through"
-HISTORY = REPO / "tests" / "histories" / "qa_two_contracts.json"
+TITLE = "Sandbox cost: Temporal's runner, docorch's, and our code passed through"
+TEMPORAL, DOCORCH, PASSED = "Temporal's runner", "docorch's runner", "passed through"
+HISTORIES = [
+    REPO / "tests" / "histories" / f"{name}_protocol2.json"
+    for name in ("qa_stored_contracts", "qa_two_contracts", "summary_two_docs")
+]
 
 
-def _passed_through() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(
-        restrictions=sandbox_restrictions().with_passthrough_modules("workflows")
-    )
+def _runners() -> dict[str, Callable[[], WorkflowRunner]]:
+    def docorch() -> WorkflowRunner:
+        runner = fitted(workflow_runner(), data_converter())
+        assert runner is not None
+        return runner
+
+    def passed() -> WorkflowRunner:
+        restrictions = sandbox_restrictions().with_passthrough_modules("workflows")
+        return DocorchWorkflowRunner(restrictions=restrictions, payload_context=False)
+
+    return {
+        TEMPORAL: lambda: SandboxedWorkflowRunner(restrictions=sandbox_restrictions()),
+        DOCORCH: docorch,
+        PASSED: passed,
+    }
 
 
-@contextlib.contextmanager
-def _without_bytecode() -> Iterator[None]:
-    """Imports in the block find no bytecode and write none: they compile from source."""
-    prefix, dont_write = sys.pycache_prefix, sys.dont_write_bytecode
-    with tempfile.TemporaryDirectory() as empty:
-        sys.pycache_prefix, sys.dont_write_bytecode = empty, True
-        try:
-            yield
-        finally:
-            sys.pycache_prefix, sys.dont_write_bytecode = prefix, dont_write
+async def _instance_ms(runner: WorkflowRunner, count: int) -> float:
+    """CPU ms per sandboxed QueryWorkflow instance created by ``runner``."""
+    definition = workflow._Definition.must_from_class(QueryWorkflow)
+    started = time.process_time()
+    for _ in range(count):
+        runner.prepare_workflow(definition)
+    return (time.process_time() - started) * 1000 / count
 
 
-async def _replay_ms(runner: SandboxedWorkflowRunner, history: WorkflowHistory, runs: int) -> float:
-    """CPU ms of this process per replay of ``history``."""
+async def _replay_ms(runner: WorkflowRunner, histories: list[WorkflowHistory], runs: int) -> float:
+    """CPU ms of this process per replayed workflow run."""
     replayer = Replayer(
         workflows=list(WORKFLOWS), data_converter=data_converter(), workflow_runner=runner
     )
 
-    async def histories() -> AsyncIterator[WorkflowHistory]:
-        for _ in range(runs):
-            yield history
+    async def feed() -> AsyncIterator[WorkflowHistory]:
+        for n in range(runs):
+            yield histories[n % len(histories)]
 
     started = time.process_time()
-    async with replayer.workflow_replay_iterator(histories()) as results:
+    async with replayer.workflow_replay_iterator(feed()) as results:
         async for result in results:
             if result.replay_failure is not None:
                 raise result.replay_failure
     return (time.process_time() - started) * 1000 / runs
 
 
-async def _replays(rounds: int, runs: int) -> dict[str, list[float]]:
-    history = WorkflowHistory.from_json("bench", HISTORY.read_text())
-    variants = [SANDBOXED, NO_BYTECODE, PASSED]
-    ms: dict[str, list[float]] = {v: [] for v in variants}
+async def _rounds(measure: Callable[[WorkflowRunner], Any], rounds: int) -> dict[str, list[float]]:
+    """``measure(runner)`` for each variant, ``rounds`` times (after a warm-up round), in
+    alternating order."""
+    runners = _runners()
+    ms: dict[str, list[float]] = {v: [] for v in runners}
     for number in range(rounds + 1):  # round 0 warms up
-        for variant in variants if number % 2 else list(reversed(variants)):
-            runner = _passed_through() if variant == PASSED else workflow_runner()
-            context = _without_bytecode() if variant == NO_BYTECODE else contextlib.nullcontext()
-            with context:
-                value = await _replay_ms(runner, history, runs)
+        order = list(runners) if number % 2 else list(reversed(runners))
+        for variant in order:
+            value = await measure(runners[variant]())
             if number:
                 ms[variant].append(value)
     return ms
 
 
-async def _batch(sdk: OrchestratorClient, queries: int, concurrency: int) -> tuple[float, float]:
-    """(queries per second, CPU ms of this process per query) of one batch."""
-    work = itertools.cycle(QUERIES)
-    remaining = itertools.count()
-
-    async def client_loop() -> None:
-        while next(remaining) < queries:
-            question, names = next(work)
-            await sdk.run(question, [str(SAMPLES / n) for n in names])
-
-    cpu, wall = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return queries / wall, cpu * 1000 / queries
-
-
-async def _end_to_end(
-    rounds: int, queries: int, concurrency: int
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    bench = await environment()
-    variants = {SANDBOXED: None, PASSED: _passed_through()}
-    qps: dict[str, list[float]] = {v: [] for v in variants}
-    cpu: dict[str, list[float]] = {v: [] for v in variants}
-    async with contextlib.AsyncExitStack() as stack:
-        sdks = {}
-        for variant, runner in variants.items():
-            queue = new_task_queue(f"sandbox-{variant.split()[0]}")
-            worker = build_worker(
-                bench.client, bench.settings, task_queue=queue, workflow_runner=runner
-            )
-            await stack.enter_async_context(worker)
-            sdks[variant] = OrchestratorClient(bench.client, task_queue=queue)
-        for sdk in sdks.values():  # warm-up: ingest the corpus, import every module once
-            await _batch(sdk, 4, 2)
-        for number in range(rounds):
-            order = list(variants) if number % 2 == 0 else list(reversed(variants))
-            for variant in order:
-                rate, ms = await _batch(sdks[variant], queries, concurrency)
-                qps[variant].append(rate)
-                cpu[variant].append(ms)
-    return qps, cpu
-
-
-def _extra(more: list[float], less: list[float]) -> float:
+def _saved(more: list[float], less: list[float]) -> float:
     return round(median([a - b for a, b in zip(more, less, strict=True)]), 2)
 
 
@@ -149,63 +118,63 @@ async def run(quick: bool) -> dict[str, Any]:
     # the shipped packages compiled, as a wheel install has them (pip compiles on install)
     for package in ("models", "workflows"):
         compileall.compile_dir(str(REPO / package), quiet=1)
-    replay = await _replays(rounds=3 if quick else 8, runs=10 if quick else 30)
-    rounds, queries, concurrency = (3, 8, 4) if quick else (8, 24, 8)
-    qps, cpu = await _end_to_end(rounds, queries, concurrency)
+    histories = [WorkflowHistory.from_json(p.stem, p.read_text()) for p in HISTORIES]
+    count, runs, rounds = (20, 6, 3) if quick else (150, 30, 8)
+    instances = await _rounds(lambda runner: _instance_ms(runner, count), rounds)
+    await asyncio.sleep(0)
+    replays = await _rounds(lambda runner: _replay_ms(runner, histories, runs), rounds)
     return {
-        "replay": {
-            "runs_per_round": 10 if quick else 30,
-            "rounds": len(replay[SANDBOXED]),
-            "ms_per_run": {v: summary(values) for v, values in replay.items()},
-            "extra_ms": _extra(replay[SANDBOXED], replay[PASSED]),
-            "extra_ms_no_bytecode": _extra(replay[NO_BYTECODE], replay[PASSED]),
+        "instances_per_round": count,
+        "replays_per_round": runs,
+        "rounds": rounds,
+        "histories": [p.name for p in HISTORIES],
+        "instance_ms": {v: summary(values) for v, values in instances.items()},
+        "replay_ms": {v: summary(values) for v, values in replays.items()},
+        "saved_ms": {
+            "instance": _saved(instances[TEMPORAL], instances[DOCORCH]),
+            "replay": _saved(replays[TEMPORAL], replays[DOCORCH]),
         },
-        "end_to_end": {
-            "rounds": rounds,
-            "queries_per_round": queries,
-            "concurrency": concurrency,
-            "qps": {v: summary(values) for v, values in qps.items()},
-            "cpu_ms_per_query": {v: summary(values) for v, values in cpu.items()},
-            "qps_ratio": paired_ratio(qps[SANDBOXED], qps[PASSED]),
-            "extra_cpu_ms": _extra(cpu[SANDBOXED], cpu[PASSED]),
+        "sandboxing_ms": {
+            "instance": _saved(instances[DOCORCH], instances[PASSED]),
+            "replay": _saved(replays[DOCORCH], replays[PASSED]),
         },
         "goals": [],
     }
 
 
 def table(results: dict[str, Any]) -> str:
-    replay, e2e = results["replay"], results["end_to_end"]
-    replay_rows = [
-        [v, s["median"], f"{s['p10']}–{s['p90']}"] for v, s in replay["ms_per_run"].items()
-    ]
-    e2e_rows = [
+    rows = [
         [
-            v,
-            e2e["qps"][v]["median"],
-            f"{e2e['qps'][v]['p10']}–{e2e['qps'][v]['p90']}",
-            e2e["cpu_ms_per_query"][v]["median"],
+            variant,
+            results["instance_ms"][variant]["median"],
+            f"{results['instance_ms'][variant]['p10']}–{results['instance_ms'][variant]['p90']}",
+            results["replay_ms"][variant]["median"],
+            f"{results['replay_ms'][variant]['p10']}–{results['replay_ms'][variant]['p90']}",
         ]
-        for v in e2e["qps"]
+        for variant in results["instance_ms"]
     ]
+    saved, sandboxing = results["saved_ms"], results["sandboxing_ms"]
+    histories = ", ".join(f"`{name}`" for name in results["histories"])
     return (
-        "*sandboxed*: docorch's workers (only third-party modules and `models` pass through, "
-        "so `workflows/` is imported inside the sandbox for every workflow run and its calls "
-        "are checked); *passed through*: the same with `workflows` on the passthrough list. "
-        "The shipped packages are compiled to bytecode first, as a wheel install has them.\n\n"
-        f"Replay of one recorded QueryWorkflow history ({replay['runs_per_round']} runs × "
-        f"{replay['rounds']} rounds), CPU ms per workflow run:\n\n"
-        + md_table(["variant", "ms per run", "p10–p90"], replay_rows)
-        + f"\n\nEnd to end, {e2e['rounds']} rounds of {e2e['queries_per_round']} template-plan "
-        f"queries ({e2e['concurrency']} in flight) per variant, two workers in this process; "
-        "CPU of this process (worker and client) per query:\n\n"
-        + md_table(["variant", "queries/s", "p10–p90", "CPU ms/query"], e2e_rows)
-        + f"\n\n**Sandboxing our workflow code costs {replay['extra_ms']} ms of CPU per "
-        f"workflow run** in replay and {e2e['extra_cpu_ms']} ms per query end to end (queries/s "
-        f"× {e2e['qps_ratio']}), medians of per-round differences. Without bytecode (an "
-        "editable install under `PYTHONDONTWRITEBYTECODE=1`, as on this machine) it is "
-        f"{replay['extra_ms_no_bytecode']} ms per run: the sandbox compiles `workflows/` from "
-        "source each time, so `make install` compiles it. The executor's outcomes are "
-        "NamedTuples and the child workflows are started by name for the same reason: a module "
-        "the sandbox imports per run should define little.\n\n"
+        f"*{TEMPORAL}*: `SandboxedWorkflowRunner` with docorch's restrictions (docorch before "
+        "issue 15): every run finds, reads and unmarshals our workflow modules, and the worker "
+        "asks the sandbox for each payload's serialization context (about 4 sandbox entries per "
+        f"payload written, 3 per payload read). *{DOCORCH}* (`client.runner`, what the docorch "
+        "plugin gives workers and replayers): the same sandbox and restrictions, the modules' "
+        "code objects kept in memory, and no context questions (docorch's data converter needs "
+        f"none). *{PASSED}*: docorch's runner with `workflows` on the passthrough list, never "
+        "shipped: the floor, where the sandbox no longer checks our code. CPU ms, medians of "
+        f"{results['rounds']} alternating rounds: creating a sandboxed QueryWorkflow instance "
+        f"(its modules imported, its class defined; {results['instances_per_round']} per "
+        f"round), and a replayed QueryWorkflow run ({histories}, "
+        f"{results['replays_per_round']} per round).\n\n"
+        + md_table(
+            ["runner", "instance ms", "p10–p90", "replayed run ms", "p10–p90"],
+            rows,
+        )
+        + f"\n\n**docorch's runner saves {saved['instance']} ms per sandboxed instance and "
+        f"{saved['replay']} ms per replayed run** against Temporal's (medians of per-round "
+        f"differences). Checking our code in the sandbox still costs {sandboxing['instance']} "
+        f"ms per instance and {sandboxing['replay']} ms per run over passing it through.\n\n"
         "Reproduce: `.venv/bin/python -m bench --only sandbox`.\n"
     )

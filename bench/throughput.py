@@ -174,7 +174,7 @@ async def run(quick: bool) -> dict[str, Any]:
     levels = (
         [(1, 2, 8), (20, 3, 20)]
         if quick
-        else [(1, 4, 12), (5, 4, 20), (SATURATED[0], 10, 40), (SATURATED[1], 4, 50)]
+        else [(1, 4, 12), (5, 3, 20), (SATURATED[0], 10, 40), (SATURATED[1], 6, 50)]
     )
     bench = await environment()
     docorch_queue = new_task_queue("throughput")

@@ -6,8 +6,8 @@ and the interceptor that tells sandboxed workflows whether this process upserts 
 attributes. ``client.connection.connect`` puts it on the client; a worker built on that client
 inherits it, and ``Replayer(plugins=[DocorchPlugin()])`` replays the same way.
 
-It imports only ``models``, ``client.codec``, ``workflows.search_attributes`` (Temporal only)
-and third-party modules, so the SDK that uses it stays free of worker code.
+It imports only ``models``, ``client.codec``, ``client.runner``, ``workflows.search_attributes``
+(Temporal only) and third-party modules, so the SDK that uses it stays free of worker code.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import (
     Interceptor,
+    ReplayerConfig,
+    WorkerConfig,
     WorkflowInboundInterceptor,
     WorkflowInterceptorClassInput,
 )
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from client.codec import payload_codec as configured_codec
+from client.runner import DocorchWorkflowRunner, fitted
 from models.settings import Settings
 from workflows import search_attributes
 
@@ -69,9 +72,14 @@ def sandbox_restrictions() -> SandboxRestrictions:
     return SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandboxed runner docorch's workers and replayers use."""
-    return SandboxedWorkflowRunner(restrictions=sandbox_restrictions())
+def workflow_runner(*, payload_context: bool = True) -> SandboxedWorkflowRunner:
+    """The sandboxed runner docorch's workers and replayers use (``client.runner``): the
+    restrictions above, our workflow modules loaded from code compiled once per process, and,
+    with ``payload_context=False`` (the plugin sets it when the data converter allows), no
+    serialization-context questions to the sandbox."""
+    return DocorchWorkflowRunner(
+        restrictions=sandbox_restrictions(), payload_context=payload_context
+    )
 
 
 def data_converter(payload_codec: PayloadCodec | None = None) -> DataConverter:
@@ -106,6 +114,23 @@ class DocorchPlugin(SimplePlugin):
             workflow_runner=workflow_runner(),
             workflow_failure_exception_types=list(WORKFLOW_FAILURE_EXCEPTION_TYPES),
         )
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        """The SimplePlugin's configuration, with docorch's runner fitted to the client's data
+        converter (``client.runner.fitted``)."""
+        config = super().configure_worker(config)
+        runner = fitted(config.get("workflow_runner"), config["client"].data_converter)
+        if runner is not None:
+            config["workflow_runner"] = runner
+        return config
+
+    def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
+        """As ``configure_worker``, for the replayer's data converter."""
+        config = super().configure_replayer(config)
+        runner = fitted(config.get("workflow_runner"), config.get("data_converter"))
+        if runner is not None:
+            config["workflow_runner"] = runner
+        return config
 
     @classmethod
     def configured(cls, settings: Settings) -> DocorchPlugin:

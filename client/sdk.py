@@ -44,6 +44,7 @@ from models.limits import name_batches
 from models.plan import Plan
 from models.preview import PlanPreview
 from models.query import (
+    QUERY_PROTOCOL,
     QueryConfig,
     QueryRequest,
     QueryResult,
@@ -86,6 +87,7 @@ def query_request(
         session_id=session_id,
         config=config or QueryConfig(),
         plan=plan,
+        protocol=QUERY_PROTOCOL,
     )
 
 

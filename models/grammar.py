@@ -16,7 +16,7 @@ written. A step depends on the steps its references name and on its ``depends_on
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from models.plan import Predicate, PredicateOp, Step
@@ -139,15 +139,19 @@ def find_cycle(steps: Sequence[Step]) -> list[str] | None:
     return None
 
 
-def levels(steps: Sequence[Step]) -> list[list[str]]:
+def levels(
+    steps: Sequence[Step], needs: Mapping[str, Collection[str]] | None = None
+) -> list[list[str]]:
     """Steps grouped by depth, in plan order: level 1 (index 0) has no inputs from other steps;
-    each later level depends only on earlier ones. Assumes no cycle."""
+    each later level depends only on earlier ones. Assumes no cycle. ``needs`` (step id ->
+    ``dependencies`` of the step, computed already) saves walking the references again."""
     depth: dict[str, int] = {}
     by_id = {s.id: s for s in steps}
 
     def level_of(step_id: str) -> int:
         if step_id not in depth:
-            deps = [d for d in dependencies(by_id[step_id]) if d in by_id]
+            named = needs[step_id] if needs is not None else dependencies(by_id[step_id])
+            deps = [d for d in named if d in by_id]
             depth[step_id] = 1 + max((level_of(d) for d in deps), default=0)
         return depth[step_id]
 
@@ -159,9 +163,12 @@ def levels(steps: Sequence[Step]) -> list[list[str]]:
     return grouped
 
 
-def level_of_steps(steps: Sequence[Step]) -> dict[str, int]:
-    """Step id -> its level (1-based)."""
-    return {step_id: index + 1 for index, group in enumerate(levels(steps)) for step_id in group}
+def level_of_steps(
+    steps: Sequence[Step], grouped: Sequence[Sequence[str]] | None = None
+) -> dict[str, int]:
+    """Step id -> its level (1-based); ``grouped``: ``levels(steps)``, computed already."""
+    grouped = levels(steps) if grouped is None else grouped
+    return {step_id: index + 1 for index, group in enumerate(grouped) for step_id in group}
 
 
 def transitive_dependencies(steps: Sequence[Step], step_id: str) -> set[str]:

@@ -26,6 +26,7 @@ from models.usage import LlmUsage
 __all__ = [
     "DEGRADED_ORCHESTRATOR_VERSION",
     "ORCHESTRATOR_VERSION",
+    "QUERY_PROTOCOL",
     "DocumentFailure",
     "ExecutionSummary",
     "LlmUsage",
@@ -46,6 +47,8 @@ __all__ = [
 
 ORCHESTRATOR_VERSION = "2.0"
 DEGRADED_ORCHESTRATOR_VERSION = "1.0"
+QUERY_PROTOCOL = 2
+"""The ``QueryRequest.protocol`` docorch's own clients (the SDK, the HTTP API, sessions) send."""
 
 
 class QueryRequest(BaseModel):
@@ -70,6 +73,14 @@ class QueryRequest(BaseModel):
     )
     history: tuple[PriorTurn, ...] = Field(
         default=(), description="Recent turns of the session, oldest first, for follow-ups."
+    )
+    protocol: int = Field(
+        default=1,
+        ge=1,
+        description="What the client knows the workers do. 2 (QUERY_PROTOCOL, docorch's own "
+        "clients): they resolve the documents and plan in one activity, so the query records "
+        "no version marker for it. 1 (a client that does not say): the same, behind a version "
+        "marker, as queries started before protocol 2 existed.",
     )
 
     @model_validator(mode="after")

@@ -10,10 +10,22 @@ from models.grammar import dependencies
 from models.plan import Step
 
 
-def dependency_map(steps: Sequence[Step]) -> dict[str, frozenset[str]]:
-    """Each step's dependencies among ``steps`` (outside names such as ``input`` left out)."""
+def step_needs(steps: Sequence[Step]) -> dict[str, set[str]]:
+    """Each step's ``dependencies``: every name it waits for (``input`` and steps of an
+    earlier plan included), its references walked once. Inside the workflow sandbox, where
+    every ``isinstance`` goes through the sandbox's checks, that walk is what scheduling
+    costs most: a 50-wide plan's join step holds 50 references."""
+    return {s.id: dependencies(s) for s in steps}
+
+
+def dependency_map(
+    steps: Sequence[Step], needs: Mapping[str, set[str]] | None = None
+) -> dict[str, frozenset[str]]:
+    """Each step's dependencies among ``steps`` (outside names such as ``input`` left out);
+    ``needs``: ``step_needs(steps)``, computed already."""
     known = {s.id for s in steps}
-    return {s.id: frozenset(dependencies(s) & known) for s in steps}
+    needs = needs if needs is not None else step_needs(steps)
+    return {s.id: frozenset(needs[s.id] & known) for s in steps}
 
 
 def ready_steps(

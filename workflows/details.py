@@ -4,13 +4,16 @@ replan or the direct path started.
 
 Kept up to date from the event log (every event refreshes it) and from the plans the query
 adopts. ``workflow.set_current_details`` writes nothing to the history: the UI reads the text
-through the workflow's metadata query while a worker has the workflow.
+through the workflow's metadata query while a worker has the workflow, between workflow tasks.
+So in a workflow the text is rendered once per batch of events (``defer``: the workflow's event
+loop runs the render after the work of the current activation), not once per event: a 50-step
+plan's first workflow task emits a hundred events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from temporalio import workflow
 
@@ -29,11 +32,19 @@ class LiveDetails:
     """The current details of one QueryWorkflow, refreshed as its events come in."""
 
     def __init__(
-        self, question: str, show: Callable[[str], None] = workflow.set_current_details
+        self,
+        question: str,
+        show: Callable[[str], None] = workflow.set_current_details,
+        *,
+        defer: Callable[[Callable[[], None]], Any] | None = None,
     ) -> None:
         self.question = question
         self._show = show
         """Where the details go: the workflow's current details (a list's append in tests)."""
+        self._defer = defer
+        """Schedules a render after the current batch of work (the workflow event loop's
+        ``call_soon``); None: every refresh renders at once."""
+        self._pending = False
         self.phase = "starting"
         self.rows: dict[str, str] = {}
         """The table row (without status) of every step of every plan adopted so far, in order
@@ -109,7 +120,16 @@ class LiveDetails:
         self.notes.append(one_line(text))
 
     def refresh(self) -> None:
-        """Show the details in the Temporal UI (no history event)."""
+        """Show the details in the Temporal UI (no history event): at once, or once the
+        current batch of work is done when renders are deferred."""
+        if self._defer is None:
+            self._show(self.render())
+        elif not self._pending:
+            self._pending = True
+            self._defer(self._flush)
+
+    def _flush(self) -> None:
+        self._pending = False
         self._show(self.render())
 
     def render(self) -> str:

@@ -16,7 +16,7 @@ from temporalio import workflow
 
 from models.config import Scheduling
 from models.events import EventData, EventKind
-from models.grammar import dependencies, evaluate, level_of_steps, levels
+from models.grammar import evaluate, level_of_steps, levels
 from models.plan import Plan, Step
 from models.query import StepResult, StepStatus
 from workflows import dag
@@ -60,6 +60,8 @@ class PlanExecutor:
             outputs=outputs, events=events, llm=self.llm, max_parallel=max_parallel
         )
         self._scheduling = scheduling
+        self._needs: dict[str, set[str]] = {}
+        """Each step's dependencies (``dag.step_needs``) in the plan running it."""
 
     @property
     def max_in_flight(self) -> int:
@@ -73,10 +75,13 @@ class PlanExecutor:
         failed or were skipped before: they run again); returns when each has completed, failed
         or been skipped."""
         steps = plan.steps
-        level_of = level_of_steps(steps)
-        self.levels += levels(steps)
+        needs = dag.step_needs(steps)
+        self._needs.update(needs)
+        grouped = levels(steps, needs)
+        level_of = level_of_steps(steps, grouped)
+        self.levels += grouped
         by_id = {s.id: s for s in steps}
-        deps = dag.dependency_map(steps)
+        deps = dag.dependency_map(steps, needs)
         finished: set[str] = {s.id for s in steps if s.id in self.outputs}
         started: set[str] = set(finished)
         running: dict[str, asyncio.Task[None]] = {}
@@ -137,7 +142,7 @@ class PlanExecutor:
     def _missing_dependencies(self, step: Step) -> tuple[list[str], bool]:
         """The step's inputs from steps that failed or were skipped, and whether that is all of
         them (a tool that accepts missing inputs still needs one)."""
-        ran = [d for d in dependencies(step) if d in self.results]
+        ran = [d for d in self._needs[step.id] if d in self.results]
         missing = sorted(d for d in ran if self.results[d].status is not StepStatus.COMPLETED)
         return missing, len(missing) == len(ran)
 

@@ -4,12 +4,15 @@ The mechanics live beside it: ``planning`` (the activities before the steps), ``
 ``steps`` (scheduling, retries, fallbacks, loops), ``replanning`` (the replan loop; its child is
 ``replan.ReplanWorkflow``), ``results`` (answer, partial answer, summary), ``confidence`` (the
 formulas), ``progress`` (the event log).
-"""
 
-from __future__ import annotations
+Annotations here are evaluated when the class is defined (no ``from __future__ import
+annotations``): ``workflow.defn`` reads the handlers' type hints each time the sandbox imports
+this module, and string annotations would be compiled and evaluated again for every run.
+"""
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pydantic import JsonValue
@@ -43,8 +46,12 @@ from workflows.planning import (
     resolve_documents,
 )
 from workflows.progress import EventLog, ms_since
-from workflows.replanning import Replanner
 from workflows.results import answer_result, finish_summary, partial_result
+
+
+def _soon(callback: Callable[[], None]) -> None:
+    """Run ``callback`` on the workflow's event loop once the ready work is done."""
+    asyncio.get_running_loop().call_soon(callback)
 
 
 @workflow.defn(name=QUERY_WORKFLOW)
@@ -54,7 +61,7 @@ class QueryWorkflow:
     @workflow.init
     def __init__(self, request: QueryRequest) -> None:
         self.request = request
-        self.details = LiveDetails(request.query)
+        self.details = LiveDetails(request.query, defer=_soon)
         """What the Temporal UI shows as the query's current details."""
         self.events = EventLog(on_event=self.details.apply)
         self.outputs: dict[str, JsonValue] = {}
@@ -132,15 +139,11 @@ class QueryWorkflow:
         if planned is not None:
             self._enter("running")
             await self.executor.run(planned)
-            replanner = Replanner(
-                request=request,
-                documents=documents,
-                executor=self.executor,
-                events=self.events,
-                summary=self.summary,
-                adopt=self._adopt_replan,
+            answered = (
+                planned
+                if planned.answer_step in self.outputs
+                else await self._replan(request, documents, planned)
             )
-            answered = await replanner.until_answered(planned)
         result = self._result(answered) if answered else None
         threshold = request.config.confidence_threshold
         if result is not None and result.confidence_score >= threshold:
@@ -153,6 +156,26 @@ class QueryWorkflow:
             else f"confidence {result.confidence_score:.2f} < {threshold}"
         )
         return await self._degrade(request, documents, result, why)
+
+    async def _replan(
+        self, request: QueryRequest, documents: list[DocumentRef], planned: Plan
+    ) -> Plan | None:
+        """The replan loop (``workflows.replanning``) for a plan whose answer step has no
+        output: the plan that answered, or None. Imported here, where it is needed: the sandbox
+        of a query whose plan answers (most) does not load it."""
+        with workflow.unsafe.sandbox_import_notification_policy(
+            workflow.SandboxImportNotificationPolicy.SILENT
+        ):
+            from workflows.replanning import Replanner
+        replanner = Replanner(
+            request=request,
+            documents=documents,
+            executor=self.executor,
+            events=self.events,
+            summary=self.summary,
+            adopt=self._adopt_replan,
+        )
+        return await replanner.until_answered(planned)
 
     async def _resolve_and_plan(
         self, request: QueryRequest
@@ -180,8 +203,14 @@ class QueryWorkflow:
             self._planning_failed(cause_message(error))
             return documents, None
         if local:  # this activation's workflow time may differ on replay: see EventLog.hold
-            self.events.hold(started + timedelta(milliseconds=prepared.duration_ms))
-        self.summary.planning_ms = round((self.events.now() - started).total_seconds() * 1000, 3)
+            # counted from the workflow's start, not from this task's: a first workflow task
+            # that completed while the local activity ran (a reader's query came) holds no
+            # command, and a replay runs it as part of the next task, at that task's time
+            planned_at = workflow.info().workflow_start_time
+            self.events.hold(planned_at + timedelta(milliseconds=prepared.duration_ms))
+            self.summary.planning_ms = round(prepared.duration_ms, 3)
+        else:
+            self.summary.planning_ms = ms_since(started)
         documents = self._use(prepared.documents)
         if prepared.plan is None:  # the activity plans whenever a document is usable
             self._planning_failed("the planning activity returned no plan")

@@ -25,7 +25,7 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from models.config import PriorTurn
 from models.limits import MAX_SESSION_STATE_BYTES, error_summary, json_bytes
 from models.names import QUERY_WORKFLOW, SESSION_WORKFLOW
-from models.query import QueryRequest, QueryResult
+from models.query import QUERY_PROTOCOL, QueryRequest, QueryResult
 from models.session import (
     ActiveDocuments,
     AskRequest,
@@ -220,6 +220,7 @@ class SessionWorkflow:
             session_id=self.state.session_id,
             config=self.state.config.query,
             history=history,
+            protocol=QUERY_PROTOCOL,
         )
 
     async def _answer(self, query_id: str) -> None:

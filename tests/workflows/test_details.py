@@ -3,6 +3,8 @@ goes to a list here instead of ``workflow.set_current_details``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from models.config import QueryType
 from models.events import EventData, EventKind, ProgressEvent
 from models.plan import Plan
@@ -103,3 +105,20 @@ def test_only_the_latest_notes_are_listed() -> None:
     text = shown[-1]
     assert "doc2.md" not in text and f"doc{MAX_NOTES + 2}.md" in text
     assert "- … 3 earlier notes" in text
+
+
+def test_deferred_details_render_once_per_batch_of_events() -> None:
+    shown: list[str] = []
+    later: list[Callable[[], None]] = []
+    details = LiveDetails("What is the notice period?", show=shown.append, defer=later.append)
+    details.enter("running")
+    details.show_plan(PLAN)
+    for s in ("a", "b"):
+        details.apply(_event(EventKind.STEP_SCHEDULED, s, level=1))
+    assert shown == [] and len(later) == 1  # one render waits for the batch to end
+    later.pop()()
+    assert len(shown) == 1 and "1 running" not in shown[0]
+    details.apply(_event(EventKind.STEP_STARTED, "a"))
+    assert len(later) == 1
+    later.pop()()
+    assert len(shown) == 2 and "· 1 running ·" in shown[-1]

@@ -58,7 +58,7 @@ async def test_preview_plans_without_running_a_step(
     assert await activity_calls(client, workflow_id) == [
         ("local", RESOLVE_AND_PLAN_ACTIVITY, "plan")
     ]
-    await record_history(client, workflow_id, "plan_preview_resolve_and_plan")
+    await record_history(client, workflow_id, "plan_preview_protocol2")
 
 
 async def test_preview_fails_with_a_type_when_nothing_can_be_planned(

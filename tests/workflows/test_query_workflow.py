@@ -45,7 +45,7 @@ async def test_question_is_answered_with_citations_that_quote_the_document(
         assert original[citation.anchor.char_start : citation.anchor.char_end] == citation.quote
     summary = result.execution_summary
     assert summary.levels[0] and len(summary.steps) >= 3
-    await record_history(client, handle.id, "qa_two_contracts_resolve_and_plan")
+    await record_history(client, handle.id, "qa_two_contracts_protocol2")
 
 
 async def test_summary_fans_out_per_document_and_composes(
@@ -62,7 +62,7 @@ async def test_summary_fans_out_per_document_and_composes(
         "q3_operations_report.md",
         "steering_meeting_notes.txt",
     }
-    await record_history(client, handle.id, "summary_two_docs_resolve_and_plan")
+    await record_history(client, handle.id, "summary_two_docs_protocol2")
 
 
 async def test_bad_documents_are_reported_and_the_rest_goes_on(

@@ -44,7 +44,7 @@ pytestmark = pytest.mark.integration
 
 QUESTION = "What is the notice period for termination for convenience?"
 REPO = Path(__file__).resolve().parents[2]
-RECORDED = "resilience_fallback_replan_resolve_and_plan"
+RECORDED = "resilience_fallback_replan_protocol2"
 CALM = QueryConfig(confidence_threshold=0.0, max_replans=0)
 """For control-flow tests: never degrade or replan, so only the feature under test acts."""
 

@@ -17,23 +17,24 @@ from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from activities import context as tool_context
 from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.tools.catalog import default_registry
 from client.markers import local_activity
+from client.plugin import DocorchPlugin
 from client.sdk import OrchestratorClient
 from client.trace import trace
-from models.names import PLAN_ACTIVITY, RESOLVE_ACTIVITY, RESOLVE_AND_PLAN_ACTIVITY
-from models.query import DEGRADED_ORCHESTRATOR_VERSION, QueryStatus
+from models.names import PLAN_ACTIVITY, QUERY_WORKFLOW, RESOLVE_ACTIVITY, RESOLVE_AND_PLAN_ACTIVITY
+from models.query import DEGRADED_ORCHESTRATOR_VERSION, QueryRequest, QueryResult, QueryStatus
 from models.resolve_and_plan import ResolveAndPlanRequest, ResolveAndPlanResult
 from models.settings import Settings
 from tests.conftest import WorkerFactory
-from tests.workflows.recording import record_history
+from tests.workflows.recording import record_history, version_markers
 from worker import WORKFLOWS
-from workflows.planning import RESOLVE_BATCH
+from workflows.planning import ONE_ACTIVITY_PATCH, RESOLVE_BATCH
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +98,7 @@ async def test_a_document_to_ingest_defers_to_the_activity(
         ("local", RESOLVE_AND_PLAN_ACTIVITY, "plan"),
         ("activity", RESOLVE_AND_PLAN_ACTIVITY, "plan"),
     ]
-    await record_history(client, handle.id, "qa_new_document_resolve_and_plan")
+    await record_history(client, handle.id, "qa_new_document_protocol2")
 
 
 async def test_more_documents_than_one_batch_are_resolved_in_batches_then_planned(
@@ -161,3 +162,38 @@ async def test_when_the_one_activity_fails_the_documents_are_resolved_apart_and_
         ("activity", RESOLVE_ACTIVITY, "resolve_1"),
         ("activity", PLAN_ACTIVITY, "plan_direct"),
     ]
+
+
+async def test_docorchs_clients_plan_in_one_activity_without_a_version_marker(
+    run_worker: WorkerFactory, samples: Path, client: Client
+) -> None:
+    async with run_worker() as sdk:
+        await sdk.ingest(_contracts(samples))
+        handle = await sdk.start(QUESTION, _contracts(samples))  # protocol 2
+        assert (await handle.result()).status is QueryStatus.COMPLETED
+        # a client that does not say its protocol: the same path, behind the marker
+        plain = await client.start_workflow(
+            QUERY_WORKFLOW,
+            QueryRequest(query=QUESTION, documents=tuple(_contracts(samples))),
+            id=f"query-{uuid.uuid4()}",
+            task_queue=sdk.task_queue,
+            result_type=QueryResult,
+        )
+        assert (await plain.result()).status is QueryStatus.COMPLETED
+    for workflow_id in (handle.id, plain.id):
+        assert (await activity_calls(client, workflow_id))[0] == (
+            "local",
+            RESOLVE_AND_PLAN_ACTIVITY,
+            "plan",
+        )
+    ours = await record_history(client, handle.id, "qa_stored_contracts_protocol2")
+    theirs = await client.get_workflow_handle(plain.id).fetch_history()
+    # (the upsert of docorch's search attributes, when a test turned them on, has its own)
+    assert [m for m in version_markers(ours) if ONE_ACTIVITY_PATCH in m] == []
+    assert version_markers(theirs)[:2] == [
+        f"marker {ONE_ACTIVITY_PATCH}",
+        f"upsert {ONE_ACTIVITY_PATCH}",
+    ]
+    replayer = Replayer(workflows=list(WORKFLOWS), plugins=[DocorchPlugin.configured(Settings())])
+    for history in (ours, theirs):
+        await replayer.replay_workflow(history)
