@@ -53,8 +53,10 @@ bench.versus COMMIT``, ``python -m bench.profile_worker``) but whose last result
 shows, after the others."""
 
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
-BUDGET_S = {"full": 15 * 60, "quick": 2 * 60}
-"""What a run of every benchmark should take; BENCHMARKS.md says how the last results compare."""
+BUDGET_S = {"full": 30 * 60, "quick": 3 * 60}
+"""What a run of every benchmark should take; BENCHMARKS.md says how the last results compare.
+The full run holds the chaos soak (200 queries with a kill every 20 s: ~7 min by design); the
+15-minute limit is `make test`'s, which runs no benchmark."""
 
 
 def benchmarks_md(*, quick: bool) -> Path:
