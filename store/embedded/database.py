@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from store.embedded.files import create_private
 from store.errors import IncompatibleStore, StoreUnavailable
 
 BUSY_TIMEOUT_SECONDS = 30.0
+WAL_RETRY_SECONDS = 0.01
 
 
 class Database:
@@ -36,7 +38,7 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
             create_private(path)
             db = self._connection()
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             found = int(db.execute("PRAGMA user_version").fetchone()[0])
             if found > version:
                 raise IncompatibleStore(
@@ -86,6 +88,22 @@ class Database:
     def size_bytes(self) -> int:
         """The database file's size (its write-ahead log not counted)."""
         return self.path.stat().st_size if self.path.exists() else 0
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to write-ahead logging. Processes opening a new file at once can each
+    hold a shared lock while asking for the exclusive one the switch needs; SQLite then fails
+    one of them at once with "database is locked" instead of calling its busy handler (waiting
+    could not end the deadlock), so the switch is retried here, within the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
 
 
 def upgrade(db: sqlite3.Connection, found: int, version: int, upgrades: Mapping[int, str]) -> None:
