@@ -24,21 +24,18 @@ from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from client.connection import connect
+from client.events import WAIT_UPDATE_AFTER, EventReader
 from client.reconnect import DEFAULT_RECONNECT_SECONDS, reconnecting
 from client.sessions import Sessions
 from client.trace import Trace, trace
 from client.uploads import LocalFile, upload_bytes, upload_file, upload_files
-from models.events import EventPage, EventsAfter, ProgressEvent
+from models.events import ProgressEvent
 from models.ids import fresh_query_id, query_id_to_read, query_id_to_start
 from models.limits import name_batches
 from models.plan import Plan
@@ -57,18 +54,9 @@ from models.summaries import query_summary, start_details
 from store import Store, open_store
 from workflows.ingest import IngestWorkflow
 from workflows.preview import PlanPreviewWorkflow
-from workflows.progress import MAX_EVENTS_PER_READ
 from workflows.query import QueryWorkflow
 
 T = TypeVar("T")
-WAIT_UPDATE_PREFIX = "wait-events-after-"
-POLL_FIRST = 0.02
-"""Seconds from new events to the next read of the ``events_after`` query."""
-POLL_MAX = 0.25
-"""Longest pause between two reads while nothing new comes."""
-POLL_GROWTH = 1.5
-WAIT_UPDATE_AFTER = 5.0
-"""Seconds without new events after which a reader blocks on the ``wait_events`` update."""
 
 
 def query_request(
@@ -280,79 +268,9 @@ class OrchestratorClient:
         spent its budget of waits) the reader goes back to the query. Like ``result``, it keeps
         following across a restart of the Temporal server.
         """
-        handle = self.handle(workflow_id)
-        what = f"following {workflow_id}"
-        offset = after
-
-        async def read_after() -> list[ProgressEvent]:
-            return await self._events_after(handle, offset)
-
-        async def finished() -> bool:
-            return await self._finished(handle)
-
-        pause = POLL_FIRST
-        quiet = 0.0  # seconds polled without anything new
-        may_wait = wait_update_after is not None
-        while True:
-            batch: list[ProgressEvent]
-            if may_wait and wait_update_after is not None and quiet >= wait_update_after:
-                waited = await self._wait_for_events(handle, offset)
-                may_wait = waited is not None
-                batch = waited if waited else await self._reconnecting(read_after, what)
-            else:
-                batch = await self._reconnecting(read_after, what)
-            fresh = [e for e in batch if e.offset > offset]
-            for event in fresh:
-                offset = event.offset
-                yield event
-                if event.is_final:
-                    return
-            if fresh:
-                pause, quiet = POLL_FIRST, 0.0
-                if len(batch) >= MAX_EVENTS_PER_READ:
-                    continue  # a full page: more may be waiting
-            elif pause >= POLL_MAX and await self._reconnecting(finished, what):
-                # ended without a final event (terminated, timed out): what is left, then stop
-                for event in await self._reconnecting(read_after, what):
-                    if event.offset > offset:
-                        offset = event.offset
-                        yield event
-                return
-            await asyncio.sleep(pause)
-            if not fresh:
-                quiet += pause
-                pause = min(POLL_MAX, pause * POLL_GROWTH)
-
-    @staticmethod
-    async def _events_after(
-        handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
-    ) -> list[ProgressEvent]:
-        """Events after ``offset`` now (at most a page)."""
-        page: EventPage = await handle.query(QueryWorkflow.events_after, EventsAfter(offset=offset))
-        return page.events
-
-    @staticmethod
-    async def _wait_for_events(
-        handle: WorkflowHandle[QueryWorkflow, QueryResult], offset: int
-    ) -> list[ProgressEvent] | None:
-        """Events after ``offset`` once there are any; none when the wait timed out; None when
-        the update was refused (the query finished or spent its budget of waits)."""
-        try:
-            page: EventPage = await handle.execute_update(
-                QueryWorkflow.wait_events,
-                EventsAfter(offset=offset),
-                id=f"{WAIT_UPDATE_PREFIX}{offset}",
-            )
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            return []
-        except (WorkflowUpdateFailedError, RPCError):
-            return None
-        return page.events
-
-    @staticmethod
-    async def _finished(handle: WorkflowHandle[QueryWorkflow, QueryResult]) -> bool:
-        description = await handle.describe()
-        return description.status not in (None, WorkflowExecutionStatus.RUNNING)
+        reader = EventReader(self.handle(workflow_id), self._reconnecting, wait_update_after)
+        async for event in reader.follow(after):
+            yield event
 
     async def stream(
         self, query: str, documents: Sequence[str] = (), **options: Any
