@@ -30,8 +30,7 @@ from typing import Any
 from bench import bare_calls
 from bench import environment as bench_environment
 from bench.environment import environment
-from bench.paths import REPO
-from bench.results import md_table, measured_on, write_result
+from bench.results import md_table, measured_on, write_report
 from bench.throughput import Runner, bare_runner, batch, docorch_runner, record_bare_calls
 from bench.workers import bare_worker_process, new_task_queue, worker_process
 from client.sdk import OrchestratorClient
@@ -221,19 +220,13 @@ def main(argv: list[str] | None = None) -> int:
             await bench_environment.close()
 
     results = asyncio.run(go())
-    document = {
-        "name": NAME,
-        "quick": False,
-        "machine": machine,
-        "command": f"python -m bench.profile_worker --rounds {args.rounds} "
-        f"--queries {args.queries} --concurrency {args.concurrency}",
-        "results": results,
-        "duration_s": round(time.perf_counter() - started, 1),
-    }
-    path = write_result(NAME, document, quick=False)
-    print(table(results))
-    print(f"[bench] {NAME}: -> {path.relative_to(REPO)}")
-    return 0
+    command = (
+        f"python -m bench.profile_worker --rounds {args.rounds} "
+        f"--queries {args.queries} --concurrency {args.concurrency}"
+    )
+    return write_report(
+        NAME, results, machine=machine, command=command, started=started, rendered=table(results)
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,26 @@ def write_result(name: str, document: dict[str, Any], *, quick: bool) -> Path:
     tmp.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
     tmp.replace(path)
     return path
+
+
+def write_report(
+    name: str, results: Any, *, machine: Any, command: str, started: float, rendered: str
+) -> int:
+    """Write a full-run result of a benchmark run by its own command (``python -m bench.NAME
+    ...``, which ``python -m bench`` shows but does not run), print ``rendered`` and where the
+    result went; the command's exit status."""
+    document = {
+        "name": name,
+        "quick": False,
+        "machine": machine,
+        "command": command,
+        "results": results,
+        "duration_s": round(time.perf_counter() - started, 1),
+    }
+    path = write_result(name, document, quick=False)
+    print(rendered)
+    print(f"[bench] {name}: -> {path.relative_to(REPO)}")
+    return 0
 
 
 def read_result(name: str, *, quick: bool) -> dict[str, Any] | None:

@@ -32,10 +32,10 @@ from bench.dags import Dag
 from bench.environment import environment
 from bench.overhead import shapes
 from bench.paths import REPO, SAMPLE_DOCUMENT, SAMPLES
-from bench.results import md_table, measured_on, write_result
+from bench.results import md_table, measured_on, write_report
 from bench.stats import median, ratio_spread, summary
 from bench.throughput import batch, docorch_runner
-from bench.workers import new_task_queue
+from bench.workers import new_task_queue, serving_child
 from client.sdk import OrchestratorClient
 from models.query import QueryConfig
 
@@ -105,19 +105,8 @@ async def _worker(
         stdout=asyncio.subprocess.PIPE,
         cwd=checkout,
     )
-    assert process.stdout is not None and process.stdin is not None
-    try:
-        line = await asyncio.wait_for(process.stdout.readline(), 60)
-        if line.strip() != b"ready":
-            raise RuntimeError(f"the worker of {checkout} did not start (said {line!r})")
-        yield process.pid
-    finally:
-        process.stdin.close()
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+    async with serving_child(process, f"the worker of {checkout}") as pid:
+        yield pid
 
 
 def _side(batches: list[dict[str, Any]]) -> dict[str, Any]:
@@ -327,18 +316,9 @@ def main(argv: list[str] | None = None) -> int:
         f"--queries {args.queries} --concurrency {args.concurrency} "
         f"--e2e-rounds {args.e2e_rounds}"
     )
-    document = {
-        "name": NAME,
-        "quick": False,
-        "machine": machine,
-        "command": command,
-        "results": results,
-        "duration_s": round(time.perf_counter() - started, 1),
-    }
-    path = write_result(NAME, document, quick=False)
-    print(table(results))
-    print(f"[bench] {NAME}: -> {path.relative_to(REPO)}")
-    return 0
+    return write_report(
+        NAME, results, machine=machine, command=command, started=started, rendered=table(results)
+    )
 
 
 if __name__ == "__main__":

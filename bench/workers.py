@@ -167,11 +167,20 @@ async def _child(function: str, task_queue: str, *extra: str) -> AsyncIterator[i
         stdout=asyncio.subprocess.PIPE,
         cwd=REPO,
     )
+    async with serving_child(process, "the worker process") as pid:
+        yield pid
+
+
+@contextlib.asynccontextmanager
+async def serving_child(process: asyncio.subprocess.Process, what: str) -> AsyncIterator[int]:
+    """A worker child started with piped stdin/stdout: its process id once it has printed
+    ``ready``; at the end of the block its stdin is closed (its cue to stop) and it is waited
+    for, killed after 15 s."""
     assert process.stdout is not None and process.stdin is not None
     try:
         line = await asyncio.wait_for(process.stdout.readline(), 60)
         if line.strip() != b"ready":
-            raise RuntimeError(f"the worker process did not start (said {line!r})")
+            raise RuntimeError(f"{what} did not start (said {line!r})")
         yield process.pid
     finally:
         process.stdin.close()
