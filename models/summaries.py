@@ -16,6 +16,7 @@ from typing import Any
 from models.grammar import dependencies
 from models.names import ActivityId
 from models.plan import Plan, PlanRequest, ReplanContext, Step
+from models.query import QueryRequest
 
 SUMMARY_CHARS = 200
 """Longest one-line summary (the Temporal UI shows about this much in its summary column)."""
@@ -95,12 +96,13 @@ def resolve_summary(count: int, batch: int, batches: int) -> str:
     return f"resolve {count} {noun}{tail}"
 
 
-def resolve_and_plan_summary(request: PlanRequest, count: int) -> str:
+def resolve_and_plan_summary(request: QueryRequest) -> str:
     """The summary of a resolve_and_plan call: how many documents it resolves, then what it
-    plans (``request``'s documents are not known yet: ``count`` names them)."""
+    plans."""
+    count = len(request.documents)
     noun = "document" if count == 1 else "documents"
-    if request.given_plan is not None:
-        plan = request.given_plan
+    if request.plan is not None:
+        plan = request.plan
         then = f"check the given {plan.query_type.value} plan ({len(plan.steps)} steps)"
     else:
         follow_up = ", a follow-up" if request.history else ""

@@ -136,7 +136,7 @@ async def resolve_and_plan(request: QueryRequest) -> tuple[ResolveAndPlanResult,
     No plan when no document could be used; planning errors are raised as the planning
     activity raises them (InvalidPlan is never retried). The flag says whether the local
     activity answered (see ``EventLog.hold`` for why a caller may care)."""
-    summary = resolve_and_plan_summary(plan_request(request, ()), len(request.documents))
+    summary = resolve_and_plan_summary(request)
     try:
         quick: ResolveAndPlanResult = await workflow.execute_local_activity(
             RESOLVE_AND_PLAN_ACTIVITY,

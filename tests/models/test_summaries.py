@@ -7,6 +7,7 @@ from models.config import QueryConfig, QueryType, Strategy
 from models.documents import DocumentRef
 from models.names import ActivityId
 from models.plan import Plan, PlanRequest, ReplanContext, Step
+from models.query import QueryRequest
 from models.summaries import (
     SUMMARY_CHARS,
     TABLE_ROWS,
@@ -93,10 +94,12 @@ def test_planning_summaries_say_what_is_planned_and_why() -> None:
     )
     assert resolve_summary(1, 0, 1) == "resolve 1 document"
     assert resolve_summary(200, 1, 3) == "resolve 200 documents (batch 2 of 3)"
-    assert resolve_and_plan_summary(request, 3) == (
-        "resolve 3 documents, then plan (simple strategy)"
+    query = QueryRequest(
+        query="q", documents=["a.md", "b.md", "c.md"], config=QueryConfig(strategy=Strategy.SIMPLE)
     )
-    assert resolve_and_plan_summary(given, 1) == (
+    assert resolve_and_plan_summary(query) == ("resolve 3 documents, then plan (simple strategy)")
+    given_query = query.model_copy(update={"documents": ["a.md"], "plan": PLAN})
+    assert resolve_and_plan_summary(given_query) == (
         "resolve 1 document, then check the given qa plan (4 steps)"
     )
 
