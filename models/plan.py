@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.config import PriorTurn, QueryConfig, QueryType, Strategy
 from models.documents import DocumentRef
+from models.names import ALL_DOCUMENTS, ANSWER_TOOL, SEARCH_TOOL
 from models.usage import LlmUsage
 
 
@@ -120,6 +121,30 @@ class Plan(BaseModel):
             if step.id == step_id:
                 return step
         raise KeyError(step_id)
+
+    def searches_then_answers(self, top_k: int) -> bool:
+        """Whether this plan is already what the direct path runs: one ``search_documents``
+        over every document for the query itself (at least ``top_k`` passages), and
+        ``answer_question`` answering the query from its passages — nothing else. Running the
+        direct path after such a plan would repeat it."""
+        if len(self.steps) != 2:
+            return False
+        answer = self.step(self.answer_step)
+        search = next((s for s in self.steps if s.id != answer.id), None)
+        if search is None or search.tool != SEARCH_TOOL or answer.tool != ANSWER_TOOL:
+            return False
+        passages = answer.params.get("passages")
+        fed = passages if isinstance(passages, list) else [passages]
+        return (
+            search.params.get("documents") == ALL_DOCUMENTS
+            and search.params.get("query") == self.query
+            and int(search.params.get("top_k", top_k)) >= top_k
+            and answer.params.get("question") == self.query
+            and fed == [f"${search.id}.passages"]
+            and search.condition is None
+            and search.for_each is None
+            and answer.for_each is None
+        )
 
 
 class ReplanContext(BaseModel):

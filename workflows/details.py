@@ -97,6 +97,8 @@ class LiveDetails:
         elif kind is EventKind.REPLAN_FINISHED:
             outcome = f"{len(data.steps or [])} steps" if data.ok else event.message
             self._note(f"replan {data.attempt} finished: {outcome}")
+        elif kind is EventKind.DEGRADED and data.llm_budget_exhausted:
+            self._note(f"LLM budget: {event.message}")
         elif kind is EventKind.DEGRADED:
             self._note(f"direct path (orchestrator 1.0): {event.message}")
         elif kind is EventKind.ERROR:

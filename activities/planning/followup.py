@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.documents import DocumentRef
-from models.grammar import REFERENCE_PREFIX
+from models.names import ALL_DOCUMENTS
 from models.plan import Plan
 from models.query import PriorTurn
 from store.search import query_terms
@@ -39,7 +39,6 @@ _ORDINAL_REF = re.compile(
     + r")\s+(?:one|document|doc|file|contract|agreement|report|notes?)\b",
     re.I,
 )
-_ALL_DOCUMENTS = f"{REFERENCE_PREFIX}input.documents"
 
 
 @dataclass(frozen=True)
@@ -106,19 +105,19 @@ def resolve_follow_up(
 
 
 def _remap(value: Any, indexes: tuple[int, ...]) -> Any:
-    if isinstance(value, str) and value.startswith(_ALL_DOCUMENTS):
-        rest = value[len(_ALL_DOCUMENTS) :]
+    if isinstance(value, str) and value.startswith(ALL_DOCUMENTS):
+        rest = value[len(ALL_DOCUMENTS) :]
         if not rest:
-            return [f"{_ALL_DOCUMENTS}.{i}" for i in indexes]
+            return [f"{ALL_DOCUMENTS}.{i}" for i in indexes]
         position = int(rest.lstrip(".").split(".")[0])
-        return f"{_ALL_DOCUMENTS}.{indexes[position]}"
+        return f"{ALL_DOCUMENTS}.{indexes[position]}"
     if isinstance(value, dict):
         return {k: _remap(v, indexes) for k, v in value.items()}
     if isinstance(value, list | tuple):
         out: list[Any] = []
         for item in value:
             mapped = _remap(item, indexes)
-            if isinstance(item, str) and item == _ALL_DOCUMENTS:
+            if isinstance(item, str) and item == ALL_DOCUMENTS:
                 out.extend(mapped)
             else:
                 out.append(mapped)

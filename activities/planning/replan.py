@@ -14,10 +14,10 @@ from typing import Any
 
 from activities.errors import InvalidPlan
 from models.grammar import LOCAL_NAMES, REFERENCE_PREFIX, is_reference, parse_reference
+from models.names import ALL_DOCUMENTS
 from models.plan import Plan, ReplanContext, Step
 
 _DOCUMENT_PARAMS = ("documents", "document", "document_a", "document_b")
-_ALL_DOCUMENTS = "$input.documents"
 # fields of answer_question's result, and of search_documents' (the two replacement steps)
 _ANSWER_FIELDS = frozenset({"answer", "citations", "confidence", "passages"})
 _SEARCH_FIELDS = frozenset({"count", "documents_covered"})
@@ -55,7 +55,7 @@ def _documents_of(step: Step) -> list[Any]:
         elif value is not None:
             found.append(value)
     local = any(is_reference(v) and parse_reference(v)[0] in LOCAL_NAMES for v in found)
-    return [_ALL_DOCUMENTS] if local or not found else found
+    return [ALL_DOCUMENTS] if local or not found else found
 
 
 def _again(failed: Step, attempt: int, error: str) -> _Taken:

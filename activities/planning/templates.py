@@ -14,13 +14,12 @@ from typing import Any
 
 from activities.planning.classify import Classification
 from models.documents import DocumentRef
+from models.names import ALL_DOCUMENTS, ANSWER_TOOL, SEARCH_TOOL
 from models.plan import Plan, Predicate, PredicateOp, Step
 from models.query import QueryConfig, QueryType, Strategy
 
 MAX_FANOUT = 12
 """Beyond this many documents, per-document fan-out gives way to steps over all documents."""
-
-ALL_DOCUMENTS = "$input.documents"
 
 
 def one_document(index: int) -> str:
@@ -52,7 +51,7 @@ def _broadening_search(
 ) -> str:
     """A search that retries with a broader match while it finds fewer than 2 passages."""
     return b.add(
-        "search_documents",
+        SEARCH_TOOL,
         {"query": query, "documents": documents, "top_k": top_k, "broaden": "$iteration"},
         f"Search {label} for passages about the question (broadened if too few are found)",
         repeat_until=Predicate(ref="$self.sufficient", op=PredicateOp.EQ, value=True),
@@ -78,7 +77,7 @@ def _searches(
 
 def _answer_from(b: PlanBuilder, query: str, sources: list[str], description: str) -> str:
     return b.add(
-        "answer_question",
+        ANSWER_TOOL,
         {"question": query, "passages": [f"${s}.passages" for s in sources]},
         description,
     )
@@ -211,7 +210,7 @@ def direct_plan(query: str, config: QueryConfig, *, prefix: str = "direct") -> P
     steps = (
         Step(
             id=f"{prefix}_search",
-            tool="search_documents",
+            tool=SEARCH_TOOL,
             params={
                 "query": query,
                 "documents": ALL_DOCUMENTS,
@@ -222,7 +221,7 @@ def direct_plan(query: str, config: QueryConfig, *, prefix: str = "direct") -> P
         ),
         Step(
             id=f"{prefix}_answer",
-            tool="answer_question",
+            tool=ANSWER_TOOL,
             params={"question": query, "passages": f"${prefix}_search.passages"},
             description="Direct path: answer from the passages found",
         ),

@@ -124,13 +124,23 @@ def _degradation(records: Sequence[dict[str, Any]]) -> str:
         return "No planned answer fell below the confidence threshold (0.7)."
     planned = sum(bool(r["planned_correct"]) for r in below)
     final = sum(r["correct"] for r in below)
-    direct = sum(r["degraded"] for r in below)
+    skipped = [r for r in below if r.get("direct_path_skipped")]
+    ran = [r for r in below if not r.get("direct_path_skipped")]
+    kept = sum(r["degraded"] for r in ran)
     return (
-        f"{len(below)} planned answers fell below the confidence threshold (0.7) and took the "
-        f"direct path (search every document, broadened, and answer); the direct answer was "
-        f"kept (scoring higher) for {direct} of them. Correct before the direct path: "
+        f"{len(below)} planned answers fell below the confidence threshold (0.7); they are "
+        f"{sum(r['correct'] for r in below) / len(below):.0%} correct, against "
+        f"{_share_correct([r for r in records if not r.get('below_threshold')])} above it. "
+        f"For {len(skipped)} of them the plan had already searched every document and "
+        "answered from what it found, so the direct path (the same search and answer) was not "
+        f"run again; for {len(ran)} the plan had another shape and the direct path ran, its "
+        f"answer kept (scoring higher) {kept} time(s). Correct before the direct path: "
         f"{planned} of {len(below)}; after: {final} of {len(below)}."
     )
+
+
+def _share_correct(records: Sequence[dict[str, Any]]) -> str:
+    return f"{sum(r['correct'] for r in records) / len(records):.0%}" if records else "n/a"
 
 
 def _load(semantic: dict[str, Any]) -> str:

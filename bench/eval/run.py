@@ -28,6 +28,7 @@ from models.documents import DocumentRef, Passage
 from models.query import QueryConfig, QueryResult
 from models.settings import Settings
 from worker import build_worker
+from workflows.query import REPEATS_PLAN
 
 IN_FLIGHT = 4
 
@@ -217,6 +218,8 @@ def outcome_record(outcome: Outcome) -> dict[str, Any]:
         "query_type": result.query_type.value if result else None,
         "degraded": result is not None and result.orchestrator_version == "1.0",
         "below_threshold": result is not None and bool(result.execution_summary.degraded_reason),
+        "direct_path_skipped": result is not None
+        and REPEATS_PLAN in (result.execution_summary.degraded_reason or ""),
         "planned_correct": outcome.planned,
         "error": outcome.error,
         "seconds": outcome.seconds,

@@ -168,6 +168,10 @@ export class ProgressView {
   }
 
   on_degraded(event) {
+    if (event.data.llm_budget_exhausted) {
+      this.addNote("degraded", `LLM budget: ${event.message}`);
+      return;
+    }
     this.addNote("degraded", `Degraded to the direct path: ${event.message}`);
     this.extraGroup = this.group("Direct path");
     this.announce("Degraded to the direct path");
