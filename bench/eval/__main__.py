@@ -20,7 +20,6 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bench.environment import close
@@ -32,17 +31,12 @@ from bench.eval.dataset import (
     load_manifest,
     load_questions,
 )
-from bench.eval.report import render
+from bench.eval.report import EVAL_MD, LEXICAL_RESULTS, RESULTS, write_eval_md
 from bench.eval.run import Ingested, Outcome, evaluate, outcome_record
 from bench.eval.scoring import summary
 from bench.paths import REPO
-from bench.results import RESULTS_DIR, measured_on
+from bench.results import measured_on
 from client.logs import configure_logging
-
-RESULTS = RESULTS_DIR / "eval.json"
-LEXICAL_RESULTS = RESULTS_DIR / "eval-lexical.json"
-BEFORE = Path(__file__).resolve().parent / "before.json"
-EVAL_MD = REPO / "EVAL.md"
 
 
 def _without_semantic_extra() -> None:
@@ -123,15 +117,9 @@ async def _main(args: argparse.Namespace) -> int:
     if args.lexical:
         print(f"[eval] wrote {target.relative_to(REPO)}", flush=True)
         return 0
-    before = json.loads(BEFORE.read_text(encoding="utf-8")) if BEFORE.exists() else None
-    lexical = _read(LEXICAL_RESULTS)
-    EVAL_MD.write_text(render(document, before, lexical), encoding="utf-8")
+    write_eval_md(document)
     print(f"[eval] wrote {target.relative_to(REPO)} and {EVAL_MD.name}", flush=True)
     return 0
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def main() -> None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bench.eval.dataset import KINDS
 from bench.eval.scoring import BINS, HIGH_CONFIDENCE
-from bench.results import md_table
+from bench.paths import REPO
+from bench.results import RESULTS_DIR, md_table
+
+RESULTS = RESULTS_DIR / "eval.json"
+LEXICAL_RESULTS = RESULTS_DIR / "eval-lexical.json"
+SECOND_PASS_RESULTS = RESULTS_DIR / "second_pass.json"
+BEFORE = Path(__file__).resolve().parent / "before.json"
+EVAL_MD = REPO / "EVAL.md"
 
 GOAL_ACCURACY = 0.9
 GOAL_KIND_ACCURACY = 0.8
@@ -203,10 +212,61 @@ def _semantic(document: dict[str, Any], lexical: dict[str, Any] | None) -> str:
     return "\n\n".join([said, lexical_run, table])
 
 
+def _second_pass(second: dict[str, Any] | None) -> str:
+    """What the second passes measured by ``bench.eval.second_pass`` make of the answers
+    below the threshold."""
+    if not second:
+        return "Not measured yet: `python -m bench.eval.second_pass` (after `make eval`)."
+    n = second["questions"]
+    rows = [
+        (name, f"{f['correct']} of {n}", f"{f['first_line']} of {n}")
+        for name, f in second["passes"].items()
+    ]
+    return "\n".join(
+        [
+            "Could a second pass do better on the answers below the threshold? "
+            "`python -m bench.eval.second_pass` answers them again in one process with the "
+            "worker's tools: `plan` as the plan did (top 5 passages), `wider` three times the "
+            "passages (the direct path's breadth), `closer first` those passages with the "
+            "units within 10% of the best re-ordered by closeness in meaning to the question, "
+            "`best section` the section whose heading is closest to the question (meaning and "
+            f"words fused) answered from its own units ({second['finished']}, "
+            f"model {second['model']}).",
+            "",
+            md_table(["second pass", "correct", "first line correct"], rows),
+            "",
+            _verdict(second["passes"]),
+        ]
+    )
+
+
+def _verdict(passes: dict[str, dict[str, int]]) -> str:
+    plan = passes.get("plan", {"correct": 0, "first_line": 0})
+    better = [
+        name
+        for name, f in passes.items()
+        if name != "plan"
+        and f["correct"] >= plan["correct"]
+        and f["first_line"] >= plan["first_line"]
+        and f != plan
+    ]
+    if better:
+        return f"Better than the plan here: {', '.join(better)}."
+    return (
+        "None beats the plan, so none runs: below the threshold docorch reports the plan's "
+        "answer with its low confidence, and takes the direct path only when the plan had "
+        "another shape (or failed)."
+    )
+
+
 def render(
-    document: dict[str, Any], before: dict[str, Any] | None, lexical: dict[str, Any] | None = None
+    document: dict[str, Any],
+    before: dict[str, Any] | None,
+    lexical: dict[str, Any] | None = None,
+    second: dict[str, Any] | None = None,
 ) -> str:
-    """The whole EVAL.md; ``lexical`` is the run without the semantic extra, when there is one."""
+    """The whole EVAL.md; ``lexical`` is the run without the semantic extra, when there is one;
+    ``second`` what ``bench.eval.second_pass`` measured."""
     total = document["summary"]
     kinds = document["kinds"]
     records = document["questions"]
@@ -261,6 +321,10 @@ def render(
         "",
         _degradation(records),
         "",
+        "## Below the threshold: a second pass?",
+        "",
+        _second_pass(second),
+        "",
         "## Semantic retrieval",
         "",
         _semantic(document, lexical),
@@ -282,3 +346,20 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def write_eval_md(document: dict[str, Any] | None = None) -> None:
+    """EVAL.md from ``document`` (a run just made; else the last recorded, results/eval.json)
+    and what the other results files hold: the run before issue 14, the run without the
+    semantic extra, the second passes."""
+    document = document or _read(RESULTS)
+    if document is None:
+        return
+    EVAL_MD.write_text(
+        render(document, _read(BEFORE), _read(LEXICAL_RESULTS), _read(SECOND_PASS_RESULTS)),
+        encoding="utf-8",
+    )
