@@ -6,6 +6,7 @@ as ``make eval`` scores (a gold answer in the answer; and in its first line):
 
 - ``plan``: what the plan ran — search the documents (top 5) and answer;
 - ``wider``: three times the passages, broadened (what the direct path would add);
+- ``whole documents``: every unit of the documents ranked, none left to retrieval;
 - ``closer first``: the wider passages, the units scoring within 10% of the best re-ordered by
   their closeness in meaning to the question (the ``semantic`` extra);
 - ``best section``: the section whose heading is closest to the question (meaning and words,
@@ -33,7 +34,7 @@ from activities.tools.question import QuestionIntent, read_question
 from activities.tools.ranking import Ranked, rank_units
 from activities.tools.search import search_documents
 from activities.tools.units import Unit, passage_units
-from bench.eval.dataset import Question, docs_dir, load_questions
+from bench.eval.dataset import Question, check_documents, docs_dir, load_manifest, load_questions
 from bench.eval.report import RESULTS as EVAL_RESULTS
 from bench.eval.report import SECOND_PASS_RESULTS as RESULTS
 from bench.eval.report import write_eval_md
@@ -72,6 +73,13 @@ def _wider(question: Question, documents: list[DocumentRef]) -> list[Ranked]:
     intent = read_question(question.question)
     found = search_documents(question.question, documents, top_k=TOP_K * WIDER, broaden=2)
     return _chosen(intent, _ranked(intent, found.passages))
+
+
+def _whole(question: Question, documents: list[DocumentRef]) -> list[Ranked]:
+    intent = read_question(question.question)
+    store = current().store
+    passages = [p for d in documents for p in store.passages(d.id)]
+    return _chosen(intent, _ranked(intent, passages))
 
 
 def _closeness(model: Embedder, question: str, texts: Sequence[str]) -> list[float]:
@@ -147,6 +155,8 @@ def main() -> None:
     questions = [q for q in load_questions() if q.id in below]
     os.environ.setdefault("DOCORCH_SEMANTIC_SEARCH", "true")  # as `make eval` measures
     root = docs_dir()
+    if problems := check_documents(root, load_manifest()):
+        sys.exit(f"[second_pass] cannot run with the documents in {root}: {'; '.join(problems)}")
     with tempfile.TemporaryDirectory(prefix="docorch-second-pass-") as tmp:
         settings = offline_settings(root, Path(tmp) / "data")
         store = install(settings).store
@@ -159,7 +169,7 @@ def main() -> None:
                 model=semantic_model(settings),
             )
         model = embedder()
-        passes: dict[str, Pass] = {"plan": _plan, "wider": _wider}
+        passes: dict[str, Pass] = {"plan": _plan, "wider": _wider, "whole documents": _whole}
         if model is not None:
             passes["closer first"] = _closer_first(model)
             passes["best section"] = _best_section(model)
