@@ -17,6 +17,7 @@ Screenshots of both pages go to ``test-artifacts/web/``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import os
@@ -50,6 +51,8 @@ ANSWER = "90 days"
 PLAINTEXT = (QUESTION, "notice period", ANSWER, "Either party may terminate", "contract_acme")
 """Words of the question, the answer, the citations and the steps' summaries."""
 UI_TIMEOUT_MS = 30_000
+UI_READ_ATTEMPTS = 150
+"""Every 0.2 s: 30 s for the UI to reach the server once its HTTP side answers."""
 UI_CONNECT_RETRIES = 6
 """Connection attempts while the UI server opens its port (httpx backs off: 0.5 s, 1 s, ...)."""
 
@@ -160,8 +163,23 @@ async def _temporal_ui(
         transport = httpx.AsyncHTTPTransport(retries=UI_CONNECT_RETRIES)
         async with httpx.AsyncClient(base_url=base, transport=transport, timeout=10) as http:
             ui_settings = (await http.get("/api/v1/settings")).raise_for_status().json()
+            await _until_the_ui_reads(http, query.workflow_id)
         assert ui_settings["Codec"]["Endpoint"] == (codec_endpoint or "")
         yield f"{base}/namespaces/default/workflows/{query.workflow_id}"
+
+
+async def _until_the_ui_reads(http: httpx.AsyncClient, workflow_id: str) -> None:
+    """Wait until the UI server's own backend describes the workflow: its HTTP side answers
+    before it reaches the server's frontend, and a page opened in between shows a 500 (seen
+    once, on a loaded machine)."""
+    url = f"/api/v1/namespaces/default/workflows/{workflow_id}"
+    status = 0
+    for _ in range(UI_READ_ATTEMPTS):
+        status = (await http.get(url)).status_code
+        if status == 200:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the Temporal UI never described the workflow (last status {status})")
 
 
 async def _page(browser: BrowserContext) -> Page:
