@@ -6,8 +6,8 @@
     python -m bench.eval --lexical       # as without the semantic extra; writes
                                          # bench/results/eval-lexical.json (EVAL.md shows it)
 
-The documents are read from DOCORCH_EVAL_DOCS (default ``../shared/eval`` next to the
-repository); a missing or changed document is named, with where to fetch it, and nothing runs.
+The documents are read from ``bench/eval/documents`` (or DOCORCH_EVAL_DOCS); a missing or
+changed document is named, with where to fetch it, and nothing runs.
 """
 
 from __future__ import annotations

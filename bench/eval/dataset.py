@@ -1,5 +1,5 @@
 """The evaluation set: questions with gold answers (questions.json) over public documents
-(manifest.json) that live outside the repository, in DOCORCH_EVAL_DOCS."""
+(manifest.json), shipped in ``bench/eval/documents`` (or read from DOCORCH_EVAL_DOCS)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-DEFAULT_DOCS = REPO.parent / "shared" / "eval"
+DEFAULT_DOCS = HERE / "documents"
 DOCS_ENV = "DOCORCH_EVAL_DOCS"
 
 Kind = Literal["paraphrase", "fields", "tables", "numbers_dates", "multi_document", "non_english"]
@@ -62,7 +62,7 @@ class Manifest(BaseModel):
 
 
 def docs_dir() -> Path:
-    """Where the documents are: DOCORCH_EVAL_DOCS, else ``../shared/eval`` next to the repo."""
+    """Where the documents are: DOCORCH_EVAL_DOCS, else ``bench/eval/documents`` (shipped)."""
     return Path(os.environ.get(DOCS_ENV) or DEFAULT_DOCS).expanduser().resolve()
 
 

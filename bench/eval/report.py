@@ -21,7 +21,7 @@ EVAL_MD = REPO / "EVAL.md"
 GOAL_ACCURACY = 0.9
 GOAL_KIND_ACCURACY = 0.8
 GOAL_WRONG_HIGH = 0.05
-COMMAND = "make eval  # or: DOCORCH_EVAL_DOCS=/path/to/docs .venv/bin/python -m bench.eval"
+COMMAND = "make eval  # or: .venv/bin/python -m bench.eval"
 
 
 def _pct(value: float) -> str:
@@ -287,8 +287,8 @@ def render(
         f"{total['questions']} questions with gold answers over {document['documents']} public "
         "documents (PDF, DOCX, HTML, Markdown, reStructuredText; English, German, French, "
         "Italian) taken from public repositories; `bench/eval/manifest.json` lists each with "
-        "its repository, path, commit, sha256 and licence. The documents are not in this "
-        "repository: `make eval` reads them from `DOCORCH_EVAL_DOCS` (default `../shared/eval`).",
+        "its repository, path, commit, sha256 and licence; the documents themselves are in "
+        "`bench/eval/documents` (their licences in its README.md).",
         "",
         "Each question runs as a real QueryWorkflow on a Temporal dev server with docorch's "
         "worker, offline (no LLM). An answer is **correct** when a gold answer (or an accepted "

@@ -197,7 +197,7 @@ async def evaluate(questions: list[Question], docs: Path) -> tuple[list[Outcome]
 
 def outcome_record(outcome: Outcome) -> dict[str, Any]:
     """What results/eval.json keeps per question: scores and where the answer was cited from,
-    not the answer's text (it quotes the documents, which stay out of the repository)."""
+    not the answer's text (`python -m bench.eval --only ID` prints it)."""
     result = outcome.result
     return {
         "id": outcome.question.id,
