@@ -19,6 +19,7 @@ from temporalio.worker import Plugin as WorkerPlugin
 from temporalio.worker import Worker, WorkflowRunner
 
 from activities import context as tool_context
+from activities.describe import ToolDescriptions
 from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.registry import ToolRegistry
@@ -30,6 +31,7 @@ from client.plugin import DocorchPlugin, has_plugin
 from client.visibility import enable_search_attributes
 from models.settings import Settings
 from store import StoreError, open_store
+from workflows.catalog import ToolCatalogWorkflow
 from workflows.ingest import IngestWorkflow
 from workflows.preview import PlanPreviewWorkflow
 from workflows.query import QueryWorkflow
@@ -54,6 +56,7 @@ WORKFLOWS: Sequence[type] = (
     SessionWorkflow,
     IngestWorkflow,
     PlanPreviewWorkflow,
+    ToolCatalogWorkflow,
 )
 
 
@@ -89,8 +92,9 @@ def build_worker(
 
 
 def worker_activities(registry: ToolRegistry, settings: Settings) -> list[Callable[..., Any]]:
-    """Every activity a docorch worker runs: planning, resolving documents, both in one, and
-    the registry's tools; the tools' context (store, settings) is installed for them."""
+    """Every activity a docorch worker runs: planning, resolving documents, both in one,
+    describing its tools, and the registry's tools; the tools' context (store, settings) is
+    installed for them."""
     context = tool_context.install(settings)
     planner = Planner(registry)
     documents = DocumentActivities(context)
@@ -98,6 +102,7 @@ def worker_activities(registry: ToolRegistry, settings: Settings) -> list[Callab
         planner.plan_query,
         documents.resolve_documents,
         ResolveAndPlan(documents, planner).resolve_and_plan,
+        ToolDescriptions(registry).describe_tools,
         *registry.activities(),
     ]
 

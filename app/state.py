@@ -19,9 +19,10 @@ from store import open_store
 
 
 async def state_summary(
-    client: Client, settings: Settings, *, registered_tools: int
+    client: Client, settings: Settings, *, registered_tools: int | None
 ) -> StateSummary:
-    """Entries, bytes and the oldest entry per scope; active sessions; learned tool figures."""
+    """Entries, bytes and the oldest entry per scope; active sessions; learned tool figures.
+    ``registered_tools``: how many tools the workers run (None: no worker told)."""
     figures = open_store(settings).figures
     totals, tools = await asyncio.gather(
         asyncio.to_thread(figures.totals), asyncio.to_thread(figures.tool_stats)
@@ -31,7 +32,11 @@ async def state_summary(
         entries=totals.calls,
         bytes=totals.bytes,
         oldest=datetime.fromtimestamp(totals.oldest, UTC).isoformat() if totals.oldest else None,
-        details={"registered_tools": registered_tools},
+        details={
+            "registered_tools": "unknown: no worker answered"
+            if registered_tools is None
+            else registered_tools
+        },
     )
     sessions = await open_sessions(client)
     running = await running_queries(client)

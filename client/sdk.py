@@ -20,6 +20,7 @@ import asyncio
 import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import (
@@ -51,7 +52,9 @@ from models.query import (
 )
 from models.settings import Settings
 from models.summaries import query_summary, start_details
+from models.tools import ToolCatalog
 from store import Store, open_store
+from workflows.catalog import ToolCatalogWorkflow
 from workflows.ingest import IngestWorkflow
 from workflows.preview import PlanPreviewWorkflow
 from workflows.query import QueryWorkflow
@@ -335,6 +338,19 @@ class OrchestratorClient:
             task_queue=self.task_queue,
             static_summary=query_summary(f"plan preview: {request.query}"),
             static_details=start_details(request.query, request.documents, request.plan),
+        )
+
+    async def tools(self, *, timeout_seconds: float = 10.0) -> ToolCatalog:
+        """The tools the workers of this task queue run (one worker answers, through
+        ToolCatalogWorkflow, id ``tools-<uuid>``): their specs, schemas and step policies.
+        temporalio.client.WorkflowFailureError (timed out) when no worker answers within
+        ``timeout_seconds``."""
+        return await self.temporal.execute_workflow(
+            ToolCatalogWorkflow.run,
+            id=f"tools-{uuid.uuid4()}",
+            task_queue=self.task_queue,
+            execution_timeout=timedelta(seconds=timeout_seconds),
+            static_summary="which tools the workers run",
         )
 
     async def state(self, workflow_id: str) -> QueryState:

@@ -47,6 +47,26 @@ class ToolSpec(BaseModel):
     )
 
 
+class ToolInfo(ToolSpec):
+    """A tool as the planner sees it, with the retry and timeout policy its steps get."""
+
+    max_attempts: int
+    start_to_close_seconds: float
+    heartbeat_seconds: float | None = None
+
+
+class ToolCatalog(BaseModel):
+    """The tools a worker runs, sorted by name: what its registry holds, as it told
+    (``describe_tools``), so a client on another host lists the workers' own tools."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tools: tuple[ToolInfo, ...] = ()
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.tools]
+
+
 class OutputSignals(BaseModel):
     """What docorch reads from any tool's output (its other fields are the tool's own)."""
 

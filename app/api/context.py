@@ -11,12 +11,14 @@ from fastapi import Depends, Request
 
 from activities.documents.paths import confined_path, document_roots
 from activities.errors import PathNotAllowed
-from activities.registry import ToolRegistry
 from app.api.errors import ApiError
 from app.api.metrics import ApiMetrics
 from client.sdk import OrchestratorClient
 from models.settings import Settings
+from models.tools import ToolCatalog
 from store import DocumentStore, open_store
+
+CATALOG_SECONDS = 30.0
 
 
 def _looks_like_path(source: str) -> bool:
@@ -29,12 +31,20 @@ class ApiContext:
 
     sdk: OrchestratorClient
     settings: Settings
-    registry: ToolRegistry
     address: str
     metrics: ApiMetrics
     ui_url: str | None = None
     temporal_metrics_url: str | None = None
     started: float = field(default_factory=time.monotonic)
+    _catalog: tuple[float, ToolCatalog] | None = None
+
+    async def tools(self) -> ToolCatalog:
+        """The tools the workers run, as one of them told (``OrchestratorClient.tools``), kept
+        for CATALOG_SECONDS: they change when workers are deployed, not per request."""
+        now = time.monotonic()
+        if self._catalog is None or now - self._catalog[0] > CATALOG_SECONDS:
+            self._catalog = (now, await self.sdk.tools())
+        return self._catalog[1]
 
     def document_store(self) -> DocumentStore:
         """The document store of the settings (DOCORCH_STORE_URL; opened on first use)."""

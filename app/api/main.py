@@ -22,8 +22,6 @@ from fastapi import FastAPI
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 
-from activities.registry import ToolRegistry
-from activities.tools.catalog import default_registry
 from app.api.context import ApiContext
 from app.api.errors import ApiError, api_error_response, rpc_error_response
 from app.api.exposure import allowed_hosts, check_exposure
@@ -46,7 +44,6 @@ def create_app(
     *,
     backend: BackendFactory | None = None,
     task_queue: str | None = None,
-    registry: ToolRegistry | None = None,
     temporal_metrics_url: str | None = None,
 ) -> FastAPI:
     """The API. On startup its lifespan enters ``backend()`` (by default the embedded runtime:
@@ -54,7 +51,6 @@ def create_app(
     over the client it yields until shutdown. Queries go to ``task_queue`` (the settings' by
     default); ``temporal_metrics_url`` is the Temporal SDK's Prometheus endpoint, whose metrics
     /metrics appends to the API's own."""
-    registry = registry or default_registry()
     metrics = ApiMetrics()
     open_backend = backend or (lambda: embedded.runtime(settings))
 
@@ -74,7 +70,6 @@ def create_app(
                     settings=settings,
                 ),
                 settings=settings,
-                registry=registry,
                 address=connected.address,
                 metrics=metrics,
                 ui_url=connected.ui_url,

@@ -21,7 +21,7 @@ from models.limits import DocumentNameList, Question
 from models.plan import Plan
 from models.query import QueryConfig, QueryResult, QueryState
 from models.session import SessionConfig
-from models.tools import ToolSpec
+from models.tools import ToolInfo
 
 
 class ChatRequest(BaseModel):
@@ -109,14 +109,6 @@ class SystemStatus(BaseModel):
     documents: StoreStats
     versions: dict[str, str]
     uptime_seconds: float
-
-
-class ToolInfo(ToolSpec):
-    """A tool as the planner sees it, with the retry and timeout policy its steps get."""
-
-    max_attempts: int
-    start_to_close_seconds: float
-    heartbeat_seconds: float | None = None
 
 
 class OrchestratorInfo(BaseModel):

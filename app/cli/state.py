@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rich.table import Table
+from temporalio.client import WorkflowFailureError
 
-from activities.tools.catalog import default_registry
 from app.cli.common import JsonOption, cli_settings, console, run
 from app.state import state_summary
 from client.sdk import OrchestratorClient
@@ -36,9 +36,11 @@ def state(as_json: JsonOption = False) -> None:
     async def show() -> None:
         settings = cli_settings()
         sdk = await OrchestratorClient.connect(settings)
-        summary = await state_summary(
-            sdk.temporal, settings, registered_tools=len(default_registry().names())
-        )
+        try:
+            registered: int | None = len((await sdk.tools(timeout_seconds=5)).tools)
+        except WorkflowFailureError:  # no worker answered: the tools are theirs to tell
+            registered = None
+        summary = await state_summary(sdk.temporal, settings, registered_tools=registered)
         if as_json:
             console.print_json(summary.model_dump_json())
         else:

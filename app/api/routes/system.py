@@ -7,6 +7,7 @@ import platform
 import time
 from datetime import UTC, timedelta
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import httpx
 from fastapi import APIRouter
@@ -17,17 +18,18 @@ from temporalio.api.taskqueue.v1 import PollerInfo, TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
 
 from app.api.context import ApiContext, Ctx
+from app.api.errors import ApiError
 from app.api.schemas import (
     OrchestratorInfo,
     Poller,
     SystemStatus,
     TemporalStatus,
-    ToolInfo,
     WorkerStatus,
 )
 from app.state import state_summary
 from models.query import ORCHESTRATOR_VERSION, QueryConfig, Strategy
 from models.state import StateSummary
+from models.tools import ToolCatalog
 from workflows import search_attributes
 
 router = APIRouter(tags=["system"])
@@ -137,10 +139,12 @@ async def system_status(ctx: Ctx) -> SystemStatus:
     temporal, workers, documents = await asyncio.gather(
         _temporal(ctx), _workers(ctx), asyncio.to_thread(ctx.document_store().stats)
     )
+    catalog, missing = await _catalog(ctx, workers)
+    registry: dict[str, Any] = {"tools": len(catalog.tools), "names": catalog.names()}
     return SystemStatus(
         temporal=temporal,
         workers=workers,
-        registry={"tools": len(ctx.registry.names()), "names": ctx.registry.names()},
+        registry=registry | ({"error": missing} if missing else {}),
         documents=documents,
         versions=_versions(),
         uptime_seconds=round(time.monotonic() - ctx.started, 1),
@@ -149,19 +153,12 @@ async def system_status(ctx: Ctx) -> SystemStatus:
 
 @router.get("/system/orchestrator", response_model=OrchestratorInfo)
 async def orchestrator(ctx: Ctx) -> OrchestratorInfo:
-    """What docorch can do: capabilities, strategies, defaults and limits, and every tool with
-    its parameter and result schemas, reliability, estimated duration and alternatives."""
-    tools = []
-    for spec in ctx.registry.catalog():
-        policy = ctx.registry.policy(spec.name)
-        tools.append(
-            ToolInfo(
-                **spec.model_dump(),
-                max_attempts=policy.max_attempts,
-                start_to_close_seconds=policy.start_to_close_seconds,
-                heartbeat_seconds=policy.heartbeat_seconds,
-            )
-        )
+    """What docorch can do: capabilities, strategies, defaults and limits, and every tool the
+    workers run (as one of them told) with its parameter and result schemas, reliability,
+    estimated duration, alternatives and step policy; 503 when no worker can tell."""
+    catalog, missing = await _catalog(ctx, await _workers(ctx))
+    if missing:
+        raise ApiError(503, f"the tools are the workers': {missing}", error_type="NoWorker")
     settings = ctx.settings
     return OrchestratorInfo(
         capabilities=CAPABILITIES,
@@ -175,7 +172,7 @@ async def orchestrator(ctx: Ctx) -> OrchestratorInfo:
             "llm_enabled": settings.llm_enabled,
             "auth_required": bool(settings.api_token),
         },
-        tools=tools,
+        tools=list(catalog.tools),
         orchestrator_version=ORCHESTRATOR_VERSION,
     )
 
@@ -188,9 +185,19 @@ async def orchestrator(ctx: Ctx) -> OrchestratorInfo:
 )
 async def system_state(ctx: Ctx) -> StateSummary:
     """Entries, bytes and the oldest entry per scope; active sessions; learned tool figures."""
-    return await state_summary(
-        ctx.sdk.temporal, ctx.settings, registered_tools=len(ctx.registry.names())
-    )
+    catalog, missing = await _catalog(ctx, await _workers(ctx))
+    registered = None if missing else len(catalog.tools)
+    return await state_summary(ctx.sdk.temporal, ctx.settings, registered_tools=registered)
+
+
+async def _catalog(ctx: ApiContext, workers: WorkerStatus) -> tuple[ToolCatalog, str | None]:
+    """The workers' tool catalogue, or an empty one and why there is none."""
+    if not workers.polling:
+        return ToolCatalog(), f"no worker polls task queue {ctx.sdk.task_queue}"
+    try:
+        return await ctx.tools(), None
+    except Exception as error:  # a worker too old to describe its tools, or none answering
+        return ToolCatalog(), f"no worker described its tools ({type(error).__name__})"
 
 
 async def _temporal_metrics(url: str | None) -> str:

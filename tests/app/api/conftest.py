@@ -49,6 +49,7 @@ class ApiServer:
     settings: Settings
     task_queue: str = field(default_factory=lambda: f"api-{uuid.uuid4().hex[:8]}")
     metrics_port: int = field(default_factory=_free_port)
+    with_worker: bool = True
     _server: BackgroundApiServer | None = None
 
     @property
@@ -61,7 +62,6 @@ class ApiServer:
                 self.settings,
                 backend=self._backend,
                 task_queue=self.task_queue,
-                registry=fault_registry(),
                 temporal_metrics_url=f"http://127.0.0.1:{self.metrics_port}/metrics",
             )
         )
@@ -85,21 +85,27 @@ class ApiServer:
             data_converter=data_converter(payload_codec(self.settings)),
             runtime=runtime,
         )
+        connected = embedded.Runtime(
+            client=client,
+            address=self.target_host,
+            embedded_server=False,
+            ui_url="http://127.0.0.1:8233",
+        )
+        if not self.with_worker:
+            yield connected
+            return
         worker = build_worker(
             client, self.settings, registry=fault_registry(), task_queue=self.task_queue
         )
         async with worker:
-            yield embedded.Runtime(
-                client=client,
-                address=self.target_host,
-                embedded_server=False,
-                ui_url="http://127.0.0.1:8233",
-            )
+            yield connected
 
 
 @contextlib.contextmanager
-def running_api(client: Client, settings: Settings) -> Iterator[ApiServer]:
-    server = ApiServer(client.service_client.config.target_host, settings)
+def running_api(
+    client: Client, settings: Settings, *, with_worker: bool = True
+) -> Iterator[ApiServer]:
+    server = ApiServer(client.service_client.config.target_host, settings, with_worker=with_worker)
     server.start()
     try:
         yield server

@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import Client
 
-from tests.app.api.conftest import TOKEN, UPLOAD_LIMIT, ApiServer
+from models.settings import Settings
+from tests.app.api.conftest import TOKEN, UPLOAD_LIMIT, ApiServer, running_api
 from tests.client.tools import retry_and_fallback_plan, slow_plan
 
 pytestmark = pytest.mark.integration
@@ -296,6 +298,24 @@ async def test_uploads_are_size_limited_while_streaming_and_names_confined(
 
 
 # ---- system ----------------------------------------------------------------------------------
+
+
+async def test_without_a_worker_the_api_says_it_cannot_list_the_tools(
+    client: Client, api_settings: Settings
+) -> None:
+    """The tools are the workers': an API whose task queue no worker polls lists none, says
+    why (status), and answers /system/orchestrator with a 503 — it has no catalogue of its
+    own to pass off as theirs."""
+    with running_api(client, api_settings, with_worker=False) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            status = (await http.get("/system/status")).json()
+            info = await http.get("/system/orchestrator")
+            state = (await http.get("/system/state")).json()
+    assert status["registry"]["tools"] == 0 and status["registry"]["names"] == []
+    assert "no worker polls task queue" in status["registry"]["error"]
+    assert info.status_code == 503 and info.json()["error_type"] == "NoWorker"
+    scope = next(s for s in state["scopes"] if s["scope"] == "global")
+    assert scope["details"]["registered_tools"] == "unknown: no worker answered"
 
 
 async def test_system_status_and_orchestrator(
