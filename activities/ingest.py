@@ -38,7 +38,7 @@ from activities.documents.ingestion import (
 from activities.documents.isolation import shared_pool
 from activities.documents.limits import ParseLimits
 from activities.documents.parsed import ParsedDocument
-from activities.documents.paths import confined_path, document_roots
+from activities.documents.paths import confined_path
 from activities.errors import BadInput, DocumentNotFound
 from activities.registry import heartbeat_interval, heartbeat_while
 from models.documents import (
@@ -83,7 +83,7 @@ def locate(context: ToolContext, source: str) -> DocumentRef | NewDocument:
             )
     path = reference.path if isinstance(reference, WorkerFile) else source
     return locate_file(
-        store, confined_path(path, document_roots(settings)), max_bytes=settings.max_document_bytes
+        store, confined_path(path, settings.roots()), max_bytes=settings.max_document_bytes
     )
 
 

@@ -5,20 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from activities.errors import DocumentNotFound, PathNotAllowed, UnsupportedDocument
-from models.settings import Settings
-
-UPLOADS = "uploads"
-
-
-def upload_dir(settings: Settings) -> Path:
-    """Where the HTTP API writes uploaded files before ingesting them: ``<data dir>/uploads``."""
-    return settings.data_dir.expanduser().resolve() / UPLOADS
-
-
-def document_roots(settings: Settings) -> tuple[Path, ...]:
-    """Where documents may be read from: the allowed roots, and docorch's own upload directory
-    (whose files only the upload route writes, under names it chooses)."""
-    return (*settings.roots(), upload_dir(settings))
 
 
 def confined_path(source: str, roots: tuple[Path, ...]) -> Path:

@@ -9,20 +9,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from activities.documents.paths import confined_path, document_roots
-from activities.errors import PathNotAllowed
 from app.api.errors import ApiError
 from app.api.metrics import ApiMetrics
 from client.sdk import OrchestratorClient
+from models.documents import InvalidDocumentReference, parse_document_source
 from models.settings import Settings
 from models.tools import ToolCatalog
 from store import DocumentStore, open_store
 
 CATALOG_SECONDS = 30.0
-
-
-def _looks_like_path(source: str) -> bool:
-    return "/" in source or "\\" in source or source.startswith("~")
 
 
 @dataclass
@@ -51,19 +46,16 @@ class ApiContext:
         return open_store(self.settings).documents
 
     def check_documents(self, documents: list[str]) -> None:
-        """Refuse paths outside the allowed roots (a 422 ApiError) before a query starts; the
-        worker checks again. Ids, and paths missing or unreadable, pass: the query reports
-        those per document."""
-        roots = document_roots(self.settings)
+        """Refuse a malformed reference (a 422 ApiError, InvalidDocumentReference) before a
+        query starts. What a well-formed one names is the workers' to judge: a ``file:`` path
+        is read under *their* DOCORCH_ALLOWED_ROOTS (this API may run on another host, with
+        other roots), stored content and ingested documents are found in the store; the query
+        reports each document it cannot use, and fails with NoUsableDocuments when none is."""
         for source in documents:
-            if not _looks_like_path(source):
-                continue
             try:
-                confined_path(source, roots)
-            except PathNotAllowed as error:
-                raise ApiError(422, str(error), error_type=error.error_type) from None
-            except Exception:
-                continue
+                parse_document_source(source)
+            except InvalidDocumentReference as error:
+                raise ApiError(422, str(error), error_type="InvalidDocumentReference") from None
 
 
 def context(request: Request) -> ApiContext:

@@ -32,14 +32,13 @@ from typing import Annotated, BinaryIO
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from temporalio.client import WorkflowFailureError
 
-from activities.documents.paths import upload_dir
-from activities.errors import DocumentTooLarge
 from app.api.context import ApiContext, Ctx
 from app.api.errors import ApiError
 from app.api.exposure import MULTIPART, media_type
 from app.api.guard import UPLOAD_PATH
 from app.api.schemas import ErrorBody, StoredDocuments
 from models.documents import DocumentRef
+from models.settings import Settings
 from workflows.failures import application_cause
 
 router = APIRouter(prefix=UPLOAD_PATH, tags=["documents"])
@@ -74,6 +73,17 @@ def _open_private(path: Path) -> BinaryIO:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")
 
 
+TOO_LARGE = frozenset({"DocumentTooLarge", "DecompressionBomb"})
+"""The error types (as the workers report them) of a document over a limit of size: 413."""
+SCRATCH = "uploads"
+
+
+def scratch_dir(settings: Settings) -> Path:
+    """Where uploads stream through private scratch files on their way into the store:
+    ``<data dir>/uploads`` on the API's host (no worker reads it)."""
+    return settings.data_dir.expanduser().resolve() / SCRATCH
+
+
 async def _write(chunks: AsyncIterator[bytes], target: Path, limit: int) -> str:
     """Write ``chunks`` to ``target``, counting as they come; returns their sha256. 413 once
     past ``limit``, 422 when there is nothing."""
@@ -99,7 +109,7 @@ async def _file_chunks(file: UploadFile) -> AsyncIterator[bytes]:
 async def _store(chunks: AsyncIterator[bytes], ctx: ApiContext, name: str) -> str:
     """The upload, streamed through a private scratch file into the document store; its
     reference (``content:<id>/<name>``). The scratch file is removed whatever happens."""
-    scratch = upload_dir(ctx.settings)
+    scratch = scratch_dir(ctx.settings)
     scratch.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     partial = scratch / f".partial-{uuid.uuid4().hex}"
     try:
@@ -121,7 +131,7 @@ async def _ingest(ctx: ApiContext, reference: str, name: str) -> DocumentRef:
         raise ApiError(502, f"ingesting {name} failed: {error.cause or error}") from None
     if report.failures:
         failure = report.failures[0]
-        status = 413 if failure.error_type == DocumentTooLarge.error_type else 422
+        status = 413 if failure.error_type in TOO_LARGE else 422
         raise ApiError(status, failure.message, error_type=failure.error_type)
     return report.documents[0]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -115,9 +116,18 @@ async def test_malformed_and_oversized_bodies(http: httpx.AsyncClient) -> None:
 async def test_query_failures_are_422_with_the_error_type(
     http: httpx.AsyncClient, docs_dir: Path
 ) -> None:
+    # the workers' roots decide (this API could run on another host): the query says why
     outside = await http.post("/chat", json={"query": "What?", "documents": ["/etc/passwd"]})
     assert outside.status_code == 422
-    assert outside.json()["error_type"] == "PathNotAllowed"
+    refused = outside.json()
+    assert refused["error_type"] == "NoUsableDocuments"
+    assert "/etc/passwd: outside the allowed roots" in refused["detail"]
+    # a reference that is no reference is refused before any query starts
+    malformed = await http.post(
+        "/chat", json={"query": "What?", "documents": ["content:not-an-id/a.md"]}
+    )
+    assert malformed.status_code == 422 and malformed.json()["workflow_id"] is None
+    assert malformed.json()["error_type"] == "InvalidDocumentReference"
     missing = await http.post(
         "/chat", json={"query": "What?", "documents": [str(docs_dir / "nope.md")]}
     )
@@ -245,7 +255,7 @@ async def test_execution_summary_from_visibility(http: httpx.AsyncClient, sample
 # ---- documents -------------------------------------------------------------------------------
 
 
-async def test_upload_ingests_and_lists_documents(http: httpx.AsyncClient) -> None:
+async def test_upload_ingests_and_lists_documents(http: httpx.AsyncClient, samples: Path) -> None:
     text = f"# Upload test {uuid.uuid4()}\n\nThe upload fee is 42 euros per month.\n".encode()
     response = await http.post(
         "/documents",
@@ -263,6 +273,22 @@ async def test_upload_ingests_and_lists_documents(http: httpx.AsyncClient) -> No
         "/chat", json={"query": "What is the upload fee?", "documents": [ref["id"]]}
     )
     assert answer.status_code == 200 and "42 euros" in answer.json()["answer"]
+    # the claim check, as the SDK writes it, and a corpus file on the workers: both are
+    # references the workers resolve, whatever this API's own roots and directory
+    by_content = await http.post(
+        "/chat",
+        json={
+            "query": "What is the upload fee?",
+            "documents": [f"content:{hashlib.sha256(text).hexdigest()[:16]}/upload_test.md"],
+        },
+    )
+    assert by_content.status_code == 200, by_content.text
+    assert "42 euros" in by_content.json()["answer"]
+    by_file = await http.post(
+        "/chat", json={"query": QUESTION, "documents": [f"file:{p}" for p in _docs(samples)]}
+    )
+    assert by_file.status_code == 200, by_file.text
+    assert "90 days" in by_file.json()["answer"]
 
 
 async def test_uploads_are_size_limited_while_streaming_and_names_confined(

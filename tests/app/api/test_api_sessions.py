@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -95,9 +96,27 @@ async def test_ids_of_queries_and_sessions_are_never_taken_for_each_other(
 
 
 async def test_session_documents_are_confined(http: httpx.AsyncClient) -> None:
-    response = await http.post("/sessions", json={"documents": ["/etc/passwd"]})
-    assert response.status_code == 422
-    assert response.json()["error_type"] == "PathNotAllowed"
+    """By the workers' roots, when a turn reads them (the API may run on another host); a
+    malformed reference is refused when the session starts."""
+    malformed = await http.post("/sessions", json={"documents": ["file:"]})
+    assert malformed.status_code == 422
+    assert malformed.json()["error_type"] == "InvalidDocumentReference"
+    created = await http.post("/sessions", json={"documents": ["/etc/passwd"]})
+    session = created.json()["session_id"]
+    try:
+        asked = await http.post(f"/sessions/{session}/ask", json={"question": "What?"})
+        turn = asked.json()["query_workflow_id"]
+        for _ in range(200):
+            (last,) = (await http.get(f"/sessions/{session}/turns")).json()
+            if last["status"] != "pending":
+                break
+            await asyncio.sleep(0.05)
+        assert last["status"] == "failed", last
+        failure = (await http.get(f"/executions/{turn}")).json()["failure"]
+        assert failure.startswith("NoUsableDocuments: ")
+        assert "/etc/passwd: outside the allowed roots" in failure
+    finally:
+        await http.post(f"/sessions/{session}/close")
 
 
 async def test_system_state_reports_every_scope(http: httpx.AsyncClient) -> None:

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from activities.documents.paths import upload_dir
 from app.api.exposure import (
     UnsafeExposure,
     allowed_hosts,
@@ -25,6 +24,7 @@ from app.api.exposure import (
     host_allowed,
     host_of,
 )
+from app.api.routes.documents import scratch_dir
 from models.settings import Settings
 from tests.app.api.conftest import UPLOAD_LIMIT, ApiServer
 
@@ -103,7 +103,7 @@ integration = pytest.mark.integration
 
 
 def _uploaded_files(settings: Settings) -> set[Path]:
-    root = upload_dir(settings)
+    root = scratch_dir(settings)
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
@@ -202,6 +202,6 @@ async def test_failed_uploads_leave_nothing_on_disk(
     assert no_file.status_code == 422
     assert _uploaded_files(api_settings) == before
     leftovers = [
-        p for p in upload_dir(api_settings).iterdir() if p.is_dir() and not any(p.iterdir())
+        p for p in scratch_dir(api_settings).iterdir() if p.is_dir() and not any(p.iterdir())
     ]
     assert leftovers == []
