@@ -40,7 +40,7 @@ from activities.documents.limits import ParseLimits
 from activities.documents.parsed import ParsedDocument
 from activities.documents.paths import confined_path
 from activities.errors import BadInput, DocumentNotFound
-from activities.registry import heartbeat_interval, heartbeat_while
+from activities.heartbeat import heartbeat_interval, heartbeat_while
 from models.documents import (
     DocumentRef,
     InvalidDocumentReference,

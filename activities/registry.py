@@ -31,6 +31,7 @@ from activities.errors import (
     RateLimited,
     UnknownTool,
 )
+from activities.heartbeat import HEARTBEAT_AFTER_SECONDS, heartbeat_while
 from activities.llm.scope import call_scope, scope_of_current_activity
 from models.grammar import contains_reference
 from models.plan import StepPolicy
@@ -47,7 +48,6 @@ _RETRIES: dict[Reliability, tuple[int, float]] = {
     Reliability.LOW: (5, 0.5),
     Reliability.EXPERIMENTAL: (2, 0.5),
 }
-HEARTBEAT_AFTER_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -127,26 +127,6 @@ def _expected_type(schema: dict[str, Any], field: str) -> str:
     if "items" in prop:
         return "array"
     return "any"
-
-
-def heartbeat_interval(at_most: float = HEARTBEAT_AFTER_SECONDS) -> float:
-    """How often the running activity should heartbeat: a third of its heartbeat timeout (the
-    SDK sends at most one heartbeat per 0.8 × the timeout; sending more often keeps the latest
-    details on the way), and at most every ``at_most`` seconds."""
-    timeout = activity.info().heartbeat_timeout
-    if timeout is None:
-        return at_most
-    return max(0.1, min(at_most, timeout.total_seconds() / 3))
-
-
-async def heartbeat_while(task: asyncio.Future[Any], interval: float, *details: Any) -> None:
-    """Heartbeat every ``interval`` seconds until ``task`` is done (its result stays in it).
-    The first heartbeat comes after ``interval``: a call done sooner sends none (the SDK sends
-    a first heartbeat at once, one more request to the server per call)."""
-    while not task.done():
-        await asyncio.wait([task], timeout=interval)
-        if not task.done():
-            activity.heartbeat(*details)
 
 
 def figure_key(info: activity.Info, *, ok: bool) -> str:

@@ -14,9 +14,9 @@ import time
 
 from temporalio import activity
 
+from activities.heartbeat import heartbeat_interval, heartbeat_while
 from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner, log_plan, planning_errors
-from activities.registry import heartbeat_interval, heartbeat_while
 from models.names import RESOLVE_AND_PLAN_ACTIVITY
 from models.plan import PlanResponse
 from models.query import ResolveReport

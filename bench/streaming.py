@@ -60,7 +60,7 @@ def _api(target_host: str, settings: Settings, task_queue: str) -> BackgroundApi
                 client=client, address=target_host, embedded_server=False, ui_url=None
             )
 
-    app = create_app(settings, backend=backend, task_queue=task_queue, registry=_registry())
+    app = create_app(settings, backend=backend, task_queue=task_queue)
     return BackgroundApiServer(app, name="bench-api")
 
 

@@ -1,7 +1,7 @@
 """The activities before the steps: resolving (and ingesting) the named documents in batches, and
 the planning activity (template, LLM, a given plan, the direct path) — or both in one activity,
 ``resolve_and_plan``, when the documents fit one batch: one round trip before the first step
-instead of two."""
+instead of two; and whether the direct path would only repeat the plan that answered."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from models.names import (
     RESOLVE_AND_PLAN_ACTIVITY,
     resolve_id,
 )
-from models.plan import PlanRequest, PlanResponse
+from models.plan import Plan, PlanRequest, PlanResponse
 from models.query import QUERY_PROTOCOL, QueryRequest, ResolveReport, ResolveRequest
 from models.resolve_and_plan import ResolveAndPlanRequest, ResolveAndPlanResult, plan_request
 from models.summaries import plan_summary, resolve_and_plan_summary, resolve_summary
@@ -164,3 +164,20 @@ async def resolve_and_plan(request: QueryRequest) -> tuple[ResolveAndPlanResult,
         retry_policy=PLAN_RETRY,
     )
     return result, False
+
+
+SKIP_REPEATED_DIRECT_PATCH = "direct-path-only-when-it-differs"
+REPEATS_PLAN = (
+    "not running the direct path: the plan was already a search of every document and an "
+    "answer from it, which the direct path would repeat"
+)
+
+
+def direct_path_repeats(request: QueryRequest, answered: Plan) -> bool:
+    """Whether the direct path would only repeat the plan that answered (see
+    ``Plan.searches_then_answers``). Histories recorded before this check ran the direct path
+    all the same (``workflow.patched``; asked only here, so a query answered confidently
+    records no marker)."""
+    return answered.searches_then_answers(request.config.top_k) and workflow.patched(
+        SKIP_REPEATED_DIRECT_PATCH
+    )

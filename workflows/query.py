@@ -39,6 +39,8 @@ from workflows.details import LiveDetails
 from workflows.executor import PlanExecutor
 from workflows.failures import application_cause, cause_message, reraise_cancellation
 from workflows.planning import (
+    REPEATS_PLAN,
+    direct_path_repeats,
     in_one_activity,
     plan_activity,
     plan_query,
@@ -47,22 +49,6 @@ from workflows.planning import (
 )
 from workflows.progress import EventLog, ms_since
 from workflows.results import answer_result, finish_summary, partial_result
-
-SKIP_REPEATED_DIRECT_PATCH = "direct-path-only-when-it-differs"
-REPEATS_PLAN = (
-    "not running the direct path: the plan was already a search of every document and an "
-    "answer from it, which the direct path would repeat"
-)
-
-
-def _direct_path_repeats(request: QueryRequest, answered: Plan) -> bool:
-    """Whether the direct path would only repeat the plan that answered (see
-    ``Plan.searches_then_answers``). Histories recorded before this check ran the direct path
-    all the same (``workflow.patched``; asked only here, so a query answered confidently
-    records no marker)."""
-    return answered.searches_then_answers(request.config.top_k) and workflow.patched(
-        SKIP_REPEATED_DIRECT_PATCH
-    )
 
 
 def _soon(callback: Callable[[], None]) -> None:
@@ -171,7 +157,7 @@ class QueryWorkflow:
             if result is None
             else f"confidence {result.confidence_score:.2f} < {threshold}"
         )
-        if result is not None and answered is not None and _direct_path_repeats(request, answered):
+        if result is not None and answered is not None and direct_path_repeats(request, answered):
             self.summary.degraded_reason = f"{why}; {REPEATS_PLAN}"
             return result  # its confidence says how sure it is; nothing else would be surer
         return await self._degrade(request, documents, result, why)

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import context as tool_context
 from activities.errors import BadInput, InvalidPlan, RateLimited
+from activities.heartbeat import heartbeat_interval, heartbeat_while
 from activities.llm.errors import LlmError
 from activities.llm.scope import activity_scope
 from activities.planning.classify import classify_query
@@ -27,7 +28,7 @@ from activities.planning.llm_planner import LlmPlanner
 from activities.planning.replan import replan
 from activities.planning.templates import direct_plan, template_plan
 from activities.planning.validation import attach_policies, drop_dead_steps, validate_plan
-from activities.registry import ToolRegistry, heartbeat_interval, heartbeat_while
+from activities.registry import ToolRegistry
 from models.grammar import levels
 from models.names import DIRECT_PREFIX, PLAN_ACTIVITY
 from models.plan import Plan, PlanRequest, PlanResponse

@@ -28,7 +28,7 @@ from models.documents import DocumentRef, Passage
 from models.query import QueryConfig, QueryResult
 from models.settings import Settings
 from worker import build_worker
-from workflows.query import REPEATS_PLAN
+from workflows.planning import REPEATS_PLAN
 
 IN_FLIGHT = 4
 

@@ -18,7 +18,7 @@ from models.query import DEGRADED_ORCHESTRATOR_VERSION, ORCHESTRATOR_VERSION, Qu
 from tests.conftest import WorkerFactory
 from tests.workflows.recording import record_history, version_markers
 from tests.workflows.test_resolve_and_plan import activity_calls
-from workflows.query import REPEATS_PLAN, SKIP_REPEATED_DIRECT_PATCH
+from workflows.planning import REPEATS_PLAN, SKIP_REPEATED_DIRECT_PATCH
 
 pytestmark = pytest.mark.integration
 
