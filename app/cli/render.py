@@ -17,6 +17,7 @@ from app.cli.timeline import STATUS_STYLE, timeline
 from models.events import ProgressEvent
 from models.plan import PlanResponse
 from models.query import DocumentFailure, QueryResult
+from workflows.planning import REPEATS_PLAN
 
 if TYPE_CHECKING:
     from client.trace import Trace
@@ -55,6 +56,8 @@ def print_result(console: Console, result: QueryResult, *, trace_url: str | None
     print_documents_failed(console, summary.documents_failed)
     if summary.degraded_reason and summary.degraded:
         console.print(f"  [yellow]degraded[/]: {summary.degraded_reason}; the direct path answered")
+    elif summary.degraded_reason and REPEATS_PLAN in summary.degraded_reason:
+        console.print(f"  [yellow]low confidence[/]: {summary.degraded_reason}")
     elif summary.degraded_reason:
         console.print(
             f"  [yellow]note[/]: {summary.degraded_reason}; the direct path was tried and the "
@@ -191,6 +194,9 @@ class ProgressView:
         self.notes.append(f"[magenta]replan {'ready' if ok else 'failed'}[/]: {event.message}")
 
     def _on_degraded(self, event: ProgressEvent) -> None:
+        if event.data.llm_budget_exhausted:
+            self.notes.append(f"[yellow]LLM budget[/]: {event.message}")
+            return
         self.notes.append(f"[yellow]degraded to the direct path[/]: {event.message}")
         self.extra["direct path"] = []
 
