@@ -132,7 +132,8 @@ class Sessions:
         return state
 
     async def list_open(self) -> list[str]:
-        """Ids of the sessions that are open (from Temporal visibility)."""
+        """Ids of the sessions that are open (from Temporal visibility, eventually consistent: a
+        session started a moment ago may not be listed yet)."""
         return [w.id async for w in self._client.list_workflows(OPEN_SESSIONS)]
 
     async def is_open(self, session_id: str) -> bool:

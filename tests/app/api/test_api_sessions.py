@@ -18,6 +18,12 @@ async def test_a_session_over_http_answers_a_follow_up(
     created = await http.post("/sessions", json={"documents": docs})
     assert created.status_code == 201, created.text
     session = created.json()["session_id"]
+    # the list comes from Temporal visibility, eventually consistent: a session just started
+    # may take a moment to be listed (it was missed once on a loaded machine)
+    for _ in range(100):
+        if session in (await http.get("/sessions")).json():
+            break
+        await asyncio.sleep(0.1)
     assert session in (await http.get("/sessions")).json()
 
     first = await http.post(
