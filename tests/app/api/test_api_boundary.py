@@ -101,3 +101,21 @@ async def test_a_sessions_documents_stay_within_a_requests_budget(
     assert state["documents"] == [*_contracts(samples), *long_names]
     assert state["turns"] == []
     await http.post(f"/sessions/{session}/close")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["file:/docs/a\0b.md", "content:0123456789abcdef/a\0b.md", "notes\0.md", "a\0"],
+    ids=["file", "content", "name", "id"],
+)
+async def test_a_reference_with_a_nul_byte_is_refused_before_a_query_starts(
+    http: httpx.AsyncClient, reference: str
+) -> None:
+    """No path, file name or id has a NUL byte: such a reference is malformed (422
+    InvalidDocumentReference, no workflow), not a document the workers look for."""
+    asked = await http.post("/chat", json={"query": "What?", "documents": [reference]})
+    assert asked.status_code == 422, asked.text
+    assert asked.json()["error_type"] == "InvalidDocumentReference"
+    assert asked.json()["workflow_id"] is None
+    opened = await http.post("/sessions", json={"documents": [reference]})
+    assert opened.status_code == 422 and opened.json()["error_type"] == "InvalidDocumentReference"
