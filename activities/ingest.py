@@ -62,6 +62,13 @@ def _looks_like_path(source: str) -> bool:
     return "/" in source or "\\" in source or Path(source).suffix != ""
 
 
+def _exists(source: str) -> bool:
+    try:
+        return Path(source).exists()
+    except OSError:  # a name too long to be a file's
+        return False
+
+
 def locate(context: ToolContext, source: str) -> DocumentRef | NewDocument:
     """The ingested document ``source`` names (an id, id prefix or name, or bytes whose document
     is stored already), else the bytes to ingest (from the store or a worker file). Raises
@@ -77,7 +84,7 @@ def locate(context: ToolContext, source: str) -> DocumentRef | NewDocument:
         found = store.find(source)
         if found is not None:
             return found
-        if not Path(source).exists():
+        if not _exists(source):
             raise DocumentNotFound(
                 f"{source}: no ingested document has this id or name, and no such file"
             )

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
@@ -71,7 +71,7 @@ def _description(func: ToolFunction) -> str:
 
 
 def _params_model(name: str, func: ToolFunction) -> type[BaseModel]:
-    hints = typing.get_type_hints(func)
+    hints = typing.get_type_hints(func, include_extras=True)  # Annotated bounds kept
     fields: dict[str, Any] = {}
     for param in inspect.signature(func).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -365,9 +365,9 @@ class ToolRegistry:
         adapter = self._field_adapters.get((tool, field_name))
         if adapter is None:
             field = self._tools[tool].params_model.model_fields[field_name]
-            adapter = self._field_adapters[(tool, field_name)] = TypeAdapter(
-                field.annotation or Any
-            )
+            # with the field's constraints (an Annotated bound in the tool's signature)
+            constrained: Any = Annotated[field.annotation or Any, field]
+            adapter = self._field_adapters[(tool, field_name)] = TypeAdapter(constrained)
         return adapter
 
 

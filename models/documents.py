@@ -168,7 +168,12 @@ def content_reference(content_id: str, name: str) -> str:
 def parse_document_source(text: str) -> DocumentSource:
     """What a document reference names: ``content:<id>/<name>`` (StoredContent),
     ``file:<path>`` (WorkerFile), else an ingested document (StoredDocument).
-    Raises InvalidDocumentReference for a malformed ``content:`` or ``file:`` reference."""
+    Raises InvalidDocumentReference for a malformed ``content:`` or ``file:`` reference, and
+    for any reference with a NUL byte (no file name, path or id has one)."""
+    if "\0" in text:
+        raise InvalidDocumentReference(
+            f"{text!r}: a document reference has no NUL bytes (name a path, an id or content)"
+        )
     if text.startswith(CONTENT_SCHEME):
         match = _CONTENT_REFERENCE.fullmatch(text)
         content_id, name = (match["id"], match["name"]) if match else ("", None)

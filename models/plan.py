@@ -126,19 +126,27 @@ class Plan(BaseModel):
         """Whether this plan is already what the direct path runs: one ``search_documents``
         over every document for the query itself (at least ``top_k`` passages), and
         ``answer_question`` answering the query from its passages — nothing else. Running the
-        direct path after such a plan would repeat it."""
+        direct path after such a plan would repeat it.
+
+        Never raises, whatever the plan's parameters (a client's or an LLM's plan reaches this
+        inside the workflow): a ``top_k`` that is not a plain integer (a reference, "5.0")
+        does not count as the direct path's."""
         if len(self.steps) != 2:
             return False
-        answer = self.step(self.answer_step)
-        search = next((s for s in self.steps if s.id != answer.id), None)
-        if search is None or search.tool != SEARCH_TOOL or answer.tool != ANSWER_TOOL:
+        answer = next((s for s in self.steps if s.id == self.answer_step), None)
+        search = next((s for s in self.steps if answer is not None and s.id != answer.id), None)
+        if answer is None or search is None:
+            return False
+        if search.tool != SEARCH_TOOL or answer.tool != ANSWER_TOOL:
             return False
         passages = answer.params.get("passages")
         fed = passages if isinstance(passages, list) else [passages]
+        searched = search.params.get("top_k", top_k)
         return (
             search.params.get("documents") == ALL_DOCUMENTS
             and search.params.get("query") == self.query
-            and int(search.params.get("top_k", top_k)) >= top_k
+            and type(searched) is int  # not bool, not a string or a reference
+            and searched >= top_k
             and answer.params.get("question") == self.query
             and fed == [f"${search.id}.passages"]
             and search.condition is None

@@ -11,20 +11,29 @@ def confined_path(source: str, roots: tuple[Path, ...]) -> Path:
     """The resolved file ``source`` names, if it is a regular file inside one of ``roots``.
 
     Raises PathNotAllowed, DocumentNotFound or UnsupportedDocument (for a directory) with a
-    message naming the input.
+    message naming the input — also for a path no file can have (a NUL byte, a name too long,
+    a ``~user`` with no home, a symlink loop), which the OS refuses with other errors.
     """
-    raw = Path(source).expanduser()
-    resolved = raw.resolve()
+    if "\0" in source:
+        raise DocumentNotFound(f"{source!r}: no such file (a path has no NUL bytes)")
+    try:
+        resolved = Path(source).expanduser().resolve()
+    except RuntimeError as error:  # ~user with no home directory; a symlink loop
+        raise DocumentNotFound(f"{source}: no such file ({error})") from None
     if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
         allowed = ", ".join(str(r) for r in roots)
         raise PathNotAllowed(
             f"{source}: outside the allowed roots ({allowed}); "
             "set DOCORCH_ALLOWED_ROOTS to allow it"
         )
-    if not resolved.exists():
+    try:
+        exists, directory, regular = resolved.exists(), resolved.is_dir(), resolved.is_file()
+    except OSError as error:  # a name too long, a component that is no directory ...
+        raise DocumentNotFound(f"{source}: no such file ({error.strerror})") from None
+    if not exists:
         raise DocumentNotFound(f"{source}: no such file")
-    if resolved.is_dir():
+    if directory:
         raise UnsupportedDocument(f"{source}: is a directory; name the files inside it")
-    if not resolved.is_file():
+    if not regular:
         raise UnsupportedDocument(f"{source}: not a regular file")
     return resolved

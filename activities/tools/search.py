@@ -12,6 +12,10 @@ the chunks nearest the question join the candidates).
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from activities.context import current
 from activities.tools.answer_support import document_titles, table_headers
 from activities.tools.question import read_question
@@ -126,8 +130,16 @@ def rerank(
     return [p.model_copy(update={"score": round(s, 6)}) for s, p in kept[:top_k]]
 
 
+MAX_TOP_K = 1000
+"""Passages one search may return: fewer than one is no search, and a huge top_k overflowed
+the store's query (a plan's bound is checked before it runs: it is in the tool's schema)."""
+
+
 def search_documents(
-    query: str, documents: list[DocumentRef], top_k: int = 5, broaden: int = 0
+    query: str,
+    documents: list[DocumentRef],
+    top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = 5,
+    broaden: int = 0,
 ) -> SearchResult:
     """Find the passages of the documents most relevant to a query (BM25), with anchors.
 

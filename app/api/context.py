@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -32,14 +33,28 @@ class ApiContext:
     temporal_metrics_url: str | None = None
     started: float = field(default_factory=time.monotonic)
     _catalog: tuple[float, ToolCatalog] | None = None
+    _asking: asyncio.Task[ToolCatalog] | None = None
 
     async def tools(self) -> ToolCatalog:
         """The tools the workers run, as one of them told (``OrchestratorClient.tools``), kept
-        for CATALOG_SECONDS: they change when workers are deployed, not per request."""
-        now = time.monotonic()
-        if self._catalog is None or now - self._catalog[0] > CATALOG_SECONDS:
-            self._catalog = (now, await self.sdk.tools())
-        return self._catalog[1]
+        for CATALOG_SECONDS: they change when workers are deployed, not per request. Requests
+        arriving while the workers are asked share that one question (one ToolCatalogWorkflow,
+        not one per request) and its answer or error; a request that goes away does not
+        cancel it for the others."""
+        if self._catalog is not None and time.monotonic() - self._catalog[0] <= CATALOG_SECONDS:
+            return self._catalog[1]
+        if self._asking is None:
+            self._asking = asyncio.create_task(self._ask_workers())
+            self._asking.add_done_callback(_retrieved)
+        return await asyncio.shield(self._asking)
+
+    async def _ask_workers(self) -> ToolCatalog:
+        try:
+            catalog = await self.sdk.tools()
+            self._catalog = (time.monotonic(), catalog)
+            return catalog
+        finally:
+            self._asking = None
 
     def document_store(self) -> DocumentStore:
         """The document store of the settings (DOCORCH_STORE_URL; opened on first use)."""
@@ -56,6 +71,12 @@ class ApiContext:
                 parse_document_source(source)
             except InvalidDocumentReference as error:
                 raise ApiError(422, str(error), error_type="InvalidDocumentReference") from None
+
+
+def _retrieved(task: asyncio.Task[ToolCatalog]) -> None:
+    """Mark the error of a question every asker left as seen (each asker gets it raised)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def context(request: Request) -> ApiContext:

@@ -21,6 +21,7 @@ from activities.errors import (
     PathNotAllowed,
     UnsupportedDocument,
 )
+from activities.ingest import locate
 from tests.activities.factories import docx_bytes, pdf_bytes
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -158,3 +159,26 @@ def test_missing_file_and_directory_are_reported(tmp_path: Path) -> None:
         confined_path(str(tmp_path / "nope.md"), roots)
     with pytest.raises(UnsupportedDocument, match="is a directory"):
         confined_path(str(tmp_path), roots)
+
+
+def test_a_path_no_file_can_have_is_not_found_not_a_crash(tmp_path: Path) -> None:
+    """A NUL byte, a name past the file system's limit, the home of no user and a symlink
+    loop: the OS refuses them with ValueError, OSError or RuntimeError, which a worker reported
+    as a corrupt document with a traceback in its log; they are documents not found."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "loop.md").symlink_to(root / "loop.md")
+    roots = (root.resolve(),)
+    for source, why in (
+        (str(root / "a\0b.md"), "NUL"),
+        (str(root / ("x" * 300 + ".md")), "too long"),
+        ("~no-such-user-docorch/x.md", "home directory"),
+        (str(root / "loop.md"), "loop"),
+    ):
+        with pytest.raises(DocumentNotFound, match=why):
+            confined_path(source, roots)
+
+
+def test_a_document_name_too_long_for_a_file_is_not_found(context: ToolContext) -> None:
+    with pytest.raises(DocumentNotFound, match="no ingested document has this id or name"):
+        locate(context, "x" * 300)

@@ -114,3 +114,18 @@ def test_a_given_heartbeat_timeout_is_kept_even_for_short_tools() -> None:
     registry.register_function(lookup_rates, timeout=5, heartbeat=1)
     policy = registry.policy("lookup_rates")
     assert (policy.start_to_close_seconds, policy.heartbeat_seconds) == (5, 1)
+
+
+@pytest.mark.parametrize("top_k", [0, -3, 10**19])
+def test_a_search_for_no_or_impossibly_many_passages_is_an_invalid_plan(top_k: int) -> None:
+    """top_k -3 read all passages but the last three, 10**19 overflowed SQLite inside the
+    tool (an untyped, retried error): the tool's bounds are in its schema, so the planner
+    refuses them before anything runs (and the planner sees them)."""
+    registry = default_registry()
+    problems = registry.validate_params(
+        "search_documents", {"query": "q", "documents": [], "top_k": top_k}
+    )
+    assert len(problems) == 1 and "parameter 'top_k'" in problems[0], problems
+    schema = registry.get("search_documents").spec.parameters["properties"]["top_k"]
+    assert schema["minimum"] == 1 and schema["maximum"] >= 50
+    assert registry.validate_params("search_documents", {"query": "q", "documents": []}) == []

@@ -114,3 +114,74 @@ def test_what_counts_as_the_direct_paths_shape() -> None:
         }
     )
     assert not other_question.searches_then_answers(5)
+
+
+ODD_TOP_KS = ["5.0", "$iteration", "$input.query", " 5 ", "1" * 5000, None, [5], {"k": 5}, 5.0]
+"""top_k values a plan given by a client (or an LLM) may carry that are not plain integers: the
+search may still run with some of them ("5.0" and " 5 " validate as 5, "$iteration" is bound in
+a repeat_until step), so the shape check must never choke on them."""
+
+
+@pytest.mark.parametrize("top_k", ODD_TOP_KS, ids=repr)
+def test_the_shape_check_never_raises_on_an_odd_top_k(top_k: object) -> None:
+    plan = _search_and_answer().model_copy(
+        update={
+            "steps": (
+                _search_and_answer()
+                .steps[0]
+                .model_copy(
+                    update={
+                        "params": {
+                            "query": QUESTION,
+                            "documents": "$input.documents",
+                            "top_k": top_k,
+                        }
+                    }
+                ),
+                _search_and_answer().steps[1],
+            )
+        }
+    )
+    # a value whose number is not known before the search runs does not count as the same
+    assert plan.searches_then_answers(top_k=5) is False
+
+
+def test_the_shape_check_never_raises_on_an_answer_step_that_is_not_a_step() -> None:
+    plan = _search_and_answer()
+    odd = plan.model_copy(update={"answer_step": "missing"})  # model_copy does not validate
+    assert odd.searches_then_answers(5) is False
+    twins = plan.model_copy(
+        update={"steps": (plan.steps[0], plan.steps[1].model_copy(update={"id": "search_1"}))}
+    )
+    assert twins.searches_then_answers(5) is False
+
+
+async def test_below_the_threshold_a_given_plan_with_a_top_k_that_is_no_int_completes(
+    run_worker: WorkerFactory, samples: Path
+) -> None:
+    """A given search-and-answer plan whose top_k the planner accepts but is no integer ("5.0"
+    validates as 5): the query is answered, the direct path running after it (the shape check
+    does not count it as the direct path's), and no workflow task fails on it."""
+    plan = {
+        "query": QUESTION,
+        "query_type": "qa",
+        "steps": [
+            {
+                "id": "search_1",
+                "tool": "search_documents",
+                "params": {"query": QUESTION, "documents": "$input.documents", "top_k": "5.0"},
+            },
+            {
+                "id": "answer_1",
+                "tool": "answer_question",
+                "params": {"question": QUESTION, "passages": ["$search_1.passages"]},
+            },
+        ],
+        "answer_step": "answer_1",
+    }
+    async with run_worker() as sdk:
+        handle = await sdk.start(QUESTION, _contracts(samples), config=UNREACHABLE, plan=plan)
+        result = await handle.result()
+    assert result.status is QueryStatus.COMPLETED and "90 days" in result.answer
+    reason = result.execution_summary.degraded_reason or ""
+    assert reason.startswith("confidence ") and REPEATS_PLAN not in reason, reason

@@ -101,3 +101,48 @@ async def test_a_sessions_documents_stay_within_a_requests_budget(
     assert state["documents"] == [*_contracts(samples), *long_names]
     assert state["turns"] == []
     await http.post(f"/sessions/{session}/close")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["file:/docs/a\0b.md", "content:0123456789abcdef/a\0b.md", "notes\0.md", "a\0"],
+    ids=["file", "content", "name", "id"],
+)
+async def test_a_reference_with_a_nul_byte_is_refused_before_a_query_starts(
+    http: httpx.AsyncClient, reference: str
+) -> None:
+    """No path, file name or id has a NUL byte: such a reference is malformed (422
+    InvalidDocumentReference, no workflow), not a document the workers look for."""
+    asked = await http.post("/chat", json={"query": "What?", "documents": [reference]})
+    assert asked.status_code == 422, asked.text
+    assert asked.json()["error_type"] == "InvalidDocumentReference"
+    assert asked.json()["workflow_id"] is None
+    opened = await http.post("/sessions", json={"documents": [reference]})
+    assert opened.status_code == 422 and opened.json()["error_type"] == "InvalidDocumentReference"
+
+
+async def test_paths_no_file_can_have_are_reported_as_not_found(
+    http: httpx.AsyncClient, docs_dir: Path
+) -> None:
+    """Well-formed references to paths the OS refuses (the home of no user, a name past the
+    file system's limit, a symlink loop inside a root): the query fails NoUsableDocuments
+    naming each as not found — not as a document that 'could not be read' — and nothing
+    outside the roots is read."""
+    loop = docs_dir / "loop-api.md"
+    loop.symlink_to(loop)
+    references = [
+        "file:~no-such-user-docorch/x.md",
+        f"file:{docs_dir / ('x' * 300 + '.md')}",
+        f"file:{loop}",
+        "file:/etc/passwd",
+    ]
+    try:
+        asked = await http.post("/chat", json={"query": "What?", "documents": references})
+    finally:
+        loop.unlink()  # the other tests share the folder
+    assert asked.status_code == 422, asked.text
+    refused = asked.json()
+    assert refused["error_type"] == "NoUsableDocuments"
+    assert refused["detail"].count("no such file") == 3
+    assert "could not be read" not in refused["detail"]
+    assert "/etc/passwd: outside the allowed roots" in refused["detail"]
