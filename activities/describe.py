@@ -23,6 +23,7 @@ class ToolDescriptions:
 
 
 def tool_catalog(registry: ToolRegistry) -> ToolCatalog:
+    """``registry``'s tools as a catalogue: each spec with its steps' attempts and timeouts."""
     tools = []
     for spec in registry.catalog():
         policy = registry.policy(spec.name)
