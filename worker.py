@@ -24,7 +24,7 @@ from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.registry import ToolRegistry
 from activities.resolve_and_plan import ResolveAndPlan
-from activities.tools.catalog import default_registry
+from activities.tools.catalog import ToolExtensionError, default_registry, registry_with
 from client.connection import connect
 from client.logs import configure_logging
 from client.plugin import DocorchPlugin, has_plugin
@@ -107,12 +107,16 @@ def worker_activities(registry: ToolRegistry, settings: Settings) -> list[Callab
     ]
 
 
-async def serving_worker(client: Client, settings: Settings) -> Worker:
+async def serving_worker(
+    client: Client, settings: Settings, registry: ToolRegistry | None = None
+) -> Worker:
     """The worker a process serves docorch with (``docorch worker``, the embedded runtime):
-    ``build_worker`` with the settings' task queue, after turning the upserts of docorch's
-    search attributes on where the namespace has them registered."""
+    ``build_worker`` with the settings' task queue and the built-in tools plus those of the
+    settings' tool extensions (DOCORCH_TOOLS; ToolExtensionError when one fails), after
+    turning the upserts of docorch's search attributes on where the namespace has them
+    registered."""
     await enable_search_attributes(client)
-    return build_worker(client, settings)
+    return build_worker(client, settings, registry=registry or registry_with(settings.tools))
 
 
 def _plugins(client: Client, workflow_runner: WorkflowRunner | None) -> list[WorkerPlugin]:
@@ -132,8 +136,12 @@ async def run_worker(settings: Settings | None = None, *, address: str | None = 
         open_store(settings)  # an unreachable store stops the worker here, in one line
     except StoreError as error:
         raise SystemExit(f"docorch worker: {error}") from None
+    try:
+        registry = registry_with(settings.tools)
+    except ToolExtensionError as error:  # the worker's own tools: one line, no traceback
+        raise SystemExit(f"docorch worker: {error}") from None
     client = await connect(settings, address=address)
-    worker = await serving_worker(client, settings)
+    worker = await serving_worker(client, settings, registry)
     log.info(
         "worker_started",
         task_queue=settings.task_queue,

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         description="Directories documents may be read from (os.pathsep-separated); "
         "empty means the current directory.",
     )
+    tools: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="DOCORCH_TOOLS: your own tools for the worker, as 'module:function' entries "
+        "(comma-separated); each function is called with the worker's ToolRegistry, after the "
+        "built-in tools are registered, and registers its tools on it.",
+    )
     max_document_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     max_inflated_bytes: int = Field(
         default=256 * 1024 * 1024,
@@ -191,6 +197,28 @@ class Settings(BaseSettings):
             import os
 
             return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+        return value
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _split_tools(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @field_validator("tools")
+    @classmethod
+    def _check_tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            module, _, function = entry.partition(":")
+            if (
+                not module
+                or not function
+                or not all(part.isidentifier() for part in (*module.split("."), function))
+            ):
+                raise ValueError(
+                    f"{entry!r}: name a tool extension as 'module:function', e.g. mytools:register"
+                )
         return value
 
     @field_validator("api_allowed_hosts", mode="before")

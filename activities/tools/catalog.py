@@ -1,6 +1,10 @@
-"""The built-in tool set, registered with reliability, durations and alternatives."""
+"""The built-in tool set, registered with reliability, durations and alternatives, and the
+worker's own tools added by extensions (DOCORCH_TOOLS)."""
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
 
 from activities.registry import ToolRegistry
 from activities.tools.answer import answer_question, compose_answers
@@ -57,4 +61,32 @@ def register_builtin_tools(registry: ToolRegistry) -> ToolRegistry:
 
 
 def default_registry() -> ToolRegistry:
+    """A registry holding the built-in tools."""
     return register_builtin_tools(ToolRegistry())
+
+
+class ToolExtensionError(Exception):
+    """A tool extension (DOCORCH_TOOLS, ``docorch worker --tools``) that cannot be loaded or
+    whose tools cannot be registered; the message names the extension and why."""
+
+
+def registry_with(extensions: Sequence[str]) -> ToolRegistry:
+    """The built-in tools, then those each extension registers: ``module:function`` entries,
+    each function called with the registry (``registry.register_function(my_tool, ...)``).
+    Raises ToolExtensionError naming the extension that fails."""
+    registry = default_registry()
+    for entry in extensions:
+        module_name, _, function_name = entry.partition(":")
+        try:
+            register = getattr(importlib.import_module(module_name), function_name)
+        except (ImportError, AttributeError) as error:
+            raise ToolExtensionError(f"tool extension {entry}: {error}") from None
+        if not callable(register):
+            raise ToolExtensionError(f"tool extension {entry}: not a function")
+        try:
+            register(registry)
+        except Exception as error:  # the extension's own code: any failure is its message
+            raise ToolExtensionError(
+                f"tool extension {entry} failed: {type(error).__name__}: {error}"
+            ) from None
+    return registry

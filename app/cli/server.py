@@ -31,11 +31,25 @@ def server(
     run(serve())
 
 
-def worker(address: Annotated[str | None, typer.Option(help="Temporal address.")] = None) -> None:
-    """Run a worker on the task queue (connects through TEMPORAL_ADDRESS / profiles)."""
+def worker(
+    address: Annotated[str | None, typer.Option(help="Temporal address.")] = None,
+    tools: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tools",
+            help="Your own tools: a 'module:function' that registers them on the worker's "
+            "registry (repeatable; added to DOCORCH_TOOLS).",
+        ),
+    ] = None,
+) -> None:
+    """Run a worker on the task queue (connects through TEMPORAL_ADDRESS / profiles), with the
+    built-in tools and those of DOCORCH_TOOLS / --tools."""
     from worker import run_worker
 
-    run(run_worker(Settings(), address=address))
+    settings = Settings()
+    if tools:
+        settings = Settings(tools=(*settings.tools, *tools))
+    run(run_worker(settings, address=address))
 
 
 def api(

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -19,25 +17,11 @@ from temporalio.client import Client
 
 from app.runtime.devserver import ui_url
 from models.settings import Settings
-
-DOCORCH = Path(sys.executable).with_name("docorch")
+from tests.app.cli.conftest import DOCORCH
 
 pytestmark = pytest.mark.integration
 
 QUESTION = "What is the notice period for termination for convenience?"
-
-
-@pytest.fixture
-def cli_env(client: Client, settings: Settings, samples: Path) -> dict[str, str]:
-    """The CLI's environment: the session's server, data directory and samples, and a fresh
-    task queue (whose workflows the test then looks up)."""
-    return {
-        **os.environ,
-        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-        "DOCORCH_TASK_QUEUE": f"cli-{uuid.uuid4().hex[:8]}",
-        "DOCORCH_DATA_DIR": str(settings.data_dir),
-        "DOCORCH_ALLOWED_ROOTS": str(samples),
-    }
 
 
 def docorch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,37 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
 
-from models.settings import Settings
+from tests.app.cli.conftest import DOCORCH
 from tests.conftest import WorkerFactory
 
-DOCORCH = Path(sys.executable).with_name("docorch")
 QUESTION = "What is the notice period for termination for convenience?"
 RUNS = 30
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def cli_env(client: Client, settings: Settings, samples: Path) -> dict[str, str]:
-    """The session's server, data directory and samples, and a fresh task queue."""
-    return {
-        **os.environ,
-        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-        "DOCORCH_TASK_QUEUE": f"exit-{uuid.uuid4().hex[:8]}",
-        "DOCORCH_DATA_DIR": str(settings.data_dir),
-        "DOCORCH_ALLOWED_ROOTS": str(samples),
-    }
 
 
 def _docorch(
