@@ -46,33 +46,39 @@ def embedded_ui_endpoint(settings: Settings, host: str, port: int) -> str | None
     return codec_url(host, port)
 
 
+def ciphertext_reason(settings: Settings, connected: embedded.Runtime, endpoint: str) -> str | None:
+    """Why the Temporal UI of ``connected`` shows encrypted payloads as ciphertext, and what to
+    do, ``endpoint`` being the API's codec; None when it decodes them or none are encrypted."""
+    if settings.codec_keys is None or connected.ui_codec_endpoint is not None:
+        return None
+    if settings.api_token:
+        return (
+            "the UI cannot send DOCORCH_API_TOKEN to the API's codec endpoint: for the UI, run a "
+            "second API without a token (README, 'Payload encryption')"
+        )
+    if not connected.embedded_server:
+        return (
+            "docorch did not start this Temporal server, so it cannot give its UI a codec "
+            f"endpoint: set that UI's codec endpoint to {endpoint} and list its origin in "
+            "DOCORCH_CODEC_CORS_ORIGINS"
+        )
+    return "docorch started this Temporal server's UI without a codec endpoint"
+
+
 def report(settings: Settings, connected: embedded.Runtime, endpoint: str) -> None:
-    """Log whether the Temporal UI of ``connected`` reads encrypted payloads through the API's
-    codec ``endpoint``, and when it does not, why. Nothing without codec keys."""
+    """Log how the Temporal UI of ``connected`` reads encrypted payloads: through the API's
+    codec ``endpoint``, or as ciphertext and why (a warning). Nothing without codec keys."""
     if settings.codec_keys is None:
         return
-    if connected.ui_codec_endpoint is not None:
+    reason = ciphertext_reason(settings, connected, endpoint)
+    if reason is None:
         log.info(
             "temporal_ui_decodes_payloads",
             ui=connected.ui_url,
             codec_endpoint=connected.ui_codec_endpoint,
         )
-    elif settings.api_token:
-        log.warning(
-            "temporal_ui_shows_ciphertext",
-            ui=connected.ui_url,
-            reason="the UI cannot send DOCORCH_API_TOKEN to the API's codec endpoint",
-            hint="for the UI, run a second API without a token (README, 'Payload encryption')",
-        )
-    elif not connected.embedded_server:
-        log.warning(
-            "temporal_ui_shows_ciphertext",
-            ui=connected.ui_url,
-            reason="docorch did not start this Temporal server, so it cannot set its UI's "
-            "codec endpoint",
-            hint=f"give that UI the codec endpoint {endpoint} and list its origin in "
-            "DOCORCH_CODEC_CORS_ORIGINS",
-        )
+    else:
+        log.warning("temporal_ui_shows_ciphertext", ui=connected.ui_url, reason=reason)
 
 
 @contextlib.asynccontextmanager
