@@ -126,7 +126,8 @@ async def _allowed_origin(base_url: str, origin: str) -> str | None:
     }
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         preflight = await http.options("/codec/decode", headers=headers)
-    return preflight.headers.get("access-control-allow-origin")
+    allowed: str | None = preflight.headers.get("access-control-allow-origin")
+    return allowed
 
 
 @pytest.mark.integration
