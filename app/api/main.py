@@ -6,7 +6,9 @@ documents, and see the system's state and metrics. ``docorch api`` runs it; Open
     await serve(settings, host="127.0.0.1", port=8000)    # what `docorch api` does
 
 The app's lifespan enters its backend (a connected Temporal client, and perhaps a dev server and
-an in-process worker) and builds the ApiContext the routes share (``app.api.context``).
+an in-process worker) and builds the ApiContext the routes share (``app.api.context``). A dev
+server the backend started with this API's codec endpoint has its UI's origins allowed to call
+``/codec`` (``app.api.ui_codec``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from app.api.exposure import allowed_hosts, check_exposure
 from app.api.guard import Guard
 from app.api.metrics import ApiMetrics
 from app.api.routes import chat, codec, documents, executions, sessions, system
+from app.api.ui_codec import api_runtime
 from app.runtime import embedded
 from app.web import router as web_page
 from client.sdk import OrchestratorClient
@@ -50,9 +53,12 @@ def create_app(
     the configured Temporal server, else a dev server, with an in-process worker) and serves
     over the client it yields until shutdown. Queries go to ``task_queue`` (the settings' by
     default); ``temporal_metrics_url`` is the Temporal SDK's Prometheus endpoint, whose metrics
-    /metrics appends to the API's own."""
+    /metrics appends to the API's own. When the backend started a dev server whose UI decodes
+    through a codec endpoint (``Runtime.ui_codec_endpoint``), that UI's origins
+    (``Runtime.ui_origins``) may call ``/codec`` besides DOCORCH_CODEC_CORS_ORIGINS."""
     metrics = ApiMetrics()
     open_backend = backend or (lambda: embedded.runtime(settings))
+    codec_origins = codec.CorsOrigins(settings.codec_cors_origins)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +68,10 @@ def create_app(
             except Exception as error:
                 app.state.startup_error = error  # serve() raises it once uvicorn gives up
                 raise
+            if connected.ui_codec_endpoint is not None:
+                # the dev server's UI decodes through this API: its browser calls /codec
+                codec_origins.allow(connected.ui_origins)
+                stack.callback(codec_origins.reset)
             await enable_search_attributes(connected.client)
             app.state.ctx = ApiContext(
                 sdk=OrchestratorClient(
@@ -95,7 +105,7 @@ def create_app(
         hosts=allowed_hosts(settings),
         upload_limit=settings.max_document_bytes,
     )
-    codec.install(app, settings)  # after the Guard: CORS wraps the token check
+    codec.install(app, codec_origins)  # after the Guard: CORS wraps the token check
     return app
 
 
@@ -118,7 +128,8 @@ async def serve(
     """Run the API until interrupted. One rule: the API connects to the configured Temporal
     server and runs no worker of its own, unless asked (``with_worker``) or no worker polls the
     task queue when it starts. Unless ``connect_only``, it starts the embedded dev server when
-    no server answers (a fresh server: no worker polls, so one runs in-process); with
+    no server answers (a fresh server: no worker polls, so one runs in-process; with codec
+    keys and no token its UI decodes through this API's ``/codec``, ``app.api.ui_codec``); with
     ``connect_only`` it never starts a server or a worker. What it started stops with the app,
     before this returns. Raises UnsafeExposure for a ``host`` beyond loopback without a token,
     and what kept the app from starting (e.g. DevServerError when the dev server's port is
@@ -130,8 +141,12 @@ async def serve(
     worker_rule: bool | None = False if connect_only else (True if with_worker else None)
     app = create_app(
         settings,
-        backend=lambda: embedded.runtime(
-            settings, with_worker=worker_rule, start_server=not connect_only
+        backend=lambda: api_runtime(
+            settings,
+            host=host,
+            port=port,
+            with_worker=worker_rule,
+            start_server=not connect_only,
         ),
         temporal_metrics_url=metrics_url,
     )

@@ -72,7 +72,8 @@ def api(
 
     It connects to the configured Temporal server (starting the embedded dev server when none
     answers, unless --connect-only) and runs no worker of its own unless --with-worker, or no
-    worker polls the task queue when it starts."""
+    worker polls the task queue when it starts. With DOCORCH_CODEC_KEYS and no token, the Web UI
+    of a dev server it starts decodes payloads through this API's /codec."""
     from app.api.exposure import UnsafeExposure, check_exposure
     from app.api.main import serve
 

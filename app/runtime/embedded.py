@@ -15,7 +15,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Describe
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from app.runtime.devserver import dev_server, ui_url
+from app.runtime.devserver import dev_server, ui_origins, ui_url
 from client.connection import connect, target_host
 from models.settings import Settings
 from worker import serving_worker
@@ -32,6 +32,12 @@ class Runtime:
     ui_url: str | None
     worker: Worker | None = None
     """The worker running in this process, if any."""
+    ui_codec_endpoint: str | None = None
+    """The remote codec the Web UI of the dev server docorch started decodes payloads with;
+    None when it was given none, or docorch started no server."""
+    ui_origins: tuple[str, ...] = ()
+    """The browser origins of the Web UI of the dev server docorch started (``devserver
+    .ui_origins``); empty when docorch started no server."""
 
 
 async def try_connect(
@@ -79,13 +85,18 @@ async def workers_polling(client: Client, task_queue: str) -> bool:
 
 @contextlib.asynccontextmanager
 async def runtime(
-    settings: Settings, *, with_worker: bool | None = True, start_server: bool = True
+    settings: Settings,
+    *,
+    with_worker: bool | None = True,
+    start_server: bool = True,
+    ui_codec_endpoint: str | None = None,
 ) -> AsyncIterator[Runtime]:
     """A connected client (and, ``with_worker``, a worker in this process) for the block.
     ``with_worker=None``: a worker in this process only when none polls the task queue.
 
     With ``start_server`` the configured server is used when one answers, else the dev server is
-    started (and stopped after the block); without it, connecting must succeed (its error is
+    started (and stopped after the block), its Web UI decoding payloads through
+    ``ui_codec_endpoint`` when given; without it, connecting must succeed (its error is
     raised). The UI is ``DOCORCH_UI_URL``, else derived from the address (``ui_url``).
     """
     async with contextlib.AsyncExitStack() as stack:
@@ -96,7 +107,9 @@ async def runtime(
         elif (found := await try_connect(settings)) is not None:
             client = found
         else:
-            address = await stack.enter_async_context(dev_server(settings))
+            address = await stack.enter_async_context(
+                dev_server(settings, codec_endpoint=ui_codec_endpoint)
+            )
             client = await connect_when_ready(settings, address)
             embedded = True
         if with_worker is None:
@@ -111,4 +124,6 @@ async def runtime(
             # a dev server docorch started has its UI where it was put, whatever is configured
             ui_url=ui_url(address, None if embedded else settings),
             worker=worker,
+            ui_codec_endpoint=ui_codec_endpoint if embedded else None,
+            ui_origins=ui_origins(settings.server_port) if embedded else (),
         )

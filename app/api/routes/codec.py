@@ -7,15 +7,16 @@ are base64, answered in the same shape.
         --codec-auth "Bearer $DOCORCH_API_TOKEN"
 
 The endpoints take the API's bearer token like every route. The Web UI calls them from the
-browser, so they answer CORS for the UI origins in DOCORCH_CODEC_CORS_ORIGINS (the preflight,
-which carries no token, is answered before the token check).
+browser, so they answer CORS for the UI origins in DOCORCH_CODEC_CORS_ORIGINS, and for those of
+a dev server's UI that the API's backend started with this codec (``CorsOrigins.allow``; the
+preflight, which carries no token, is answered before the token check).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
@@ -114,20 +115,54 @@ async def encode(body: WirePayloads, ctx: Ctx) -> WirePayloads:
     return WirePayloads(payloads=[_wire(p) for p in encoded])
 
 
-class CodecCors:
-    """CORS for the codec endpoints only, for the Temporal Web UI origins; other paths are
-    passed on untouched. Installed outside the token check, so a preflight is answered."""
+class CorsOrigins:
+    """The browser origins that may call the codec endpoints: the configured ones
+    (DOCORCH_CODEC_CORS_ORIGINS), and those ``allow`` adds while the API runs (the Web UI of the
+    dev server its backend started with this codec endpoint)."""
 
-    def __init__(self, app: ASGIApp, *, origins: Sequence[str]) -> None:
-        self.app = app
-        self.cors = CORSMiddleware(
+    def __init__(self, configured: Sequence[str]) -> None:
+        self.configured = tuple(configured)
+        self._added: frozenset[str] = frozenset()
+
+    def allow(self, origins: Iterable[str]) -> None:
+        """Let ``origins`` call the codec endpoints too, until ``reset``."""
+        self._added |= frozenset(origins)
+
+    def reset(self) -> None:
+        """Back to the configured origins alone."""
+        self._added = frozenset()
+
+    def added(self, origin: str) -> bool:
+        """Whether ``allow`` added ``origin``."""
+        return origin in self._added
+
+
+class _Cors(CORSMiddleware):
+    """Starlette's CORS for the configured origins, and for those ``CorsOrigins.allow`` added
+    after the middleware was built (the app's lifespan runs after it)."""
+
+    def __init__(self, app: ASGIApp, *, origins: CorsOrigins) -> None:
+        super().__init__(
             app,
-            allow_origins=list(origins),
+            allow_origins=origins.configured,
             allow_methods=["POST"],
             allow_headers=CORS_HEADERS,
             allow_credentials=True,
             max_age=600,
         )
+        self.origins = origins
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        return self.origins.added(origin) or super().is_allowed_origin(origin)
+
+
+class CodecCors:
+    """CORS for the codec endpoints only, for the Temporal Web UI origins; other paths are
+    passed on untouched. Installed outside the token check, so a preflight is answered."""
+
+    def __init__(self, app: ASGIApp, *, origins: CorsOrigins) -> None:
+        self.app = app
+        self.cors = _Cors(app, origins=origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """CORS around ``/codec/*``; everything else as it is."""
@@ -136,8 +171,8 @@ class CodecCors:
         await handler(scope, receive, send)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Serve the codec endpoints with CORS for ``settings.codec_cors_origins``. Call after the
-    token check is added, so that CORS wraps it."""
+def install(app: FastAPI, origins: CorsOrigins) -> None:
+    """Serve the codec endpoints with CORS for ``origins`` (as they are at each request). Call
+    after the token check is added, so that CORS wraps it."""
     app.include_router(router)
-    app.add_middleware(CodecCors, origins=settings.codec_cors_origins)
+    app.add_middleware(CodecCors, origins=origins)
