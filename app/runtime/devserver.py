@@ -103,6 +103,7 @@ def server_command(
         str(ui_port(port)),
         "--log-level",
         "warn",
+        "--ui-disable-news-fetch",  # the UI asks nothing of the internet
         *FAST_DISPATCH,
     ]
     if db_file is not None:

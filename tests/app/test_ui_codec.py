@@ -59,6 +59,7 @@ def test_the_dev_servers_command_line_names_the_apis_codec_only_with_keys_and_no
         db_file=None,
         codec_endpoint=embedded_ui_endpoint(settings, host, API_PORT),
     )
+    assert "--ui-disable-news-fetch" in command  # the UI asks nothing of the internet
     if expected is None:
         assert FLAG not in command
     else:
