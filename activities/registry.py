@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import inspect
 import time
-import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -33,7 +32,10 @@ from activities.errors import (
 )
 from activities.heartbeat import HEARTBEAT_AFTER_SECONDS, heartbeat_while
 from activities.llm.scope import call_scope, scope_of_current_activity
+from activities.signature import describe_function, return_type_name
+from activities.tool_call import call_tool
 from models.grammar import contains_reference
+from models.names import WORKER_ACTIVITIES
 from models.plan import StepPolicy
 from models.tools import Reliability, ToolCallResult, ToolFailureDetails, ToolSpec, signals_of
 
@@ -58,29 +60,6 @@ class RegisteredTool:
     result_adapter: TypeAdapter[Any]
     policy: StepPolicy
     activity: Callable[[dict[str, Any]], Awaitable[ToolCallResult]]
-
-
-def _description(func: ToolFunction) -> str:
-    doc = inspect.getdoc(func) or ""
-    first = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
-    if not first:
-        raise ValueError(
-            f"tool {func.__name__} needs a docstring: its first line is what planners see"
-        )
-    return first
-
-
-def _params_model(name: str, func: ToolFunction) -> type[BaseModel]:
-    hints = typing.get_type_hints(func, include_extras=True)  # Annotated bounds kept
-    fields: dict[str, Any] = {}
-    for param in inspect.signature(func).parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise ValueError(f"tool {name}: *args/**kwargs cannot be described to a planner")
-        if param.name not in hints:
-            raise ValueError(f"tool {name}: parameter {param.name!r} needs a type hint")
-        default = ... if param.default is param.empty else param.default
-        fields[param.name] = (hints[param.name], default)
-    return create_model(f"{name}_params", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 def default_policy(
@@ -189,7 +168,8 @@ class ToolRegistry:
         heartbeat: float | None = None,
     ) -> ToolSpec:
         """Register ``func`` as a tool; returns its spec. Raises ValueError for an undescribable
-        function (no docstring, untyped parameters, a duplicate name).
+        function (no docstring, untyped parameters) and for a name taken (by another tool, or
+        by one of the worker's own activities).
 
         ``timeout`` is the start-to-close timeout of one call (default: 10 × the estimated
         duration, at least 10 s); ``heartbeat`` the heartbeat timeout (default: set for calls
@@ -198,15 +178,23 @@ class ToolRegistry:
         """
         tool_name = name or func.__name__
         if tool_name in self._tools:
-            raise ValueError(f"tool {tool_name!r} is already registered")
-        params_model = _params_model(tool_name, func)
-        return_hint = typing.get_type_hints(func).get("return", Any)
-        result_adapter: TypeAdapter[Any] = TypeAdapter(return_hint)
+            raise ValueError(
+                f"tool {tool_name!r} is already registered; register yours under another name "
+                "(register_function(..., name=...))"
+            )
+        if tool_name in WORKER_ACTIVITIES:
+            raise ValueError(
+                f"tool {tool_name!r}: the name of one of docorch's own activities "
+                f"({', '.join(sorted(WORKER_ACTIVITIES))}); register it under another name "
+                "(register_function(..., name=...))"
+            )
+        described = describe_function(tool_name, func)
+        params_model, result_adapter = described.params_model, described.result_adapter
         spec = ToolSpec(
             name=tool_name,
-            description=_description(func),
-            parameters=params_model.model_json_schema(),
-            result=result_adapter.json_schema(),
+            description=described.description,
+            parameters=described.parameters,
+            result=described.result,
             reliability=reliability,
             estimated_duration=estimated_duration,
             alternatives=tuple(alternatives),
@@ -234,7 +222,6 @@ class ToolRegistry:
         result_adapter: TypeAdapter[Any],
         policy: StepPolicy,
     ) -> Callable[[dict[str, Any]], Awaitable[ToolCallResult]]:
-        is_async = inspect.iscoroutinefunction(func)
         interval = (policy.heartbeat_seconds or HEARTBEAT_AFTER_SECONDS * 2) / 2
 
         # The input is the tool's parameters as a JSON object, validated here by the tool's own
@@ -258,10 +245,7 @@ class ToolRegistry:
             # the task (and its thread) inherit the scope: LLM calls in the tool are attributed
             # to this query and attempt, and bounded by it
             with call_scope(scope_of_current_activity()):
-                call: Awaitable[Any] = (
-                    func(**kwargs) if is_async else asyncio.to_thread(func, **kwargs)
-                )
-                task = asyncio.ensure_future(call)
+                task = call_tool(func, kwargs)
             try:
                 await heartbeat_while(task, interval)
                 output = task.result()
@@ -274,7 +258,17 @@ class ToolRegistry:
                 raise _to_application_error(tool_name, error, info.attempt) from error
             elapsed = (time.perf_counter() - started) * 1000
             bound.debug("tool_completed", attempt=info.attempt, ms=round(elapsed, 1))
-            dumped = result_adapter.dump_python(output, mode="json")
+            try:
+                # warnings as errors: a result unlike the signature's return type is refused
+                dumped = result_adapter.dump_python(output, mode="json", warnings="error")
+            except PydanticSerializationError as error:
+                raise ApplicationError(
+                    f"{tool_name}: its result {_short(output)} is not a JSON value of its "
+                    f"return type {return_type_name(func)}: {' '.join(str(error).split())}",
+                    ToolFailureDetails(attempt=info.attempt),
+                    type="InvalidToolOutput",
+                    non_retryable=True,
+                ) from None
             try:
                 signals = signals_of(dumped)
             except ValidationError as error:

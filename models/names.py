@@ -35,6 +35,10 @@ PLAN_PREVIEW_WORKFLOW = "PlanPreviewWorkflow"
 TOOL_CATALOG_WORKFLOW = "ToolCatalogWorkflow"
 DESCRIBE_TOOLS_ACTIVITY = "describe_tools"
 """What the workers' registry holds (``ToolCatalogWorkflow`` runs it on their task queue)."""
+WORKER_ACTIVITIES = frozenset(
+    {PLAN_ACTIVITY, RESOLVE_ACTIVITY, RESOLVE_AND_PLAN_ACTIVITY, DESCRIBE_TOOLS_ACTIVITY}
+)
+"""The activities every worker runs besides its tools: no tool may take one of their names."""
 DIRECT_PREFIX = "direct"
 """Prefix of the direct path's step ids (``direct_search``, ``direct_answer``)."""
 SEARCH_TOOL = "search_documents"

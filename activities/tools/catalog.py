@@ -73,19 +73,30 @@ class ToolExtensionError(Exception):
 def registry_with(extensions: Sequence[str]) -> ToolRegistry:
     """The built-in tools, then those each extension registers: ``module:function`` entries,
     each function called with the registry (``registry.register_function(my_tool, ...)``).
-    Raises ToolExtensionError naming the extension that fails."""
+    An entry listed again (DOCORCH_TOOLS and ``--tools`` both naming it) is loaded once.
+    Raises ToolExtensionError naming the extension that fails: its module does not import
+    (or raises while it does), it has no such function, or registering raises (e.g. a tool
+    named like a built-in one)."""
     registry = default_registry()
-    for entry in extensions:
+    for entry in dict.fromkeys(extensions):
         module_name, _, function_name = entry.partition(":")
         try:
-            register = getattr(importlib.import_module(module_name), function_name)
-        except (ImportError, AttributeError) as error:
-            raise ToolExtensionError(f"tool extension {entry}: {error}") from None
+            module = importlib.import_module(module_name)
+        except Exception as error:  # the module's own code runs: any failure is its message
+            raise ToolExtensionError(
+                f"tool extension {entry}: cannot import {module_name}: "
+                f"{type(error).__name__}: {error}"
+            ) from None
+        register = getattr(module, function_name, None)
+        if register is None:
+            raise ToolExtensionError(
+                f"tool extension {entry}: module {module_name!r} has no attribute {function_name!r}"
+            )
         if not callable(register):
             raise ToolExtensionError(f"tool extension {entry}: not a function")
         try:
             register(registry)
-        except Exception as error:  # the extension's own code: any failure is its message
+        except (Exception, SystemExit) as error:  # the extension's code: its failure, its message
             raise ToolExtensionError(
                 f"tool extension {entry} failed: {type(error).__name__}: {error}"
             ) from None
