@@ -24,12 +24,13 @@ from activities.ingest import DocumentActivities
 from activities.planning.activity import Planner
 from activities.registry import ToolRegistry
 from activities.resolve_and_plan import ResolveAndPlan
-from activities.tools.catalog import ToolExtensionError, default_registry, registry_with
+from activities.tools.catalog import default_registry, registry_with
 from client.connection import connect
 from client.logs import configure_logging
 from client.plugin import DocorchPlugin, has_plugin
 from client.visibility import enable_search_attributes
 from models.settings import Settings
+from models.tools import ToolExtensionError
 from store import StoreError, open_store
 from workflows.catalog import ToolCatalogWorkflow
 from workflows.ingest import IngestWorkflow
@@ -107,16 +108,23 @@ def worker_activities(registry: ToolRegistry, settings: Settings) -> list[Callab
     ]
 
 
+def serving_registry(settings: Settings) -> ToolRegistry:
+    """The tools a serving worker runs: the built-in ones and those of the settings' tool
+    extensions (DOCORCH_TOOLS). Raises ToolExtensionError (``models.tools``) naming an
+    extension that fails: call it before connecting anywhere, so that a broken extension
+    stops a process before it starts a server."""
+    return registry_with(settings.tools)
+
+
 async def serving_worker(
     client: Client, settings: Settings, registry: ToolRegistry | None = None
 ) -> Worker:
     """The worker a process serves docorch with (``docorch worker``, the embedded runtime):
-    ``build_worker`` with the settings' task queue and the built-in tools plus those of the
-    settings' tool extensions (DOCORCH_TOOLS; ToolExtensionError when one fails), after
-    turning the upserts of docorch's search attributes on where the namespace has them
-    registered."""
+    ``build_worker`` with the settings' task queue and ``registry`` (by default
+    ``serving_registry``), after turning the upserts of docorch's search attributes on where
+    the namespace has them registered."""
     await enable_search_attributes(client)
-    return build_worker(client, settings, registry=registry or registry_with(settings.tools))
+    return build_worker(client, settings, registry=registry or serving_registry(settings))
 
 
 def _plugins(client: Client, workflow_runner: WorkflowRunner | None) -> list[WorkerPlugin]:
@@ -137,7 +145,7 @@ async def run_worker(settings: Settings | None = None, *, address: str | None = 
     except StoreError as error:
         raise SystemExit(f"docorch worker: {error}") from None
     try:
-        registry = registry_with(settings.tools)
+        registry = serving_registry(settings)
     except ToolExtensionError as error:  # the worker's own tools: one line, no traceback
         raise SystemExit(f"docorch worker: {error}") from None
     client = await connect(settings, address=address)

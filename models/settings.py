@@ -203,7 +203,10 @@ class Settings(BaseSettings):
     @classmethod
     def _split_tools(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(t.strip() for t in value.split(",") if t.strip())
+            value = value.split(",")
+        if isinstance(value, list | tuple):  # spaces around an entry and empty entries go
+            entries = (t.strip() if isinstance(t, str) else t for t in value)
+            return tuple(t for t in entries if t != "")
         return value
 
     @field_validator("tools")

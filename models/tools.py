@@ -153,3 +153,10 @@ class ToolFailureDetails(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     attempt: int = Field(ge=1)
+
+
+class ToolExtensionError(Exception):
+    """A tool extension (DOCORCH_TOOLS, ``docorch worker --tools``) that cannot be loaded or
+    whose tools cannot be registered; the message, one line, names the extension and why.
+    Here rather than beside the loader (``activities.tools.catalog.registry_with``) so that the
+    command line can report it without importing the tools."""

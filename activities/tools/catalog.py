@@ -13,7 +13,7 @@ from activities.tools.entities import extract_entities
 from activities.tools.search import search_documents
 from activities.tools.summarize import summarize_document
 from activities.tools.tables import extract_tables
-from models.tools import Reliability
+from models.tools import Reliability, ToolExtensionError
 
 LLM_TOOL_TIMEOUT = 60.0
 LLM_TOOL_HEARTBEAT = 5.0
@@ -65,11 +65,6 @@ def default_registry() -> ToolRegistry:
     return register_builtin_tools(ToolRegistry())
 
 
-class ToolExtensionError(Exception):
-    """A tool extension (DOCORCH_TOOLS, ``docorch worker --tools``) that cannot be loaded or
-    whose tools cannot be registered; the message names the extension and why."""
-
-
 def registry_with(extensions: Sequence[str]) -> ToolRegistry:
     """The built-in tools, then those each extension registers: ``module:function`` entries,
     each function called with the registry (``registry.register_function(my_tool, ...)``).
@@ -101,3 +96,6 @@ def registry_with(extensions: Sequence[str]) -> ToolRegistry:
                 f"tool extension {entry} failed: {type(error).__name__}: {error}"
             ) from None
     return registry
+
+
+__all__ = ["ToolExtensionError", "default_registry", "register_builtin_tools", "registry_with"]

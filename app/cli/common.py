@@ -33,6 +33,7 @@ from client.sdk import OrchestratorClient
 from client.trace import workflow_ui_url
 from models.documents import CONTENT_SCHEME, FILE_SCHEME
 from models.settings import Settings
+from models.tools import ToolExtensionError
 from store import StoreError
 
 if TYPE_CHECKING:
@@ -62,8 +63,9 @@ CONNECT_FAILED = "Failed client connect"
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine. Ctrl-C exits with 130; invalid input (an empty question, no
-    documents, a bad id), a failed workflow or update, Temporal unreachable, the dev server or
-    the store unusable, a local file unreadable each exit with 1 and a one-line message."""
+    documents, a bad id, a bad setting), a failed workflow or update, Temporal unreachable, the
+    dev server, the store or a tool extension unusable, a local file unreadable each exit with
+    1 and a one-line message."""
     try:
         return asyncio.run(coroutine)
     except KeyboardInterrupt:
@@ -83,6 +85,8 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         raise fail(str(error)) from None
     except StoreError as error:
         raise fail(f"store: {error}") from None
+    except ToolExtensionError as error:
+        raise fail(str(error)) from None
     except OSError as error:
         if error.filename is None:
             raise

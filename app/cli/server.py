@@ -46,10 +46,13 @@ def worker(
     built-in tools and those of DOCORCH_TOOLS / --tools."""
     from worker import run_worker
 
-    settings = Settings()
-    if tools:
-        settings = Settings(tools=(*settings.tools, *tools))
-    run(run_worker(settings, address=address))
+    async def serve() -> None:
+        settings = Settings()  # here, so that a bad setting is a one-line error
+        if tools:
+            settings = Settings(tools=(*settings.tools, *tools))
+        await run_worker(settings, address=address)
+
+    run(serve())
 
 
 def api(

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from app.runtime.devserver import dev_server, ui_origins, ui_url
 from client.connection import connect, target_host
 from models.settings import Settings
-from worker import serving_worker
+from worker import serving_registry, serving_worker
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,11 @@ async def runtime(
     started (and stopped after the block), its Web UI decoding payloads through
     ``ui_codec_endpoint`` when given; without it, connecting must succeed (its error is
     raised). The UI is ``DOCORCH_UI_URL``, else derived from the address (``ui_url``).
+    Unless ``with_worker`` is False the settings' tool extensions (DOCORCH_TOOLS) are loaded
+    first: ToolExtensionError (``models.tools``) before anything is started.
     """
+    # a broken tool extension stops here, before a server starts
+    registry = serving_registry(settings) if with_worker is not False else None
     async with contextlib.AsyncExitStack() as stack:
         address = target_host(settings)
         embedded = False
@@ -116,7 +120,9 @@ async def runtime(
             with_worker = not await workers_polling(client, settings.task_queue)
         worker = None
         if with_worker:
-            worker = await stack.enter_async_context(await serving_worker(client, settings))
+            worker = await stack.enter_async_context(
+                await serving_worker(client, settings, registry)
+            )
         yield Runtime(
             client=client,
             address=address,

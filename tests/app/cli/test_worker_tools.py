@@ -91,3 +91,53 @@ def test_an_extension_that_cannot_load_stops_the_worker_in_one_line(
         "the licence server for these tools is unreachable"
     )
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "tools", "said"),
+    [
+        (
+            ["worker", "--tools", "my tools:register"],
+            "",
+            "error: 'my tools:register': name a tool extension as 'module:function', e.g. "
+            "mytools:register",
+        ),
+        (
+            ["worker"],
+            "tests.extension_tools:register, my tools:register",
+            "error: 'my tools:register': name a tool extension as 'module:function', e.g. "
+            "mytools:register",
+        ),
+        (
+            ["worker", "--tools", " tests.extension_tools:broken "],
+            "",
+            "docorch worker: tool extension tests.extension_tools:broken failed: RuntimeError: "
+            "the licence server for these tools is unreachable",
+        ),
+        (
+            ["ask", "How long is the contract?", "--doc", "contract_acme_globex.md"],
+            "tests.careless_import:register",
+            "error: tool extension tests.careless_import:register: cannot import "
+            "tests.careless_import: RuntimeError: MYTOOLS_ENDPOINT is not set",
+        ),
+    ],
+)
+def test_a_bad_tool_extension_setting_stops_the_command_in_one_line(
+    worker_env: dict[str, str], command: list[str], tools: str, said: str
+) -> None:
+    """A malformed ``--tools`` or DOCORCH_TOOLS ended ``docorch worker`` with pydantic's
+    traceback, and spaces around a ``--tools`` value (which DOCORCH_TOOLS forgives) made it
+    malformed; ``docorch ask`` found a broken DOCORCH_TOOLS only after it had started a dev
+    server, and printed its traceback. Nothing here reaches a server."""
+    env = {
+        **worker_env,
+        "TEMPORAL_ADDRESS": "127.0.0.1:9",  # nothing listens: never reached
+        "DOCORCH_TOOLS": tools,
+        "COLUMNS": "500",  # the message on one line
+    }
+    result = subprocess.run(
+        [str(DOCORCH), *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == said, result.stderr
+    assert "Traceback" not in result.stderr
