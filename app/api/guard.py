@@ -18,6 +18,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from app import web
 from app.api.errors import ApiError
@@ -73,7 +74,10 @@ class Guard:
     """Host, token, origin and content-type checks and the JSON body cap, as plain ASGI so they
     cover every route (the docs and the schema too) and streaming responses stay untouched.
     ``hosts``: the host names the Host header may carry; None leaves it unchecked. Uploads are
-    capped at ``upload_limit`` plus a form's overhead (the route counts the file itself)."""
+    capped at ``upload_limit`` plus a form's overhead (the route counts the file itself).
+    ``out_of_bounds(origin, path)``: whether a browser at ``origin`` may not change anything at
+    ``path`` whatever else holds (the Temporal Web UI's origins, allowed to call the codec for
+    its payloads, may call nothing else: ``CorsOrigins.out_of_bounds``)."""
 
     def __init__(
         self,
@@ -83,12 +87,14 @@ class Guard:
         metrics: ApiMetrics,
         hosts: frozenset[str] | None = None,
         upload_limit: int | None = None,
+        out_of_bounds: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.app = app
         self.token = token
         self.metrics = metrics
         self.hosts = hosts
         self.upload_limit = upload_limit
+        self.out_of_bounds = out_of_bounds
 
     def _authorized(self, scope: Scope) -> bool:
         if not self.token or scope["path"] in PUBLIC_PATHS:
@@ -112,6 +118,12 @@ class Guard:
         if scope["method"] not in STATE_CHANGING:
             return None
         origin = _header(scope, b"origin")
+        if self._out_of_bounds(scope, origin):
+            return (
+                403,
+                "OriginNotAllowed",
+                f"requests from {origin}, a Temporal Web UI's origin, may change nothing here",
+            )
         cross_site = origin is not None and not origin_allowed(origin, self.hosts or frozenset())
         if not self.token and cross_site:
             return (
@@ -133,6 +145,17 @@ class Guard:
                 f"content type {content_type or '(none)'} is not accepted here: send {accepted}",
             )
         return None
+
+    def _out_of_bounds(self, scope: Scope, origin: str | None) -> bool:
+        """Whether ``origin`` may change nothing at the request's path (``out_of_bounds``),
+        unless it is this API's own origin (a proxy serving the UI and the API as one)."""
+        if origin is None or self.out_of_bounds is None:
+            return False
+        try:
+            own = urlsplit(origin.strip()).netloc.lower() == (_header(scope, b"host") or "").lower()
+        except ValueError:
+            own = False
+        return not own and self.out_of_bounds(origin, scope["path"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the token, cap the body, count the request by route and status."""

@@ -104,6 +104,7 @@ def create_app(
         metrics=metrics,
         hosts=allowed_hosts(settings),
         upload_limit=settings.max_document_bytes,
+        out_of_bounds=codec_origins.out_of_bounds,
     )
     codec.install(app, codec_origins)  # after the Guard: CORS wraps the token check
     return app

@@ -16,7 +16,10 @@ import pytest
 from pydantic import SecretStr
 from temporalio.client import Client
 
+from app.api.guard import Guard, Receive, Scope, Send
 from app.api.main import create_app
+from app.api.metrics import ApiMetrics
+from app.api.routes.codec import CorsOrigins
 from app.api.ui_codec import api_runtime, ciphertext_reason, codec_url, embedded_ui_endpoint
 from app.runtime import embedded
 from app.runtime.api_thread import BackgroundApiServer
@@ -145,3 +148,98 @@ async def test_the_uis_origins_may_call_the_codec_only_when_it_decodes_through_i
     assert decoding == [*ui, None]
     assert ciphertext == [None, None]
     assert configured == DEV_UI_ORIGINS[0]  # DOCORCH_CODEC_CORS_ORIGINS as ever
+
+
+@pytest.mark.integration
+async def test_the_uis_origins_may_call_the_codec_and_change_nothing_else(
+    client: Client, settings: Settings
+) -> None:
+    """The UI's origins are loopback ones, which the guard took for this API's own page: a
+    request from the UI (a script in a payload it renders, say) could start queries, sessions
+    and uploads. The codec answers them; every other state-changing route refuses them, and
+    CORS is answered for the codec only."""
+    origins = (*ui_origins(SERVER_PORT), DEV_UI_ORIGINS[0])
+    endpoint = codec_url("127.0.0.1", API_PORT)
+    with _api(client, settings, ui_codec_endpoint=endpoint) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            for origin in origins:
+                headers = {"Origin": origin}
+                decoded = await http.post("/codec/decode", json={"payloads": []}, headers=headers)
+                assert decoded.status_code == 200, decoded.text
+                refused = [
+                    await http.post("/chat", json={"query": "q?"}, headers=headers),
+                    await http.post("/sessions", json={}, headers=headers),
+                    await http.post(
+                        "/documents", files={"file": ("a.txt", b"text")}, headers=headers
+                    ),
+                ]
+                assert [(r.status_code, r.json()["error_type"]) for r in refused] == [
+                    (403, "OriginNotAllowed")
+                ] * 3
+                preflight = await http.options(
+                    "/chat", headers={**headers, "Access-Control-Request-Method": "POST"}
+                )
+                assert "access-control-allow-origin" not in preflight.headers
+            # this API's own page (no Origin from a script, or its own) is served as ever
+            created = await http.post("/sessions", json={}, headers={"Origin": base_url})
+            assert created.status_code == 201, created.text
+
+
+@pytest.mark.integration
+async def test_an_api_restarted_without_the_embedded_ui_forgets_its_origins(
+    client: Client, settings: Settings
+) -> None:
+    """The same app served twice (its lifespan run again): the origins the first backend's UI
+    added are gone once the second started no UI of its own."""
+    started_ui = [True, False]
+
+    @contextlib.asynccontextmanager
+    async def backend() -> AsyncIterator[embedded.Runtime]:
+        with_ui = started_ui.pop(0)
+        yield embedded.Runtime(
+            client=client,
+            address=client.service_client.config.target_host,
+            embedded_server=with_ui,
+            ui_url=None,
+            ui_codec_endpoint=codec_url("127.0.0.1", API_PORT) if with_ui else None,
+            ui_origins=ui_origins(SERVER_PORT) if with_ui else (),
+        )
+
+    app = create_app(_settings(KEYS, None, settings), backend=backend)
+    ui = ui_origins(SERVER_PORT)[0]
+    with BackgroundApiServer(app) as server:
+        first = await _allowed_origin(server.base_url, ui)
+    with BackgroundApiServer(app) as server:
+        second = await _allowed_origin(server.base_url, ui)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            session = await http.post("/sessions", json={}, headers={"Origin": ui})
+    assert (first, second) == (ui, None)
+    assert session.status_code == 201  # no longer a UI's origin: a loopback page as any other
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"),
+    [
+        ("http://127.0.0.1:8233", 403),  # the UI's: may change nothing here
+        ("http://127.0.0.1:8000", 200),  # the API's own page, even where it is the UI's too
+        (None, 200),  # no browser
+    ],
+)
+async def test_a_ui_origin_is_out_of_bounds_unless_it_is_the_apis_own(
+    origin: str | None, status: int
+) -> None:
+    """Behind a proxy serving the UI and the API as one origin, the API's own page keeps
+    working: the guard compares the Origin with the request's Host first."""
+
+    async def ok(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    origins = CorsOrigins(("http://127.0.0.1:8233", "http://127.0.0.1:8000"))
+    guard = Guard(ok, token=None, metrics=ApiMetrics(), out_of_bounds=origins.out_of_bounds)
+    transport = httpx.ASGITransport(app=guard)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        response = await http.post(
+            "/chat", json={"query": "q?"}, headers={"Origin": origin} if origin else {}
+        )
+    assert response.status_code == status, response.text

@@ -136,6 +136,14 @@ class CorsOrigins:
         """Whether ``allow`` added ``origin``."""
         return origin in self._added
 
+    def out_of_bounds(self, origin: str, path: str) -> bool:
+        """Whether ``origin``, one of these (a Temporal Web UI's), calls ``path`` outside the
+        codec endpoints: the UI's origin may call the codec only (the API's cross-site guard,
+        ``app.api.guard``, takes any loopback origin for this API's own page)."""
+        origin = origin.strip().rstrip("/")
+        ui = origin in self.configured or self.added(origin)
+        return ui and not path.startswith(f"{PREFIX}/")
+
 
 class _Cors(CORSMiddleware):
     """Starlette's CORS for the configured origins, and for those ``CorsOrigins.allow`` added
