@@ -88,17 +88,22 @@ async def test_a_tool_that_never_returns_holds_no_thread_the_worker_needs(
     """A sync tool ran on the event loop's shared executor: after its timeout the call was
     cancelled but the thread stayed the tool's, and a few such calls left none for what the
     worker runs there (ingest, the LLM ledger, the embedded API's store calls). Here the
-    executor has one thread; a call of the stuck tool must not take it."""
-    loop = asyncio.get_running_loop()
-    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=1))
-    environment = ActivityEnvironment()
-    call = asyncio.ensure_future(
-        environment.run(registry.get("never_returns").activity, {"query": "q"})
-    )
-    await asyncio.wait_for(_started(), 30)
-    environment.cancel()  # what the start-to-close timeout does
-    with pytest.raises(asyncio.CancelledError):
-        await call
-    assert not careless_tools.RELEASE.is_set()  # the tool's thread is still stuck
-    # the executor's only thread is free (a deadlock guard, not a timing assertion)
-    assert await asyncio.wait_for(asyncio.to_thread(lambda: "free"), 30) == "free"
+    executor has one thread; a call of the stuck tool must not take it. The check runs on an
+    event loop of its own: the tests' shared loop keeps its executor."""
+
+    async def on_a_one_thread_executor() -> str:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=1))
+        environment = ActivityEnvironment()
+        call = asyncio.ensure_future(
+            environment.run(registry.get("never_returns").activity, {"query": "q"})
+        )
+        await asyncio.wait_for(_started(), 30)
+        environment.cancel()  # what the start-to-close timeout does
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert not careless_tools.RELEASE.is_set()  # the tool's thread is still stuck
+        # the executor's only thread is free (a deadlock guard, not a timing assertion)
+        return await asyncio.wait_for(asyncio.to_thread(lambda: "free"), 30)
+
+    assert await asyncio.to_thread(asyncio.run, on_a_one_thread_executor()) == "free"
