@@ -251,6 +251,18 @@ class Settings(BaseSettings):
             return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
         return value
 
+    @field_validator("codec_cors_origins")
+    @classmethod
+    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest or "*" in rest:
+                raise ValueError(
+                    f"{origin!r}: list each Temporal UI's origin as scheme://host[:port] "
+                    "(e.g. http://localhost:8233); no wildcard, no 'null', no path"
+                )
+        return value
+
     def codec_key_ring(self) -> tuple[tuple[str, bytes], ...]:
         """The payload codec's (key id, key) pairs, the encrypting one first; empty when
         DOCORCH_CODEC_KEYS is unset."""
