@@ -130,6 +130,16 @@ def _observe(tool: str, *, ok: bool, ms: float) -> None:
         log.warning("tool_stats_not_recorded", tool=tool, exc_info=True)
 
 
+def _invalid_output(message: str, attempt: int) -> ApplicationError:
+    """A tool's output that a retry will not make valid: InvalidToolOutput, not retried."""
+    return ApplicationError(
+        message,
+        ToolFailureDetails(attempt=attempt),
+        type="InvalidToolOutput",
+        non_retryable=True,
+    )
+
+
 def _to_application_error(tool: str, error: Exception, attempt: int) -> ApplicationError:
     """The tool's error as Temporal sees it: bad input is non-retryable, a rate limit sets the
     next retry's delay, anything else is retried. The details carry the attempt number, so the
@@ -262,22 +272,18 @@ class ToolRegistry:
                 # warnings as errors: a result unlike the signature's return type is refused
                 dumped = result_adapter.dump_python(output, mode="json", warnings="error")
             except PydanticSerializationError as error:
-                raise ApplicationError(
+                raise _invalid_output(
                     f"{tool_name}: its result {_short(output)} is not a JSON value of its "
                     f"return type {return_type_name(func)}: {' '.join(str(error).split())}",
-                    ToolFailureDetails(attempt=info.attempt),
-                    type="InvalidToolOutput",
-                    non_retryable=True,
+                    info.attempt,
                 ) from None
             try:
                 signals = signals_of(dumped)
             except ValidationError as error:
-                raise ApplicationError(
+                raise _invalid_output(
                     f"{tool_name}: its output's confidence or usage is malformed: "
                     f"{_validation_messages(error)}",
-                    ToolFailureDetails(attempt=info.attempt),
-                    type="InvalidToolOutput",
-                    non_retryable=True,
+                    info.attempt,
                 ) from None
             _observe(tool_name, ok=True, ms=elapsed)
             return ToolCallResult(

@@ -13,27 +13,11 @@ from temporalio.client import Client
 from models.names import TOOL_CATALOG_WORKFLOW
 from models.settings import Settings
 from tests.app.api.conftest import running_api
+from tests.visibility import closed_runs
 
 pytestmark = pytest.mark.integration
 
 BURST = 12
-
-
-async def _catalog_runs(client: Client, task_queue: str, at_least: int) -> int:
-    """How many ToolCatalogWorkflow runs visibility lists on ``task_queue`` once closed,
-    waiting (a bounded while) until it lists ``at_least``: visibility is eventually
-    consistent."""
-    query = (
-        f"WorkflowType = '{TOOL_CATALOG_WORKFLOW}' AND TaskQueue = '{task_queue}' "
-        "AND ExecutionStatus != 'Running'"
-    )
-    found = 0
-    for _ in range(50):
-        found = len([w async for w in client.list_workflows(query)])
-        if found >= at_least:
-            break
-        await asyncio.sleep(0.1)
-    return found
 
 
 async def test_a_burst_of_catalogue_requests_asks_the_workers_once(
@@ -50,4 +34,4 @@ async def test_a_burst_of_catalogue_requests_asks_the_workers_once(
         assert len(names) == 1 and "search_documents" in next(iter(names))
         assert "search_documents" in again.json()["registry"]["names"]
         # BURST + 1 runs would be listed by now if each request had started its own
-        assert await _catalog_runs(client, server.task_queue, at_least=BURST + 1) == 1
+        assert await closed_runs(client, TOOL_CATALOG_WORKFLOW, server.task_queue, BURST + 1) == 1

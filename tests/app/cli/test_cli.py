@@ -18,6 +18,7 @@ from temporalio.client import Client
 from app.runtime.devserver import ui_url
 from models.settings import Settings
 from tests.app.cli.conftest import DOCORCH
+from tests.visibility import closed_runs
 
 pytestmark = pytest.mark.integration
 
@@ -37,23 +38,8 @@ def _flat(text: str) -> str:
 
 
 def _closed_workflows(client: Client, workflow_type: str, task_queue: str, count: int) -> int:
-    """How many ``workflow_type`` runs on ``task_queue`` visibility lists as closed, waiting
-    (a bounded while) until it lists ``count``: visibility is eventually consistent."""
-    query = (
-        f"WorkflowType = '{workflow_type}' AND TaskQueue = '{task_queue}' "
-        "AND ExecutionStatus != 'Running'"
-    )
-
-    async def listed() -> int:
-        found = 0
-        for _ in range(50):
-            found = len([w async for w in client.list_workflows(query)])
-            if found >= count:
-                break
-            await asyncio.sleep(0.1)
-        return found
-
-    return asyncio.run(listed())
+    """``tests.visibility.closed_runs`` from this synchronous test."""
+    return asyncio.run(closed_runs(client, workflow_type, task_queue, count))
 
 
 def test_ingest_goes_through_the_ingest_workflow(
